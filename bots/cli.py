@@ -1,0 +1,192 @@
+"""The `interviewbot` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bots.scripts import ScriptCatalog, ScriptFileInvalid, load_file
+from bots.settings import Settings
+from core.commands import CreateInvitation
+from core.durations import format_duration
+from core.errors import DomainError
+from core.results import scorecard
+from core.script import Script
+
+cli = typer.Typer(help="Asynchronous job interviews in Telegram and Slack.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one clear line on stderr and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+@cli.command()
+def run() -> None:
+    """Start every channel whose credentials are set (the console preview when none are)."""
+    from bots.app import main_run
+
+    s = settings()
+    logging.basicConfig(level=s.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    if not s.has_chat_channels:
+        logging.getLogger().setLevel(logging.WARNING)
+    main_run(s)
+
+
+def _summary(script: Script, path: Path) -> None:
+    table = Table(title=f"{script.title} ({script.id})", title_justify="left")
+    table.add_column("#")
+    table.add_column("question")
+    table.add_column("answer")
+    table.add_column("rubric")
+    for i, q in enumerate(script.questions, 1):
+        rules = q.answer
+        answer = f"{'/'.join(rules.kinds)}, {rules.max_seconds}s, {rules.retakes} retakes"
+        table.add_row(str(i), ("(practice) " if q.practice else "") + q.text, answer,
+                      ", ".join(script.criteria_for(q)))
+    out.print(table)
+    reviewers = ", ".join(script.review.reviewers) or "none listed"
+    out.print(f"deadline {format_duration(script.deadline)} · scale "
+              f"{script.rubric.scale[0]}-{script.rubric.scale[-1]} · reviewers {reviewers} · "
+              f"blind {'on' if script.review.blind else 'off'} · independent "
+              f"{'on' if script.review.independent else 'off'}")
+    out.print(f"[green]{path}: OK[/]")
+
+
+@cli.command()
+def check(files: Annotated[list[Path], typer.Argument(help="Script files to validate.")]) -> None:
+    """Validate interview scripts; print every error as file:line: field: message."""
+    failed = False
+    for path in files:
+        try:
+            script = load_file(path)
+        except ScriptFileInvalid as exc:
+            failed = True
+            for error in exc.errors:
+                err.print(str(error), highlight=False, markup=False)
+            continue
+        _summary(script, path)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from bots.app import build
+
+    try:
+        return build(settings())
+    except ScriptFileInvalid as exc:
+        raise fail(f"invalid scripts:\n{exc}") from None
+
+
+@cli.command()
+def invite(
+    script_id: Annotated[str, typer.Argument(help="Script id, e.g. backend-engineer.")],
+    name: Annotated[str, typer.Option(help="The candidate's name.")],
+    telegram: Annotated[bool, typer.Option("--telegram", help="Print a Telegram deep link.")] =
+    False,
+    slack_user: Annotated[str | None, typer.Option(help="DM this Slack user id.")] = None,
+    tz: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
+) -> None:
+    """Create a single-use invitation."""
+    from core.texts import zone
+
+    if tz is not None and zone(tz).key != tz:
+        raise fail(f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)")
+    if not name.strip():
+        raise fail("--name must not be empty")
+    app = _app()
+    platform = "slack" if slack_user else "telegram" if telegram else "console"
+    try:
+        interview, token = app.engine.invite(CreateInvitation(script_id, name, platform, tz))
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    if platform == "telegram":
+        from bots.links import telegram_link
+
+        try:
+            out.print(telegram_link(app.settings, token), highlight=False, soft_wrap=True)
+        except RuntimeError as exc:
+            raise fail(str(exc)) from None
+    elif platform == "slack":
+        raise fail("Slack invitations need the Slack channel, which this build does not have yet")
+    else:
+        out.print(f"invitation {interview.id} for {name}: token {token}", highlight=False)
+
+
+@cli.command()
+def results(
+    script_id: Annotated[str, typer.Argument(help="Script id.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+) -> None:
+    """Scorecards: one row per candidate, to stdout."""
+    if fmt not in ("csv", "json"):
+        raise fail(f"--format must be csv or json, not {fmt!r}")
+    app = _app()
+    script = app.catalog.get(script_id)
+    if script is None:
+        known = ", ".join(s.id for s in app.catalog.all())
+        raise fail(f"no script {script_id!r} (known: {known})")
+    with app.services.uow() as uow:
+        cards = [scorecard(script, i, uow.reviews.ratings(i.id), uow.reviews.decisions(i.id))
+                 for i in uow.interviews.for_script(script_id)]
+    rows = [c.flat() for c in cards]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+        return
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns or ["number"])
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    s = settings()
+    upgrade(make_engine(s.database_url))
+    out.print("database is up to date")
+
+
+def main() -> None:
+    """Entry point: one clear line instead of a traceback for expected failures."""
+    try:
+        cli()
+    except ScriptFileInvalid as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if "--debug" in sys.argv or logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        err.print(f"error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+__all__ = ["ScriptCatalog", "cli", "main"]

@@ -1,0 +1,39 @@
+"""Settings from the environment and `.env` (see the README's configuration table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every variable interviewbot reads. Names are the environment variable names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///./data/interviewbot.db", alias="DATABASE_URL")
+    data_dir: Path = Field(Path("./data"), alias="INTERVIEWBOT_DATA_DIR")
+    scripts: Path | None = Field(None, alias="INTERVIEWBOT_SCRIPTS")
+    http_port: int = Field(8080, alias="INTERVIEWBOT_HTTP_PORT")
+    log_level: str = Field("INFO", alias="INTERVIEWBOT_LOG_LEVEL")
+
+    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
+    telegram_file_url: str = Field("https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL")
+    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def has_chat_channels(self) -> bool:
+        return bool(self.telegram_bot_token or self.slack_bot_token)

@@ -1,0 +1,26 @@
+"""What a handler wants done once its transaction has committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.messages import OutMessage
+from core.refs import ChatRef, MessageRef, UserRef
+
+
+@dataclass
+class Effects:
+    """Outbound work collected by a handler; performed only after the commit succeeds."""
+
+    sends: list[tuple[ChatRef, OutMessage]] = field(default_factory=list)
+    edits: list[tuple[MessageRef, OutMessage]] = field(default_factory=list)
+    notes: list[tuple[ChatRef, UserRef, str]] = field(default_factory=list)
+    reply: str | None = None  # private answer to a button press
+    completed: list[str] = field(default_factory=list)  # interviews to send to reviewers
+    refresh_reviews: list[str] = field(default_factory=list)  # interviews whose cards changed
+    broadcasts: list[tuple[str, OutMessage]] = field(default_factory=list)  # to every reviewer
+    changed: list[str] = field(default_factory=list)  # interviews whose timers need re-planning
+    duplicate: bool = False
+
+    def send(self, chat: ChatRef, message: OutMessage | str) -> None:
+        self.sends.append((chat, OutMessage(message) if isinstance(message, str) else message))

@@ -1,0 +1,233 @@
+"""The engine: one entry point for every command, one transaction each, effects after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import datetime
+
+from core import payloads as pl
+from core import texts
+from core.candidate import CandidateFlow
+from core.commands import (
+    ButtonPressed,
+    Command,
+    CreateInvitation,
+    InviteAccepted,
+    MediaReceived,
+    ReviewerText,
+    TextReceived,
+    UnsupportedReceived,
+    UserCommand,
+)
+from core.effects import Effects
+from core.errors import ScriptError
+from core.messages import OutMessage
+from core.model import Interview, ReviewPost, hash_token, new_id, new_token
+from core.ports import AlreadyHandled, DeliveryFailed, Scheduler
+from core.refs import ChatRef, MessageRef
+from core.review import ReviewFlow
+from core.services import Services
+from core.states import State
+
+log = logging.getLogger("interviewbot.engine")
+
+
+class Engine:
+    """Runs every command through its handler inside a unit of work, then sends the effects."""
+
+    def __init__(self, services: Services, scheduler: Scheduler | None = None) -> None:
+        self.s = services
+        self.scheduler = scheduler
+        self.candidates = CandidateFlow(services)
+        self.reviews = ReviewFlow(services)
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- invitations -------------------------------------------------------------------
+    def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:
+        """Create an interview in state INVITED; return it with its one-time token."""
+        script = self.s.script(cmd.script_id)
+        now = self.s.clock.now()
+        token = new_token()
+        with self.s.uow() as uow:
+            interview = Interview(
+                id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
+                candidate_name=cmd.name.strip(), token_hash=hash_token(token), invited_at=now,
+                deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
+            )
+            uow.interviews.add(interview)
+            uow.commit()
+        if self.scheduler is not None:
+            self.scheduler.interview_changed(interview)
+        return interview, token
+
+    # -- commands ----------------------------------------------------------------------
+    async def handle(self, cmd: Command) -> str | None:
+        """Handle one inbound command; return the private answer to a button press, if any."""
+        key = str(cmd.user)
+        if isinstance(cmd, ButtonPressed):
+            parsed = pl.parse(cmd.payload)
+            key = f"interview:{parsed.interview_id}" if parsed else key
+        async with self._locks[key]:
+            fx = Effects()
+            try:
+                await self._run(cmd, fx)
+            except AlreadyHandled:
+                return None
+            except ScriptError as exc:
+                log.error("script missing for an interview: %s", exc)
+                fx = Effects(reply=texts.STALE_BUTTON)
+                fx.send(cmd.chat, "Sorry, this interview is not available right now. Please "
+                                  "contact the person who invited you.")
+            if fx.duplicate:
+                return None
+        await self._perform(fx)
+        return fx.reply
+
+    async def _run(self, cmd: Command, fx: Effects) -> None:
+        with self.s.uow() as uow:
+            delivery = getattr(cmd, "delivery", None)
+            if delivery is not None and not uow.first_delivery(delivery):
+                fx.duplicate = True
+                return
+            handled = True
+            if isinstance(cmd, InviteAccepted):
+                self.candidates.accept(uow, cmd, fx)
+            elif isinstance(cmd, TextReceived):
+                handled = self.candidates.text(uow, cmd, fx)
+            elif isinstance(cmd, MediaReceived):
+                handled = await self.candidates.media(uow, cmd, fx)
+            elif isinstance(cmd, UnsupportedReceived):
+                handled = self.candidates.unsupported(uow, cmd, fx)
+            elif isinstance(cmd, UserCommand):
+                handled = self.candidates.command(uow, cmd, fx)
+            elif isinstance(cmd, ReviewerText):
+                self.reviews.text(uow, cmd, fx)
+            elif isinstance(cmd, ButtonPressed):
+                payload = pl.parse(cmd.payload)
+                if payload is None:
+                    fx.reply = texts.STALE_BUTTON
+                elif payload.action in pl.REVIEWER_ACTIONS:
+                    self.reviews.button(uow, cmd.user, cmd.chat, payload, fx)
+                else:
+                    self.candidates.button(uow, cmd.user, payload, cmd.message, fx)
+            if not handled:
+                fx.send(cmd.chat, texts.NO_INVITATION)
+            uow.commit()
+
+    # -- effects -----------------------------------------------------------------------
+    async def _perform(self, fx: Effects) -> None:
+        for ref, message in fx.edits:
+            await self._safely(self._messenger(ref.chat.platform).edit(ref, message))
+        for chat, message in fx.sends:
+            await self._safely(self._messenger(chat.platform).send(chat, message))
+        for chat, user, text in fx.notes:
+            await self._safely(self._messenger(chat.platform).notify(chat, user, text))
+        for interview_id in dict.fromkeys(fx.completed):
+            await self.post_for_review(interview_id)
+        for interview_id, message in fx.broadcasts:
+            await self._broadcast(interview_id, message.text)
+        for interview_id in dict.fromkeys(fx.refresh_reviews):
+            await self.refresh_review(interview_id)
+        if self.scheduler is not None and fx.changed:
+            with self.s.uow() as uow:
+                for interview_id in dict.fromkeys(fx.changed):
+                    found = uow.interviews.get(interview_id)
+                    if found is not None:
+                        self.scheduler.interview_changed(found)
+
+    def _messenger(self, platform: str):  # type: ignore[no-untyped-def]
+        try:
+            return self.s.messengers[platform]
+        except KeyError:
+            raise DeliveryFailed(f"no {platform} channel is running") from None
+
+    async def _safely(self, awaitable: object) -> MessageRef | None:
+        try:
+            return await awaitable  # type: ignore[misc, no-any-return]
+        except Exception:
+            log.exception("delivery failed")
+            return None
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef | None:
+        """Send one message outside a command (reminders, CLI), logging failures."""
+        if chat.platform not in self.s.messengers:
+            log.warning("no %s channel running; message not sent", chat.platform)
+            return None
+        return await self._safely(self.s.messengers[chat.platform].send(chat, message))
+
+    # -- review posting ----------------------------------------------------------------
+    async def post_for_review(self, interview_id: str) -> int:
+        """Post an interview's cards to every review destination; return messages posted."""
+        posted = 0
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or interview.state is not State.COMPLETED:
+                return 0
+            script = self.s.script(interview.script_id)
+            existing = {(p.destination, p.answer_id) for p in uow.reviews.posts(interview_id)}
+            for dest in self.s.destinations(script):
+                if dest.platform not in self.s.messengers:
+                    log.warning("review destination %s skipped: channel not running", dest)
+                    continue
+                for answer_id, card in await self.reviews.cards(uow, interview, dest.platform):
+                    if (dest, answer_id) in existing:
+                        continue
+                    ref = await self._safely(self.s.messengers[dest.platform].send(dest, card))
+                    if ref is not None:
+                        uow.reviews.add_post(ReviewPost(interview_id, dest, ref.id, answer_id))
+                        posted += 1
+            uow.commit()
+        return posted
+
+    async def refresh_review(self, interview_id: str) -> None:
+        """Re-render every posted card of an interview (counts, decisions, erasure)."""
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None:
+                return
+            posts = uow.reviews.posts(interview_id)
+            if not posts:
+                return
+            script = self.s.script(interview.script_id)
+            if interview.state is State.ERASED:
+                from core.review import summary_card
+
+                for post in posts:
+                    await self._safely(self._messenger(post.destination.platform).edit(
+                        MessageRef(post.destination, post.message_id),
+                        summary_card(script, interview, [])))
+                return
+            cards: dict[str, dict[str | None, OutMessage]] = {}
+            for post in posts:
+                platform = post.destination.platform
+                if platform not in cards:
+                    rendered = await self.reviews.cards(uow, interview, platform)
+                    cards[platform] = {aid: _without_audio(m) for aid, m in rendered}
+                card = cards[platform].get(post.answer_id)
+                if card is not None and platform in self.s.messengers:
+                    await self._safely(self.s.messengers[platform].edit(
+                        MessageRef(post.destination, post.message_id), card))
+
+    async def _broadcast(self, interview_id: str, kind: str) -> None:
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None:
+                return
+            message = self.reviews.broadcast_message(interview, kind)
+            script = self.s.script(interview.script_id)
+        if message is None:
+            return
+        for dest in self.s.destinations(script):
+            await self.send(dest, message)
+
+    # -- time --------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.s.clock.now()
+
+
+def _without_audio(message: OutMessage) -> OutMessage:
+    """Edits change text and buttons only; the audio stays as first sent."""
+    return OutMessage(message.text, message.buttons, None, message.title, message.ask_reply,
+                      message.fields)

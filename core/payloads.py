@@ -1,0 +1,54 @@
+"""Button payloads: short opaque strings ("action:id:..."), parsed and checked server-side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# candidate actions
+CONSENT = "cs"
+KEEP = "kp"
+REDO = "rr"
+SKIP = "sk"
+DONE = "dn"
+FEEDBACK = "fb"
+WITHDRAW = "wd"
+ERASE = "er"
+CANCEL = "cx"
+CONTINUE = "go"
+# reviewer actions
+RATE = "rt"
+DECIDE = "dc"
+FOLLOW_UP = "fu"
+REPLY = "rq"
+EXTEND = "ex"
+
+CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
+                               CONTINUE})
+REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A parsed button payload: the action, the interview it concerns, and further arguments."""
+
+    action: str
+    interview_id: str
+    args: tuple[str, ...] = ()
+
+    def arg(self, index: int) -> str:
+        return self.args[index] if index < len(self.args) else ""
+
+
+def make(action: str, interview_id: str, *args: str | int) -> str:
+    """Encode a payload; the result is at most 64 bytes for the ids this project generates."""
+    return ":".join((action, interview_id, *(str(a) for a in args)))
+
+
+def parse(text: str) -> Payload | None:
+    """Decode a payload, or None if it is not one of ours (tampered, stale format, foreign)."""
+    parts = text.split(":")
+    if len(parts) < 2 or parts[0] not in CANDIDATE_ACTIONS | REVIEWER_ACTIONS:
+        return None
+    if not parts[1] or len(text) > 64 or not all(p.replace("-", "").isalnum() for p in parts[1:]):
+        return None
+    return Payload(parts[0], parts[1], tuple(parts[2:]))

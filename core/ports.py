@@ -1,0 +1,155 @@
+"""Ports: what the engine needs from the outside world, as `typing.Protocol`s.
+
+Adapters implement `Messenger`; storage implements `UnitOfWork`; bots/ supplies the clock,
+the scheduler and the audio pipeline (see core/audio.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from core.messages import OutMessage
+from core.model import (
+    AuditEntry,
+    Interview,
+    Rating,
+    ReviewerDecision,
+    ReviewPost,
+)
+from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.script import Script
+
+
+class DeliveryFailed(Exception):
+    """A messenger gave up sending (after its own retries); the text says why."""
+
+
+class AlreadyHandled(Exception):
+    """The same inbound delivery was committed by someone else first (a redelivery)."""
+
+
+class MediaTooLarge(Exception):
+    """A file is larger than the platform lets a bot download."""
+
+
+class Messenger(Protocol):
+    """Sends and edits messages on one platform, and fetches files people sent."""
+
+    platform: str
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
+        """Send a message; return a reference for later edits."""
+        ...
+
+    async def edit(self, ref: MessageRef, message: OutMessage) -> None:
+        """Replace a sent message's text and buttons (no error if nothing changed)."""
+        ...
+
+    async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
+        """Tell one person something privately in a shared chat (e.g. a Slack ephemeral)."""
+        ...
+
+    async def download(self, media: MediaRef, max_bytes: int) -> bytes:
+        """Fetch a file; raise `MediaTooLarge` beyond `max_bytes` or the platform's limit."""
+        ...
+
+
+class Clock(Protocol):
+    """The current time, timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+
+class Scheduler(Protocol):
+    """Timers: the engine tells the scheduler when an interview needs a look again."""
+
+    def interview_changed(self, interview: Interview) -> None:
+        """(Re)plan reminders and the deadline of an interview from its current state."""
+        ...
+
+
+class InterviewRepository(Protocol):
+    """Interviews with their answers, takes, follow-ups and candidate questions."""
+
+    def add(self, interview: Interview) -> None: ...
+
+    def get(self, interview_id: str) -> Interview | None: ...
+
+    def by_token_hash(self, token_hash: str) -> Interview | None: ...
+
+    def current_for(self, user: UserRef) -> Interview | None:
+        """The candidate's newest interview that is open or still wrapping up."""
+        ...
+
+    def for_script(self, script_id: str) -> list[Interview]: ...
+
+    def next_number(self, script_id: str) -> int: ...
+
+
+class ReviewRepository(Protocol):
+    """Ratings, decisions, review posts and the audit log."""
+
+    def ratings(self, interview_id: str) -> list[Rating]: ...
+
+    def put_rating(self, rating: Rating) -> Rating | None:
+        """Insert or replace a reviewer's score; return the replaced rating, if any."""
+        ...
+
+    def decisions(self, interview_id: str) -> list[ReviewerDecision]: ...
+
+    def put_decision(self, decision: ReviewerDecision) -> None: ...
+
+    def posts(self, interview_id: str) -> list[ReviewPost]: ...
+
+    def add_post(self, post: ReviewPost) -> None: ...
+
+    def audit(self, entry: AuditEntry) -> None: ...
+
+    def audit_log(self, interview_id: str) -> list[AuditEntry]: ...
+
+    def erase(self, interview_id: str) -> None:
+        """Remove ratings' links to personal data (kept anonymous) and posts of an interview."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories plus inbound de-duplication; commit or nothing."""
+
+    @property
+    def interviews(self) -> InterviewRepository: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def first_delivery(self, key: str) -> bool:
+        """Record an inbound delivery key; False if it was recorded before (a duplicate)."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class ScriptCatalog(Protocol):
+    """The interview scripts the engine knows."""
+
+    def get(self, script_id: str) -> Script | None: ...
+
+    def all(self) -> Iterable[Script]: ...
+

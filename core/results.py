@@ -1,0 +1,79 @@
+"""Scorecards: one row per candidate with per-question, per-criterion means and decisions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from statistics import mean
+
+from core.model import Interview, Rating, ReviewerDecision
+from core.review import candidate_label
+from core.script import Script
+
+
+@dataclass
+class Scorecard:
+    """What `interviewbot results` prints for one candidate."""
+
+    number: int
+    candidate: str
+    state: str
+    completed_at: str
+    scores: dict[str, tuple[float | None, int]] = field(default_factory=dict)  # q.criterion
+    answers: dict[str, str] = field(default_factory=dict)  # question id -> text or "voice m:ss"
+    overall: float | None = None
+    decision: str = ""
+    decisions: str = ""
+    reviewers: int = 0
+    follow_ups: int = 0
+    experience: int | None = None
+
+    def flat(self) -> dict[str, object]:
+        """One flat row (for CSV): fixed columns, then answer and score columns."""
+        row: dict[str, object] = {
+            "number": self.number, "candidate": self.candidate, "state": self.state,
+            "completed_at": self.completed_at,
+            "overall": "" if self.overall is None else round(self.overall, 2),
+            "decision": self.decision, "decisions": self.decisions, "reviewers": self.reviewers,
+            "follow_ups": self.follow_ups,
+            "experience": "" if self.experience is None else self.experience,
+        }
+        for qid, text in self.answers.items():
+            row[f"{qid}.answer"] = text
+        for key, (avg, count) in self.scores.items():
+            row[f"{key}.mean"] = "" if avg is None else round(avg, 2)
+            row[f"{key}.n"] = count
+        return row
+
+
+def scorecard(script: Script, interview: Interview, ratings: list[Rating],
+              decisions: list[ReviewerDecision]) -> Scorecard:
+    """Summarise one interview's ratings. The candidate's name is shown unless review is blind."""
+    card = Scorecard(
+        number=interview.number,
+        candidate=candidate_label(script, interview),
+        state=interview.state.value,
+        completed_at=interview.completed_at.isoformat() if interview.completed_at else "",
+        reviewers=len({r.reviewer for r in ratings}),
+        follow_ups=len(interview.follow_ups),
+        experience=interview.experience_rating,
+    )
+    for question in script.scored_questions:
+        answer = interview.answer_for(question.id)
+        take = answer.kept if answer else None
+        if take is not None:
+            card.answers[question.id] = (take.text or "" if take.kind == "text"
+                                         else f"voice {round(take.duration or 0)}s")
+        for criterion in script.criteria_for(question):
+            scores = [r.score for r in ratings
+                      if r.question_id == question.id and r.criterion == criterion]
+            card.scores[f"{question.id}.{criterion}"] = (mean(scores) if scores else None,
+                                                        len(scores))
+    all_scores = [r.score for r in ratings]
+    card.overall = mean(all_scores) if all_scores else None
+    tally = Counter(d.decision.value for d in decisions)
+    card.decisions = ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
+    if tally:
+        top = tally.most_common()
+        card.decision = top[0][0] if len(top) == 1 or top[0][1] > top[1][1] else "split"
+    return card

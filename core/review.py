@@ -1,0 +1,331 @@
+"""The reviewers' side: review cards, independent ratings, decisions, follow-ups and replies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from statistics import mean
+
+from core import payloads as pl
+from core import texts
+from core.commands import ReviewerText
+from core.effects import Effects
+from core.messages import Audio, Button, OutMessage
+from core.model import (
+    Answer,
+    AuditEntry,
+    Decision,
+    FollowUp,
+    Interview,
+    Rating,
+    ReviewerDecision,
+    new_id,
+)
+from core.payloads import Payload
+from core.ports import UnitOfWork
+from core.refs import ChatRef, UserRef
+from core.script import Script
+from core.services import Services
+from core.states import State
+
+DECISION_LABELS = {Decision.ADVANCE: "Advance", Decision.HOLD: "Hold", Decision.REJECT: "Reject"}
+
+
+def candidate_label(script: Script, interview: Interview) -> str:
+    """How reviewers see the candidate: a number in blind mode, else the name."""
+    if script.review.blind or not interview.candidate_name:
+        return f"Candidate #{interview.number}"
+    return f"{interview.candidate_name} (#{interview.number})"
+
+
+def is_reviewer(services: Services, script: Script, interview: Interview, user: UserRef,
+                chat: ChatRef) -> bool:
+    """Listed as a reviewer, or pressing inside a listed review chat; never the candidate."""
+    if interview.candidate is not None and interview.candidate == user:
+        return False
+    listed = {str(d) for d in services.destinations(script)} | set(script.review.reviewers)
+    return str(user) in listed or str(chat) in listed
+
+
+def complete_reviewers(script: Script, answer: Answer, ratings: list[Rating]) -> set[UserRef]:
+    """Reviewers who have rated every criterion of an answer."""
+    criteria = set(script.criteria_for(script.question(answer.question_id)))
+    by_reviewer: dict[UserRef, set[str]] = defaultdict(set)
+    for r in ratings:
+        if r.answer_id == answer.id:
+            by_reviewer[r.reviewer].add(r.criterion)
+    return {who for who, done in by_reviewer.items() if criteria <= done}
+
+
+def scored_answers(script: Script, interview: Interview) -> list[Answer]:
+    """Kept answers to reviewed (non-practice) questions, in script order."""
+    order = {q.id: i for i, q in enumerate(script.questions)}
+    practice = {q.id for q in script.questions if q.practice}
+    kept = [a for a in interview.answers if a.kept is not None and a.question_id not in practice]
+    return sorted(kept, key=lambda a: order[a.question_id])
+
+
+def answer_card(script: Script, interview: Interview, answer: Answer, ratings: list[Rating],
+                audio: Audio | None = None) -> OutMessage:
+    """One answer for reviewers: question, answer, transcript, rating rows, status line."""
+    question = script.question(answer.question_id)
+    take = answer.kept
+    assert take is not None
+    lines = [f"{candidate_label(script, interview)} · {texts.question_label(script, question)}",
+             f"Q: {question.text}"]
+    if take.kind == "text":
+        lines.append(f"A: {take.text}")
+    else:
+        lines.append(f"A: voice answer, {texts.clock(take.duration)}")
+        if take.transcript:
+            lines.append(f"Transcript: {take.transcript}")
+    done = complete_reviewers(script, answer, ratings)
+    count = len(done)
+    if script.review.independent:
+        lines.append(f"{count} reviewer{'s' if count != 1 else ''} rated this answer. "
+                     "Scores stay hidden until you have rated it yourself.")
+    else:
+        lines.append(_score_summary(script, answer, ratings) or "No ratings yet.")
+    rows: list[tuple[Button, ...]] = []
+    for index, criterion in enumerate(script.criteria_for(question)):
+        rows.append(tuple(
+            Button(f"{criterion} {score}" if i == 0 else str(score),
+                   pl.make(pl.RATE, interview.id, answer.id, index, score))
+            for i, score in enumerate(script.rubric.scale)))
+    rows.append((Button("Ask a follow-up", pl.make(pl.FOLLOW_UP, interview.id, answer.id)),))
+    return OutMessage("\n".join(lines), tuple(rows), audio=audio)
+
+
+def _score_summary(script: Script, answer: Answer, ratings: list[Rating]) -> str:
+    question = script.question(answer.question_id)
+    parts = []
+    for criterion in script.criteria_for(question):
+        scores = [r.score for r in ratings if r.answer_id == answer.id and r.criterion == criterion]
+        if scores:
+            parts.append(f"{criterion} {mean(scores):.1f} ({len(scores)})")
+    return "Scores: " + ", ".join(parts) if parts else ""
+
+
+def summary_card(script: Script, interview: Interview, decisions: list[ReviewerDecision]
+                 ) -> OutMessage:
+    """The interview's head card: who, what, when, how long, and the decision buttons."""
+    answers = scored_answers(script, interview)
+    seconds = sum(a.kept.duration or 0 for a in answers if a.kept)
+    when = interview.completed_at or interview.invited_at
+    lines = [
+        f"{candidate_label(script, interview)} completed {script.title}",
+        f"Completed {when:%Y-%m-%d %H:%M} UTC · {len(answers)} answers · "
+        f"{texts.clock(seconds)} of audio",
+        "Rate every answer below; the decision buttons unlock for you once you have.",
+    ]
+    if interview.state is State.ERASED:
+        lines = [f"Candidate #{interview.number}: erased at the candidate's request."]
+        return OutMessage("\n".join(lines))
+    if decisions:
+        tally: defaultdict[Decision, int] = defaultdict(int)
+        for d in decisions:
+            tally[d.decision] += 1
+        lines.append("Decisions so far: " + ", ".join(
+            f"{DECISION_LABELS[k]} {v}" for k, v in tally.items()))
+    buttons = ((Button("Advance", pl.make(pl.DECIDE, interview.id, "a"), "primary"),
+                Button("Hold", pl.make(pl.DECIDE, interview.id, "h")),
+                Button("Reject", pl.make(pl.DECIDE, interview.id, "r"), "danger")),)
+    return OutMessage("\n".join(lines), buttons, title=script.title)
+
+
+class ReviewFlow:
+    """Handlers for reviewers' presses and texts, and the posting of review cards."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def _now(self) -> datetime:
+        return self.s.clock.now()
+
+    async def cards(self, uow: UnitOfWork, interview: Interview, platform: str
+                    ) -> list[tuple[str | None, OutMessage]]:
+        """Every card of an interview for one platform: (answer id or None, message)."""
+        script = self.s.script(interview.script_id)
+        ratings = uow.reviews.ratings(interview.id)
+        out: list[tuple[str | None, OutMessage]] = [
+            (None, summary_card(script, interview, uow.reviews.decisions(interview.id)))]
+        for answer in scored_answers(script, interview):
+            take = answer.kept
+            audio = None
+            if take is not None and take.media_key:
+                path, mime = await self.s.audio.review_copy(take.media_key, platform=platform)
+                label = texts.question_label(script, script.question(answer.question_id))
+                audio = Audio(path, mime, label, take.duration or 0.0)
+            out.append((answer.id, answer_card(script, interview, answer, ratings, audio)))
+        return out
+
+    # -- presses -----------------------------------------------------------------------
+    def button(self, uow: UnitOfWork, user: UserRef, chat: ChatRef, payload: Payload,
+               fx: Effects) -> None:
+        interview = uow.interviews.get(payload.interview_id)
+        if interview is None:
+            fx.reply = texts.STALE_BUTTON
+            return
+        script = self.s.script(interview.script_id)
+        if not is_reviewer(self.s, script, interview, user, chat):
+            fx.reply = texts.NOT_A_REVIEWER
+            return
+        if interview.state is State.ERASED:
+            fx.reply = "This interview was erased at the candidate's request."
+            return
+        if payload.action == pl.RATE:
+            self._rate(uow, script, interview, user, payload, fx)
+        elif payload.action == pl.DECIDE:
+            self._decide(uow, script, interview, user, payload, fx)
+        elif payload.action == pl.FOLLOW_UP:
+            answer = interview.answer_by_id(payload.arg(0))
+            if answer is None or interview.state is not State.COMPLETED:
+                fx.reply = texts.STALE_BUTTON
+                return
+            fx.reply = "Write your follow-up question."
+            fx.send(chat, OutMessage(
+                f"Follow-up for {candidate_label(script, interview)} on "
+                f"{texts.question_label(script, script.question(answer.question_id))}: "
+                "reply with your question.",
+                ask_reply=pl.make(pl.FOLLOW_UP, interview.id, answer.id)))
+        elif payload.action == pl.REPLY:
+            found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
+                         None)
+            if found is None:
+                fx.reply = texts.STALE_BUTTON
+                return
+            fx.reply = "Write your reply."
+            fx.send(chat, OutMessage(
+                f"Reply to {candidate_label(script, interview)}'s question: \"{found.text}\"",
+                ask_reply=pl.make(pl.REPLY, interview.id, found.id)))
+        else:
+            fx.reply = texts.STALE_BUTTON
+
+    def _rate(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
+              payload: Payload, fx: Effects) -> None:
+        answer = interview.answer_by_id(payload.arg(0))
+        if answer is None or answer.kept is None:
+            fx.reply = texts.STALE_BUTTON
+            return
+        criteria = script.criteria_for(script.question(answer.question_id))
+        try:
+            criterion = criteria[int(payload.arg(1))]
+            score = int(payload.arg(2))
+        except (ValueError, IndexError):
+            fx.reply = texts.STALE_BUTTON
+            return
+        if score not in script.rubric.scale:
+            fx.reply = texts.STALE_BUTTON
+            return
+        rating = Rating(interview.id, answer.id, answer.question_id, user, criterion, score,
+                        self._now())
+        before = uow.reviews.put_rating(rating)
+        if before is not None and before.score != score:
+            uow.reviews.audit(AuditEntry(interview.id, str(user), "rating changed",
+                                         f"{answer.question_id}/{criterion}: "
+                                         f"{before.score} -> {score}", self._now()))
+        ratings = uow.reviews.ratings(interview.id)
+        mine = {r.criterion: r.score for r in ratings
+                if r.reviewer == user and r.answer_id == answer.id}
+        label = texts.question_label(script, script.question(answer.question_id))
+        reply = f"You rated {label} {criterion}: {score}."
+        missing = [c for c in criteria if c not in mine]
+        if missing:
+            reply += f" Still to rate: {', '.join(missing)}."
+        elif script.review.independent:
+            others = [r for r in ratings if r.answer_id == answer.id and r.reviewer != user]
+            summary = _score_summary(script, answer, others)
+            reply += f" Others so far: {summary[8:]}." if summary else " You are the first."
+        fx.reply = reply
+        fx.refresh_reviews.append(interview.id)
+
+    def _decide(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
+                payload: Payload, fx: Effects) -> None:
+        choice = {"a": Decision.ADVANCE, "h": Decision.HOLD, "r": Decision.REJECT}.get(
+            payload.arg(0))
+        if choice is None or interview.state is not State.COMPLETED:
+            fx.reply = texts.STALE_BUTTON
+            return
+        ratings = uow.reviews.ratings(interview.id)
+        answers = scored_answers(script, interview)
+        rated = sum(1 for a in answers if user in complete_reviewers(script, a, ratings))
+        if rated < len(answers):
+            fx.reply = (f"Rate every answer first: you have rated {rated} of {len(answers)}. "
+                        "Decisions unlock after the last one.")
+            return
+        uow.reviews.put_decision(ReviewerDecision(interview.id, user, choice, self._now()))
+        uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
+                                     self._now()))
+        fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
+        fx.refresh_reviews.append(interview.id)
+
+    # -- texts -------------------------------------------------------------------------
+    def text(self, uow: UnitOfWork, cmd: ReviewerText, fx: Effects) -> None:
+        payload = pl.parse(cmd.target)
+        interview = uow.interviews.get(payload.interview_id) if payload else None
+        if payload is None or interview is None:
+            fx.send(cmd.chat, texts.STALE_BUTTON)
+            return
+        script = self.s.script(interview.script_id)
+        if not is_reviewer(self.s, script, interview, cmd.user, cmd.chat):
+            fx.send(cmd.chat, texts.NOT_A_REVIEWER)
+            return
+        text = cmd.text.strip()[:2000]
+        if not text or interview.state is not State.COMPLETED or interview.chat is None:
+            fx.send(cmd.chat, "That can no longer reach the candidate.")
+            return
+        if payload.action == pl.FOLLOW_UP:
+            answer = interview.answer_by_id(payload.arg(0))
+            if answer is None:
+                fx.send(cmd.chat, texts.STALE_BUTTON)
+                return
+            waiting = interview.open_follow_up()
+            follow_up = FollowUp(new_id(), answer.id, cmd.user, text, self._now())
+            interview.follow_ups.append(follow_up)
+            uow.reviews.audit(AuditEntry(interview.id, str(cmd.user), "follow-up asked",
+                                         answer.question_id, self._now()))
+            fx.send(cmd.chat, "Your follow-up was sent to the candidate; their reply will "
+                              "appear here.")
+            if waiting is None:
+                question = script.question(answer.question_id)
+                fx.send(interview.chat, OutMessage(
+                    f"The team has a follow-up question on your answer to "
+                    f"{texts.question_label(script, question)}:\n\n\"{text}\"\n\n"
+                    f"Please reply with {texts.kinds_phrase(question.answer.kinds)}."))
+            fx.changed.append(interview.id)
+        elif payload.action == pl.REPLY:
+            found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
+                         None)
+            if found is None:
+                fx.send(cmd.chat, texts.STALE_BUTTON)
+                return
+            found.reply = text
+            found.replied_by = cmd.user
+            fx.send(cmd.chat, "Your reply was sent to the candidate.")
+            fx.send(interview.chat, f"The team replied to your question \"{found.text}\":\n\n"
+                                    f"{text}")
+        else:
+            fx.send(cmd.chat, texts.STALE_BUTTON)
+
+    def broadcast_message(self, interview: Interview, kind: str) -> OutMessage | None:
+        """Render a broadcast ("question:<id>" or "follow_up:<id>") for the reviewers."""
+        script = self.s.script(interview.script_id)
+        who = candidate_label(script, interview)
+        what, _, ident = kind.partition(":")
+        if what == "question":
+            q = next((q for q in interview.candidate_questions if q.id == ident), None)
+            if q is None:
+                return None
+            return OutMessage(f"{who} asks the team: \"{q.text}\"",
+                              ((Button("Reply", pl.make(pl.REPLY, interview.id, q.id)),),))
+        follow_up = interview.follow_up(ident)
+        if follow_up is None or follow_up.reply is None:
+            return None
+        answer = interview.answer_by_id(follow_up.answer_id)
+        assert answer is not None
+        label = texts.question_label(script, script.question(answer.question_id))
+        reply = follow_up.reply
+        body = (reply.text if reply.kind == "text"
+                else f"voice reply, {texts.clock(reply.duration)}")
+        return OutMessage(f"{who} answered the follow-up on {label}:\n"
+                          f"Q: {follow_up.text}\nA: {body}")

@@ -1,0 +1,415 @@
+"""Interview scripts: the questions, answer rules, rubric, reminders and review settings.
+
+`parse_script` turns plain data (as loaded from YAML) into a validated `Script`, collecting every
+problem with the path of the field it concerns, so a loader can point at file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from typing import Any
+
+from core.durations import parse_duration
+
+ANSWER_KINDS = ("voice", "text")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation error: the field path (e.g. ("questions", 2, "answer", "kinds")) and why."""
+
+    path: Path
+    message: str
+
+    @property
+    def field(self) -> str:
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out or "(script)"
+
+
+class ScriptInvalid(ValueError):
+    """Raised with every problem found in a script."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """How a question may be answered."""
+
+    kinds: tuple[str, ...] = ANSWER_KINDS
+    max_seconds: int = 180
+    retakes: int = 2
+
+    def allows(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+@dataclass(frozen=True)
+class Question:
+    """One interview question."""
+
+    id: str
+    text: str
+    answer: AnswerRules
+    practice: bool = False
+    rubric: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """Named criteria (name → description) rated on a fixed scale."""
+
+    criteria: Mapping[str, str]
+    scale: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window (local time) in which no reminder is sent; may wrap past midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """When candidates and reviewers are nudged."""
+
+    not_started: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=72))
+    idle: timedelta | None = timedelta(hours=24)
+    before_deadline: timedelta | None = timedelta(hours=24)
+    reviewer_after: timedelta | None = timedelta(hours=48)
+    quiet_hours: QuietHours | None = None
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """Who reviews (as "platform:id" destinations) and how."""
+
+    reviewers: tuple[str, ...] = ()
+    blind: bool = True
+    independent: bool = True
+
+
+@dataclass(frozen=True)
+class Script:
+    """A complete, validated interview script."""
+
+    id: str
+    title: str
+    intro: str
+    consent: str
+    deadline: timedelta
+    questions: tuple[Question, ...]
+    rubric: Rubric
+    review: ReviewSettings
+    reminders: Reminders = field(default_factory=Reminders)
+    outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    @property
+    def scored_questions(self) -> tuple[Question, ...]:
+        """Questions reviewers rate (practice questions are never reviewed)."""
+        return tuple(q for q in self.questions if not q.practice)
+
+    def criteria_for(self, question: Question) -> tuple[str, ...]:
+        """Rubric criteria a question is rated on: its own list, else every criterion."""
+        return question.rubric or tuple(self.rubric.criteria)
+
+    def estimated_minutes(self) -> int:
+        """Rough time to complete: each question's answer limit plus a minute to think."""
+        seconds = sum(q.answer.max_seconds + 60 for q in self.questions)
+        return max(1, round(seconds / 60))
+
+
+class _Collector:
+    """Accumulates problems while reading nested plain data."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def text(self, data: Mapping[str, Any], key: str, path: Path, *, required: bool = True,
+             default: str = "") -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.add((*path, key), "is required")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.add((*path, key), "must be non-empty text")
+            return default
+        return value.strip()
+
+    def mapping(self, data: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
+        value = data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add((*path, key), "must be a mapping")
+            return {}
+        return value
+
+    def duration(self, value: Any, path: Path) -> timedelta | None:
+        try:
+            delta = parse_duration(value)
+        except (ValueError, TypeError):
+            self.add(path, f"{value!r} is not a duration like 7d, 24h or 30m")
+            return None
+        if delta <= timedelta(0):
+            self.add(path, "must be longer than zero")
+            return None
+        return delta
+
+    def integer(self, value: Any, path: Path, *, low: int, high: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(path, f"{value!r} is not a whole number")
+            return None
+        if not low <= value <= high:
+            self.add(path, f"{value} is not between {low} and {high}")
+            return None
+        return value
+
+    def flag(self, value: Any, path: Path, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.add(path, f"{value!r} is not true or false")
+            return default
+        return value
+
+
+def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> AnswerRules:
+    if raw is None:
+        return base
+    if not isinstance(raw, Mapping):
+        c.add(path, "must be a mapping")
+        return base
+    kinds = base.kinds
+    if "kinds" in raw:
+        value = raw["kinds"]
+        if not isinstance(value, list) or not value:
+            c.add((*path, "kinds"), "must be a non-empty list of voice, text")
+        else:
+            good = []
+            for i, kind in enumerate(value):
+                if kind not in ANSWER_KINDS:
+                    c.add((*path, "kinds", i), f"{kind!r} is not one of {', '.join(ANSWER_KINDS)}")
+                elif kind not in good:
+                    good.append(kind)
+            kinds = tuple(good) or kinds
+    max_seconds = base.max_seconds
+    if "max_seconds" in raw:
+        max_seconds = c.integer(raw["max_seconds"], (*path, "max_seconds"), low=5, high=1800) or (
+            max_seconds
+        )
+    retakes = base.retakes
+    if "retakes" in raw:
+        found = c.integer(raw["retakes"], (*path, "retakes"), low=0, high=10)
+        retakes = retakes if found is None else found
+    for key in raw:
+        if key not in ("kinds", "max_seconds", "retakes"):
+            c.add((*path, key), "is not a known setting (kinds, max_seconds, retakes)")
+    return AnswerRules(kinds=kinds, max_seconds=max_seconds, retakes=retakes)
+
+
+def _rubric(c: _Collector, raw: Any) -> Rubric:
+    if not isinstance(raw, Mapping) or not raw:
+        c.add(("rubric",), "is required: criteria with descriptions, and a scale")
+        return Rubric(criteria={})
+    criteria: dict[str, str] = {}
+    scale: tuple[int, ...] = (1, 2, 3, 4, 5)
+    for key, value in raw.items():
+        if key == "scale":
+            if (
+                not isinstance(value, list)
+                or len(value) < 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+                or sorted(set(value)) != list(value)
+            ):
+                c.add(("rubric", "scale"), "must be increasing whole numbers, e.g. [1,2,3,4,5]")
+            elif len(value) > 10:
+                c.add(("rubric", "scale"), "has more than 10 points")
+            else:
+                scale = tuple(value)
+        elif not isinstance(key, str) or not _ID.match(key):
+            c.add(("rubric", str(key)), "criterion names are lower-case words (a-z, 0-9, _ or -)")
+        elif not isinstance(value, str) or not value.strip():
+            c.add(("rubric", key), "needs a description")
+        else:
+            criteria[key] = value.strip()
+    if not criteria:
+        c.add(("rubric",), "needs at least one criterion")
+    return Rubric(criteria=criteria, scale=scale)
+
+
+def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tuple[Question, ...]:
+    if not isinstance(raw, list) or not raw:
+        c.add(("questions",), "must be a non-empty list")
+        return ()
+    out: list[Question] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        path: Path = ("questions", i)
+        if not isinstance(item, Mapping):
+            c.add(path, "must be a mapping with id and text")
+            continue
+        qid = item.get("id")
+        if not isinstance(qid, str) or not _ID.match(qid):
+            c.add((*path, "id"), "is required: lower-case letters, digits, _ or -")
+            qid = f"q{i + 1}"
+        elif qid in seen:
+            c.add((*path, "id"), f"{qid!r} is used twice")
+        seen.add(qid)
+        text = c.text(item, "text", path)
+        rules = _answer_rules(c, item.get("answer"), (*path, "answer"), base)
+        practice = c.flag(item.get("practice"), (*path, "practice"), False)
+        criteria: tuple[str, ...] = ()
+        if "rubric" in item:
+            value = item["rubric"]
+            if not isinstance(value, list) or not value:
+                c.add((*path, "rubric"), "must be a non-empty list of rubric criteria")
+            else:
+                for j, name in enumerate(value):
+                    if name not in rubric.criteria:
+                        known = ", ".join(rubric.criteria) or "none defined"
+                        c.add((*path, "rubric", j), f"{name!r} is not a rubric criterion ({known})")
+                criteria = tuple(n for n in value if n in rubric.criteria)
+        for key in item:
+            if key not in ("id", "text", "answer", "practice", "rubric"):
+                c.add((*path, key), "is not a known field (id, text, answer, practice, rubric)")
+        out.append(Question(id=qid, text=text, answer=rules, practice=practice, rubric=criteria))
+    if out and all(q.practice for q in out):
+        c.add(("questions",), "every question is a practice question: nothing would be reviewed")
+    return tuple(out)
+
+
+def _clock(text: str) -> time:
+    hours, _, minutes = text.partition(":")
+    return time(int(hours), int(minutes))
+
+
+def _reminders(c: _Collector, raw: Mapping[str, Any]) -> Reminders:
+    base = Reminders()
+    path: Path = ("reminders",)
+    not_started = base.not_started
+    if "not_started" in raw:
+        value = raw["not_started"]
+        items = value if isinstance(value, list) else [value]
+        found = [c.duration(v, (*path, "not_started", i)) for i, v in enumerate(items)]
+        not_started = tuple(sorted(d for d in found if d is not None))
+
+    def optional(key: str, default: timedelta | None) -> timedelta | None:
+        if key not in raw:
+            return default
+        if raw[key] in (None, False, "off"):
+            return None
+        return c.duration(raw[key], (*path, key))
+
+    quiet = None
+    if raw.get("quiet_hours") is not None:
+        value = raw["quiet_hours"]
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)", str(value))
+        if not match:
+            c.add((*path, "quiet_hours"), f"{value!r} is not a window like 21:00-08:00")
+        else:
+            start, end = str(value).split("-")
+            quiet = QuietHours(_clock(start), _clock(end))
+    for key in raw:
+        if key not in ("not_started", "idle", "before_deadline", "reviewers", "quiet_hours"):
+            c.add((*path, key), "is not a known reminder (not_started, idle, before_deadline, "
+                                "reviewers, quiet_hours)")
+    return Reminders(
+        not_started=not_started,
+        idle=optional("idle", base.idle),
+        before_deadline=optional("before_deadline", base.before_deadline),
+        reviewer_after=optional("reviewers", base.reviewer_after),
+        quiet_hours=quiet,
+    )
+
+
+def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
+    reviewers: list[str] = []
+    value = raw.get("reviewers", [])
+    if not isinstance(value, list):
+        c.add(("review", "reviewers"), "must be a list like [slack:C0REVIEWS, telegram:-1001234]")
+    else:
+        for i, dest in enumerate(value):
+            platform, _, ident = str(dest).partition(":")
+            if platform not in ("slack", "telegram", "console") or not ident:
+                c.add(("review", "reviewers", i),
+                      f"{dest!r} is not slack:<channel or user id> or telegram:<chat id>")
+            else:
+                reviewers.append(f"{platform}:{ident}")
+    return ReviewSettings(
+        reviewers=tuple(reviewers),
+        blind=c.flag(raw.get("blind"), ("review", "blind"), True),
+        independent=c.flag(raw.get("independent"), ("review", "independent"), True),
+    )
+
+
+KNOWN_FIELDS = (
+    "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
+    "review", "outro",
+)
+
+
+def parse_script(raw: Any) -> Script:
+    """Validate plain data into a `Script`; raise `ScriptInvalid` listing every problem."""
+    c = _Collector()
+    if not isinstance(raw, Mapping):
+        raise ScriptInvalid([Problem((), "a script must be a mapping of fields")])
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not _ID.match(sid):
+        c.add(("id",), "is required: lower-case letters, digits, _ or - (e.g. backend-engineer)")
+        sid = "invalid"
+    title = c.text(raw, "title", ())
+    intro = c.text(raw, "intro", (), required=False, default="Hi {name}! Thanks for your time.")
+    consent = c.text(raw, "consent", ())
+    outro = c.text(raw, "outro", (), required=False, default=Script.outro)
+    deadline = c.duration(raw.get("deadline", "7d"), ("deadline",)) or timedelta(days=7)
+    base = _answer_rules(c, raw.get("answer"), ("answer",), AnswerRules())
+    rubric = _rubric(c, raw.get("rubric"))
+    questions = _questions(c, raw.get("questions"), base, rubric)
+    reminders = _reminders(c, c.mapping(raw, "reminders", ()))
+    review = _review(c, c.mapping(raw, "review", ()))
+    for key in raw:
+        if key not in KNOWN_FIELDS:
+            c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
+    for key in ("intro", "outro"):
+        text = raw.get(key)
+        if isinstance(text, str):
+            try:
+                text.format(name="x", deadline="x", questions="x", minutes="x")
+            except (KeyError, IndexError, ValueError) as exc:
+                c.add((key,), f"has an unknown placeholder {exc}; use {{name}}, {{deadline}}, "
+                              "{questions} or {minutes}")
+    if c.problems:
+        raise ScriptInvalid(c.problems)
+    return Script(
+        id=sid, title=title, intro=intro, consent=consent, deadline=deadline, questions=questions,
+        rubric=rubric, review=review, reminders=reminders, outro=outro,
+    )
+

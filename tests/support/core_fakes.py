@@ -1,0 +1,266 @@
+"""In-memory implementations of core's ports, for unit tests of the engine (no mocks)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from core.audio import AudioRejected, Reel, RejectReason, StoredAudio
+from core.engine import Engine
+from core.messages import OutMessage
+from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
+from core.ports import MediaTooLarge
+from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.script import Script
+from core.services import Services
+
+
+class FakeClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+@dataclass
+class Store:
+    """The committed state shared by every fake unit of work."""
+
+    interviews: dict[str, Interview] = field(default_factory=dict)
+    ratings: list[Rating] = field(default_factory=list)
+    decisions: list[ReviewerDecision] = field(default_factory=list)
+    posts: list[ReviewPost] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    deliveries: set[str] = field(default_factory=set)
+
+
+class FakeInterviews:
+    def __init__(self, data: Store) -> None:
+        self.data = data
+
+    def add(self, interview: Interview) -> None:
+        self.data.interviews[interview.id] = interview
+
+    def get(self, interview_id: str) -> Interview | None:
+        return self.data.interviews.get(interview_id)
+
+    def by_token_hash(self, token_hash: str) -> Interview | None:
+        return next((i for i in self.data.interviews.values() if i.token_hash == token_hash),
+                    None)
+
+    def current_for(self, user: UserRef) -> Interview | None:
+        mine = [i for i in self.data.interviews.values()
+                if i.candidate == user and i.state.value != "erased"]
+        return max(mine, key=lambda i: i.accepted_at or i.invited_at, default=None)
+
+    def for_script(self, script_id: str) -> list[Interview]:
+        return sorted((i for i in self.data.interviews.values() if i.script_id == script_id),
+                      key=lambda i: i.number)
+
+    def next_number(self, script_id: str) -> int:
+        return 1 + max((i.number for i in self.data.interviews.values()
+                        if i.script_id == script_id), default=0)
+
+
+class FakeReviews:
+    def __init__(self, data: Store) -> None:
+        self.data = data
+
+    def ratings(self, interview_id: str) -> list[Rating]:
+        return [r for r in self.data.ratings if r.interview_id == interview_id]
+
+    def put_rating(self, rating: Rating) -> Rating | None:
+        for i, r in enumerate(self.data.ratings):
+            if (r.answer_id, r.reviewer, r.criterion) == (rating.answer_id, rating.reviewer,
+                                                          rating.criterion):
+                self.data.ratings[i] = rating
+                return r
+        self.data.ratings.append(rating)
+        return None
+
+    def decisions(self, interview_id: str) -> list[ReviewerDecision]:
+        return [d for d in self.data.decisions if d.interview_id == interview_id]
+
+    def put_decision(self, decision: ReviewerDecision) -> None:
+        self.data.decisions = [d for d in self.data.decisions
+                               if (d.interview_id, d.reviewer) != (decision.interview_id,
+                                                                   decision.reviewer)]
+        self.data.decisions.append(decision)
+
+    def posts(self, interview_id: str) -> list[ReviewPost]:
+        return [p for p in self.data.posts if p.interview_id == interview_id]
+
+    def add_post(self, post: ReviewPost) -> None:
+        self.data.posts.append(post)
+
+    def audit(self, entry: AuditEntry) -> None:
+        self.data.audit.append(entry)
+
+    def audit_log(self, interview_id: str) -> list[AuditEntry]:
+        return [a for a in self.data.audit if a.interview_id == interview_id]
+
+    def erase(self, interview_id: str) -> None:
+        self.data.ratings = [r for r in self.data.ratings if r.interview_id != interview_id]
+        self.data.decisions = [d for d in self.data.decisions if d.interview_id != interview_id]
+
+
+class FakeUnitOfWork:
+    """Works on a deep copy of the store; commit publishes it, anything else discards it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.commits = 0
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.working = copy.deepcopy(self.store)
+        self.interviews = FakeInterviews(self.working)
+        self.reviews = FakeReviews(self.working)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.working = Store()
+
+    def first_delivery(self, key: str) -> bool:
+        if key in self.working.deliveries:
+            return False
+        self.working.deliveries.add(key)
+        return True
+
+    def commit(self) -> None:
+        for name in vars(self.store):
+            setattr(self.store, name, copy.deepcopy(getattr(self.working, name)))
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.__enter__()
+
+
+@dataclass
+class Sent:
+    chat: ChatRef
+    message: OutMessage
+    ref: MessageRef
+
+
+class FakeMessenger:
+    """Records everything sent; serves downloads from a dict of file ids."""
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.sent: list[Sent] = []
+        self.edits: list[tuple[MessageRef, OutMessage]] = []
+        self.notes: list[tuple[ChatRef, UserRef, str]] = []
+        self.files: dict[str, bytes] = {}
+        self._next = 0
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
+        self._next += 1
+        ref = MessageRef(chat, str(self._next))
+        self.sent.append(Sent(chat, message, ref))
+        return ref
+
+    async def edit(self, ref: MessageRef, message: OutMessage) -> None:
+        self.edits.append((ref, message))
+
+    async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
+        self.notes.append((chat, user, text))
+
+    async def download(self, media: MediaRef, max_bytes: int) -> bytes:
+        data = self.files[media.file_id]
+        if len(data) > max_bytes:
+            raise MediaTooLarge(str(len(data)))
+        return data
+
+    def texts(self, chat: ChatRef) -> list[str]:
+        return [s.message.text for s in self.sent if s.chat == chat]
+
+    def last(self, chat: ChatRef) -> Sent:
+        return [s for s in self.sent if s.chat == chat][-1]
+
+    def button(self, chat: ChatRef, label: str) -> tuple[str, MessageRef]:
+        """The payload and message of the newest button in `chat` whose label starts so."""
+        for sent in reversed(self.sent):
+            if sent.chat != chat:
+                continue
+            for button in sent.message.all_buttons():
+                if button.label.startswith(label):
+                    return button.payload, sent.ref
+        raise AssertionError(f"no button {label!r} in {chat}")
+
+
+class FakeAudio:
+    """Audio port double: the bytes say what they are ("speech:<seconds>", "silence", ...)."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, bytes] = {}
+        self.deleted: list[str] = []
+
+    async def ingest(self, data: bytes, mime: str, *, key: str, max_seconds: float,
+                     max_bytes: int) -> StoredAudio:
+        text = data.decode(errors="replace")
+        if len(data) > max_bytes:
+            raise AudioRejected(RejectReason.TOO_LARGE)
+        if text == "silence":
+            raise AudioRejected(RejectReason.SILENT)
+        if not text.startswith("speech:"):
+            raise AudioRejected(RejectReason.CORRUPT)
+        seconds = float(text.split(":")[1])
+        if seconds < 1:
+            raise AudioRejected(RejectReason.TOO_SHORT)
+        if seconds > max_seconds:
+            raise AudioRejected(RejectReason.TOO_LONG)
+        self.stored[key] = data
+        return StoredAudio(key, seconds, hashlib.sha256(data).hexdigest(), len(data))
+
+    async def review_copy(self, key: str, *, platform: str) -> tuple[str, str]:
+        return f"/review/{key}.ogg", "audio/ogg"
+
+    async def reel(self, keys: list[tuple[str, str]], *, key: str) -> Reel:
+        return Reel(key, 0.0, ())
+
+    def delete(self, key: str) -> None:
+        self.stored.pop(key, None)
+        self.deleted.append(key)
+
+
+class FakeCatalog:
+    def __init__(self, *scripts: Script) -> None:
+        self.scripts = {s.id: s for s in scripts}
+
+    def get(self, script_id: str) -> Script | None:
+        return self.scripts.get(script_id)
+
+    def all(self) -> list[Script]:
+        return list(self.scripts.values())
+
+
+@dataclass
+class World:
+    """An engine wired to fakes, with handles on each fake."""
+
+    engine: Engine
+    store: Store
+    clock: FakeClock
+    audio: FakeAudio
+    telegram: FakeMessenger
+    slack: FakeMessenger
+
+
+def make_world(script: Script) -> World:
+    store = Store()
+    clock = FakeClock()
+    audio = FakeAudio()
+    telegram, slack = FakeMessenger("telegram"), FakeMessenger("slack")
+    services = Services(
+        uow=lambda: FakeUnitOfWork(store), scripts=FakeCatalog(script), clock=clock, audio=audio,
+        messengers={"telegram": telegram, "slack": slack},
+    )
+    return World(Engine(services), store, clock, audio, telegram, slack)
