@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import Engine as DbEngine
 
+from bots.channels import Channel
 from bots.clock import SystemClock
 from bots.scripts import ScriptCatalog
 from bots.settings import Settings
@@ -69,12 +72,72 @@ async def run_console(settings: Settings) -> None:
         app.db.dispose()
 
 
+def make_channels(settings: Settings, app: App) -> list[Channel]:
+    """A channel for every platform whose credentials are set; each registers its messenger."""
+    channels: list[Channel] = []
+    if settings.telegram_bot_token:
+        from bots.telegram.channel import TelegramChannel
+
+        channels.append(TelegramChannel(settings, app.engine))
+    if settings.slack_bot_token:
+        from bots.slack.channel import SlackChannel
+
+        channels.append(SlackChannel(settings, app.engine))
+    for channel in channels:
+        app.services.messengers[channel.name] = channel.messenger
+    return channels
+
+
+async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
+    """Run the channels and the shared HTTP server until `stop` is set."""
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app.router.add_get("/healthz", _health(app, channels))
+    for channel in channels:
+        channel.add_routes(web_app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host="0.0.0.0", port=app.settings.http_port)
+    await site.start()
+    started: list[Channel] = []
+    try:
+        for channel in channels:
+            await channel.start()
+            started.append(channel)
+            log.info("channel %s started", channel.name)
+        await stop.wait()
+    finally:
+        for channel in reversed(started):
+            await channel.stop()
+        await runner.cleanup()
+        app.db.dispose()
+
+
+def _health(app: App, channels: list[Channel]):  # type: ignore[no-untyped-def]
+    async def health(_request: web.Request) -> web.Response:
+        try:
+            with app.db.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            database = "ok"
+        except Exception as exc:
+            database = f"error: {type(exc).__name__}"
+        body = {"database": database, "channels": [c.name for c in channels]}
+        return web.json_response(body, status=200 if database == "ok" else 503)
+
+    return health
+
+
 async def run(settings: Settings) -> None:
     """Start every channel whose credentials are set; the console when none are."""
     if not settings.has_chat_channels:
         await run_console(settings)
         return
-    raise SystemExit("Telegram and Slack channels are not available in this build yet.")
+    app = build(settings)
+    channels = make_channels(settings, app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(app, channels, stop)
 
 
 def main_run(settings: Settings) -> None:

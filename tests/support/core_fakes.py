@@ -12,7 +12,7 @@ from core.audio import AudioRejected, Reel, RejectReason, StoredAudio
 from core.engine import Engine
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
-from core.ports import MediaTooLarge
+from core.ports import MediaTooLarge, UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
 from core.services import Services
@@ -254,13 +254,15 @@ class World:
     slack: FakeMessenger
 
 
-def make_world(script: Script) -> World:
+def make_world(script: Script, uow: UnitOfWorkFactory | None = None) -> World:
+    """An engine on fakes; pass `uow` to run it on a real database instead of the store."""
     store = Store()
     clock = FakeClock()
     audio = FakeAudio()
     telegram, slack = FakeMessenger("telegram"), FakeMessenger("slack")
     services = Services(
-        uow=lambda: FakeUnitOfWork(store), scripts=FakeCatalog(script), clock=clock, audio=audio,
+        uow=uow or (lambda: FakeUnitOfWork(store)), scripts=FakeCatalog(script), clock=clock,
+        audio=audio,
         messengers={"telegram": telegram, "slack": slack},
     )
     return World(Engine(services), store, clock, audio, telegram, slack)

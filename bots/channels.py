@@ -1,0 +1,28 @@
+"""What every chat channel offers the composition root."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiohttp import web
+
+from core.ports import Messenger
+
+
+class Channel(Protocol):
+    """A running connection to one chat platform (Telegram, Slack)."""
+
+    name: str
+    messenger: Messenger
+
+    def add_routes(self, app: web.Application) -> bool:
+        """Add HTTP routes (webhooks) to the shared server; True if it needs the server."""
+        ...
+
+    async def start(self) -> None:
+        """Connect (polling, Socket Mode, or ready for webhooks)."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect and release resources."""
+        ...

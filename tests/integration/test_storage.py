@@ -1,0 +1,152 @@
+"""The SQL unit of work on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
+
+from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextReceived
+from core.model import (
+    Answer,
+    AuditEntry,
+    CandidateQuestion,
+    Decision,
+    FollowUp,
+    Interview,
+    Rating,
+    ReviewerDecision,
+    Take,
+    WrapUp,
+    hash_token,
+)
+from core.ports import AlreadyHandled
+from core.refs import ChatRef, UserRef
+from core.states import State
+from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.support.core_fakes import make_world
+from tests.support.scripts import small_script
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ADA = UserRef("telegram", "42")
+
+
+def sample_interview() -> Interview:
+    interview = Interview(
+        id="i1", script_id="qa", number=1, candidate_name="Ada", token_hash=hash_token("tok"),
+        invited_at=T0, deadline=T0 + timedelta(days=7), platform="telegram", tz="Asia/Tokyo",
+        state=State.COMPLETED, candidate=ADA, chat=ChatRef("telegram", "42"), accepted_at=T0,
+        completed_at=T0 + timedelta(hours=1), wrap_up=WrapUp.FEEDBACK, experience_rating=5,
+    )
+    take1 = Take("t1", 1, "text", T0, text="first")
+    take2 = Take("t2", 2, "voice", T0 + timedelta(minutes=1), media_key="i1/t2", duration=12.5,
+                 checksum="ab" * 32, transcript="hello there")
+    interview.answers.append(Answer("a1", "bug", [take1, take2], "t2", T0))
+    interview.follow_ups.append(FollowUp("f1", "a1", UserRef("slack", "U1"), "Why?", T0,
+                                         Take("t3", 1, "text", T0, text="Because.")))
+    interview.candidate_questions.append(CandidateQuestion("q1", "Team size?", T0, "Six",
+                                                           UserRef("slack", "U1")))
+    return interview
+
+
+def test_interview_aggregate_round_trip(db: Engine) -> None:
+    with SqlUnitOfWork(db) as uow:
+        uow.interviews.add(sample_interview())
+        uow.commit()
+    with SqlUnitOfWork(db) as uow:
+        loaded = uow.interviews.get("i1")
+        assert loaded == sample_interview()
+        assert loaded is not None and loaded.deadline.tzinfo is not None
+        assert uow.interviews.by_token_hash(hash_token("tok")) == loaded
+        assert uow.interviews.current_for(ADA) == loaded
+        assert uow.interviews.next_number("qa") == 2
+        loaded.answers[0].takes.pop(0)
+        loaded.follow_ups.clear()
+        uow.commit()
+    with SqlUnitOfWork(db) as uow:
+        again = uow.interviews.get("i1")
+        assert again is not None
+        assert [t.id for t in again.answers[0].takes] == ["t2"]
+        assert again.follow_ups == []
+
+
+def test_uncommitted_work_is_discarded(db: Engine) -> None:
+    with SqlUnitOfWork(db) as uow:
+        uow.interviews.add(sample_interview())
+    with SqlUnitOfWork(db) as uow:
+        assert uow.interviews.get("i1") is None
+
+
+def test_ratings_decisions_audit_and_erase(db: Engine) -> None:
+    with SqlUnitOfWork(db) as uow:
+        uow.interviews.add(sample_interview())
+        uow.commit()
+    reviewer = UserRef("slack", "U1")
+    with SqlUnitOfWork(db) as uow:
+        assert uow.reviews.put_rating(Rating("i1", "a1", "bug", reviewer, "depth", 3, T0)) is None
+        before = uow.reviews.put_rating(Rating("i1", "a1", "bug", reviewer, "depth", 5, T0))
+        assert before is not None and before.score == 3
+        uow.reviews.put_decision(ReviewerDecision("i1", reviewer, Decision.HOLD, T0))
+        uow.reviews.put_decision(ReviewerDecision("i1", reviewer, Decision.ADVANCE, T0))
+        uow.reviews.audit(AuditEntry("i1", str(reviewer), "rating changed", "3 -> 5", T0))
+        uow.commit()
+    with SqlUnitOfWork(db) as uow:
+        assert [r.score for r in uow.reviews.ratings("i1")] == [5]
+        assert [d.decision for d in uow.reviews.decisions("i1")] == [Decision.ADVANCE]
+        uow.reviews.erase("i1")
+        uow.commit()
+    with SqlUnitOfWork(db) as uow:
+        assert uow.reviews.ratings("i1") == [] and uow.reviews.decisions("i1") == []
+        assert [a.action for a in uow.reviews.audit_log("i1")] == ["rating changed"]
+
+
+def test_delivery_keys_are_unique_across_transactions(db: Engine) -> None:
+    with SqlUnitOfWork(db) as uow:
+        assert uow.first_delivery("telegram:update:1")
+        uow.commit()
+    with SqlUnitOfWork(db) as uow:
+        assert not uow.first_delivery("telegram:update:1")
+    # two transactions racing: the second commit is refused as already handled
+    first, second = SqlUnitOfWork(db), SqlUnitOfWork(db)
+    with first, second:
+        assert first.first_delivery("k2") and second.first_delivery("k2")
+        first.commit()
+        with pytest.raises(AlreadyHandled):
+            second.commit()
+
+
+def test_migrations_match_the_models(db: Engine) -> None:
+    with db.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_sqlite_pragmas(tmp_path: object) -> None:
+    from storage.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+async def test_engine_runs_on_the_database(db: Engine) -> None:
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    chat = ChatRef("telegram", "42")
+    await world.engine.handle(InviteAccepted(ADA, chat, token))
+    payload, ref = world.telegram.button(chat, "I agree")
+    await world.engine.handle(ButtonPressed(ADA, chat, payload, ref, "cbq-1"))
+    payload, ref = world.telegram.button(chat, "Skip practice")
+    await world.engine.handle(ButtonPressed(ADA, chat, payload, ref, "cbq-2"))
+    await world.engine.handle(TextReceived(ADA, chat, "My answer", "update-1"))
+    await world.engine.handle(TextReceived(ADA, chat, "My answer", "update-1"))  # redelivered
+    with SqlUnitOfWork(db) as uow:
+        stored = uow.interviews.get(interview.id)
+        assert stored is not None and stored.state is State.IN_PROGRESS
+        answer = stored.answer_for("bug")
+        assert answer is not None and [t.text for t in answer.takes] == ["My answer"]
