@@ -43,6 +43,7 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
     """Wire the engine: database, scripts, audio pipeline, clock and messengers."""
     from bots.audio import PydubAudioProcessor
 
+    settings.media_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = make_engine(settings.database_url)
     if migrate:
         upgrade(db)

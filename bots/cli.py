@@ -25,13 +25,12 @@ cli = typer.Typer(help="Asynchronous job interviews in Telegram and Slack.", no_
                   pretty_exceptions_enable=False, add_completion=False)
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
-err = Console(stderr=True)
 out = Console()
 
 
 def fail(message: str) -> typer.Exit:
     """Print one clear line on stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.stderr.write(f"error: {message}\n")
     return typer.Exit(1)
 
 
@@ -83,7 +82,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Script files to vali
         except ScriptFileInvalid as exc:
             failed = True
             for error in exc.errors:
-                err.print(str(error), highlight=False, markup=False)
+                sys.stderr.write(f"{error}\n")
             continue
         _summary(script, path)
     if failed:
@@ -117,17 +116,22 @@ def invite(
         raise fail("--name must not be empty")
     app = _app()
     platform = "slack" if slack_user else "telegram" if telegram else "console"
+    username = None
+    if platform == "telegram":
+        from bots.links import bot_username
+
+        try:
+            username = bot_username(app.settings)
+        except RuntimeError as exc:
+            raise fail(str(exc)) from None
     try:
         interview, token = app.engine.invite(CreateInvitation(script_id, name, platform, tz))
     except DomainError as exc:
         raise fail(str(exc)) from None
-    if platform == "telegram":
+    if username is not None:
         from bots.links import telegram_link
 
-        try:
-            out.print(telegram_link(app.settings, token), highlight=False, soft_wrap=True)
-        except RuntimeError as exc:
-            raise fail(str(exc)) from None
+        out.print(telegram_link(username, token), highlight=False, soft_wrap=True)
     elif platform == "slack":
         raise fail("Slack invitations need the Slack channel, which this build does not have yet")
     else:
@@ -178,14 +182,15 @@ def main() -> None:
     try:
         cli()
     except ScriptFileInvalid as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        sys.stderr.write(f"{exc}\n")
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
         if "--debug" in sys.argv or logging.getLogger().isEnabledFor(logging.DEBUG):
             raise
-        err.print(f"error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        sys.stderr.write(f"error: {type(exc).__name__}: {first}\n")
         sys.exit(1)
 
 

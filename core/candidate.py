@@ -380,7 +380,6 @@ class CandidateFlow:
         if interview.wrap_up is WrapUp.QUESTIONS:
             cq = CandidateQuestion(id=new_id(), text=text.strip()[:2000], asked_at=self._now())
             interview.candidate_questions.append(cq)
-            fx.refresh_reviews.append(interview.id)
             fx.broadcasts.append((interview.id, OutMessage(f"question:{cq.id}")))
             fx.send(interview.chat, OutMessage(
                 "Noted, the team will see your question. Send another, or tap Done.",
@@ -607,7 +606,7 @@ class CandidateFlow:
         erase(self.s, uow, interview, actor=str(interview.candidate), now=self._now())
         fx.reply = "Erased."
         self._close(message, "Your answers and recordings have been erased.", fx)
-        fx.refresh_reviews.append(interview.id)
+        fx.refresh_reviews.append((interview.id, None))
         fx.changed.append(interview.id)
 
 

@@ -17,7 +17,8 @@ class Effects:
     notes: list[tuple[ChatRef, UserRef, str]] = field(default_factory=list)
     reply: str | None = None  # private answer to a button press
     completed: list[str] = field(default_factory=list)  # interviews to send to reviewers
-    refresh_reviews: list[str] = field(default_factory=list)  # interviews whose cards changed
+    # review cards to re-render: (interview id, answer id), None for the summary card
+    refresh_reviews: list[tuple[str, str | None]] = field(default_factory=list)
     broadcasts: list[tuple[str, OutMessage]] = field(default_factory=list)  # to every reviewer
     changed: list[str] = field(default_factory=list)  # interviews whose timers need re-planning
     duplicate: bool = False

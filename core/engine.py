@@ -128,8 +128,8 @@ class Engine:
             await self.post_for_review(interview_id)
         for interview_id, message in fx.broadcasts:
             await self._broadcast(interview_id, message.text)
-        for interview_id in dict.fromkeys(fx.refresh_reviews):
-            await self.refresh_review(interview_id)
+        for interview_id, answer_id in dict.fromkeys(fx.refresh_reviews):
+            await self.refresh_review(interview_id, answer_id)
         if self.scheduler is not None and fx.changed:
             with self.s.uow() as uow:
                 for interview_id in dict.fromkeys(fx.changed):
@@ -181,8 +181,8 @@ class Engine:
             uow.commit()
         return posted
 
-    async def refresh_review(self, interview_id: str) -> None:
-        """Re-render every posted card of an interview (counts, decisions, erasure)."""
+    async def refresh_review(self, interview_id: str, answer_id: str | None) -> None:
+        """Re-render the posted cards of one answer (None: the summary; all, once erased)."""
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None:
@@ -201,6 +201,8 @@ class Engine:
                 return
             cards: dict[str, dict[str | None, OutMessage]] = {}
             for post in posts:
+                if post.answer_id != answer_id:
+                    continue
                 platform = post.destination.platform
                 if platform not in cards:
                     rendered = await self.reviews.cards(uow, interview, platform)

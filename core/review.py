@@ -237,7 +237,7 @@ class ReviewFlow:
             summary = _score_summary(script, answer, others)
             reply += f" Others so far: {summary[8:]}." if summary else " You are the first."
         fx.reply = reply
-        fx.refresh_reviews.append(interview.id)
+        fx.refresh_reviews.append((interview.id, answer.id))
 
     def _decide(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
                 payload: Payload, fx: Effects) -> None:
@@ -257,7 +257,7 @@ class ReviewFlow:
         uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
                                      self._now()))
         fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
-        fx.refresh_reviews.append(interview.id)
+        fx.refresh_reviews.append((interview.id, None))
 
     # -- texts -------------------------------------------------------------------------
     def text(self, uow: UnitOfWork, cmd: ReviewerText, fx: Effects) -> None:

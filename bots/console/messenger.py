@@ -40,11 +40,12 @@ class ConsoleMessenger:
                        f"{message.audio.path}]")
         self.out.write("\n".join(out) + "\n")
 
-    def _print_buttons(self, ref: MessageRef, message: OutMessage) -> None:
+    def _print_buttons(self, ref: MessageRef, message: OutMessage,
+                       reuse: dict[str, int] | None = None) -> None:
         for row in message.buttons:
             cells = []
             for button in row:
-                number = next(self._numbers)
+                number = (reuse or {}).get(button.payload) or next(self._numbers)
                 self.buttons[number] = (ref, button)
                 cells.append(f"[{number}] {button.label}")
             self.out.write("    " + "  ".join(cells) + "\n")
@@ -60,11 +61,14 @@ class ConsoleMessenger:
         return ref
 
     async def edit(self, ref: MessageRef, message: OutMessage) -> None:
-        for number, (old, _) in list(self.buttons.items()):
+        """Reprint a message; a button that stays keeps its number."""
+        previous: dict[str, int] = {}
+        for number, (old, button) in list(self.buttons.items()):
             if old == ref:
+                previous[button.payload] = number
                 del self.buttons[number]
         self._print(ref.chat, message, f" (message {ref.id} updated)")
-        self._print_buttons(ref, message)
+        self._print_buttons(ref, message, previous)
 
     async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
         self.out.write(f"(only you) > {text}\n")

@@ -1,0 +1,104 @@
+"""The console preview end to end: `interviewbot run` through a pipe, then `results`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from tests.support.console import ConsoleSession, cards, run_cli
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+
+
+def test_whole_console_interview_resume_review_and_results(tmp_path: Path) -> None:
+    s = ConsoleSession(tmp_path)
+    s.expect("Do you agree")
+    s.press("I agree")
+    s.expect("Practice question (not reviewed)")
+    s.send("I am building a payments service.")
+    s.expect("Got your written answer")
+    s.press("Keep")
+    s.expect("Question 1 of 4")
+    s.send(f"/voice {FIXTURES / 'voice.ogg'}")
+    s.expect("Got your voice answer")
+    s.send("/redo")
+    s.expect("OK, send your new answer")
+    s.send(f"/voice {FIXTURES / 'silence.ogg'}")
+    s.expect("could not hear anything")
+    s.send(f"/voice {FIXTURES / 'voice.m4a'}")
+    s.expect("Got your voice answer")
+    s.press("Keep")
+    s.expect("Question 2 of 4")
+    s.send("We chose PostgreSQL over a document store because we needed transactions.")
+    s.expect("Got your written answer")
+    s.press("Keep")
+    s.expect("Question 3 of 4")
+    s.send("/quit")
+    assert s.close() == 0
+
+    # running again resumes at the same question
+    s = ConsoleSession(tmp_path)
+    s.expect("Welcome back")
+    s.expect("Question 3 of 4")
+    s.send("A queue backed up; I found the cause by reading the consumer lag graphs.")
+    s.expect("Got your written answer")
+    s.press("Keep")
+    s.expect("Question 4 of 4")
+    s.send("I like direct feedback early, and I give it the same way.")
+    s.expect("Got your written answer")
+    s.press("Keep")
+    lines = s.expect("That was the last question")
+    lines += s.expect("Candidate #1 · Question 4 of 4")
+    lines += s.expect("Ask a follow-up")
+    s.send("How big is the team?")
+    s.expect("Noted, the team will see your question")
+    s.press("Done")
+    s.expect("how was this interview for you?")
+    s.press("4")
+    s.expect("Thank you for your time!")
+    review = cards(lines)
+    summary, answers = review[0], review[1:]
+    assert summary[0] == "Candidate #1 completed Backend Engineer, first round"
+    assert "Console Candidate" not in "\n".join(lines)
+    assert len(answers) == 4
+    s.send(str(summary[1][0][0]))  # Advance before rating: locked
+    s.expect("Rate every answer first: you have rated 0 of 4")
+    for index, (_, rows) in enumerate(answers):
+        rating_rows = rows[:-1]  # the last row is "Ask a follow-up"
+        assert len(rating_rows) == 2
+        for row in rating_rows:
+            s.send(str(row[3 if index % 2 == 0 else 4]))  # 4 or 5
+            s.expect("You rated")
+    s.send(str(summary[1][0][0]))
+    s.expect("Your decision: Advance.")
+    s.send("/quit")
+    assert s.close() == 0
+
+    result = run_cli(tmp_path, "results", "backend-engineer", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["candidate"] == "Candidate #1" and row["state"] == "completed"
+    assert row["decision"] == "advance" and row["reviewers"] == "1"
+    assert row["proud.competency.mean"] == "4" and row["tradeoff.competency.mean"] == "5"
+    assert row["incident.ownership.mean"] == "4" and row["team.ownership.mean"] == "5"
+    assert row["overall"] == "4.5" and row["experience"] == "4"
+    assert row["proud.answer"].startswith("voice ")
+    assert row["tradeoff.answer"].startswith("We chose PostgreSQL")
+    as_json = json.loads(run_cli(tmp_path, "results", "backend-engineer", "--format",
+                                 "json").stdout)
+    assert as_json[0]["proud.competency.n"] == 1
+    # the kept recording is on disk in canonical form
+    assert list((tmp_path / "data" / "media").rglob("*.ogg"))
+
+
+def test_console_with_all_input_piped_at_once(tmp_path: Path) -> None:
+    """No TTY and no interaction: a prepared answer file drives the whole interview."""
+    answers = ["1", "Practice answer", "4", "An answer about a project", "6",
+               "Trade-offs answer", "8", "Incident answer", "10", "Team answer", "12"]
+    result = run_cli(tmp_path, "run", input_text="\n".join(answers) + "\n")
+    assert "That was the last question" in result.stdout, result.stdout[-2000:]
+    assert "Candidate #1 completed" in result.stdout
