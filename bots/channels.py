@@ -12,8 +12,11 @@ from core.ports import Messenger
 class Channel(Protocol):
     """A running connection to one chat platform (Telegram, Slack)."""
 
-    name: str
-    messenger: Messenger
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def messenger(self) -> Messenger: ...
 
     def add_routes(self, app: web.Application) -> bool:
         """Add HTTP routes (webhooks) to the shared server; True if it needs the server."""
