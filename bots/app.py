@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy import Engine as DbEngine
 
 from bots.channels import Channel
 from bots.clock import SystemClock
+from bots.scheduler import ReminderScheduler
 from bots.scripts import ScriptCatalog
 from bots.settings import Settings
 from core.engine import Engine
@@ -73,6 +76,22 @@ async def run_console(settings: Settings) -> None:
         app.db.dispose()
 
 
+@asynccontextmanager
+async def chat_messengers(app: App) -> AsyncIterator[list[Channel]]:
+    """Outbound-only messengers for CLI commands that message people (no polling, no server)."""
+    channels = make_channels(app.settings, app)
+    opened: list[Channel] = []
+    try:
+        for channel in channels:
+            await channel.open_outbound()
+            opened.append(channel)
+        yield channels
+    finally:
+        for channel in opened:
+            await channel.close_outbound()
+        app.db.dispose()
+
+
 def make_channels(settings: Settings, app: App) -> list[Channel]:
     """A channel for every platform whose credentials are set; each registers its messenger."""
     channels: list[Channel] = []
@@ -90,9 +109,10 @@ def make_channels(settings: Settings, app: App) -> list[Channel]:
 
 
 async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
-    """Run the channels and the shared HTTP server until `stop` is set."""
+    """Run the channels, the scheduler and the shared HTTP server until `stop` is set."""
+    scheduler = ReminderScheduler(app.db, app.engine)
     web_app = web.Application(client_max_size=1024 * 1024)
-    web_app.router.add_get("/healthz", _health(app, channels))
+    web_app.router.add_get("/healthz", _health(app, channels, scheduler))
     for channel in channels:
         channel.add_routes(web_app)
     runner = web.AppRunner(web_app, access_log=None)
@@ -105,15 +125,18 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
             await channel.start()
             started.append(channel)
             log.info("channel %s started", channel.name)
+        await scheduler.start()
         await stop.wait()
     finally:
+        await scheduler.stop()
         for channel in reversed(started):
             await channel.stop()
         await runner.cleanup()
         app.db.dispose()
 
 
-def _health(app: App, channels: list[Channel]):  # type: ignore[no-untyped-def]
+def _health(app: App, channels: list[Channel], scheduler: ReminderScheduler
+            ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def health(_request: web.Request) -> web.Response:
         try:
             with app.db.connect() as conn:
@@ -121,7 +144,8 @@ def _health(app: App, channels: list[Channel]):  # type: ignore[no-untyped-def]
             database = "ok"
         except Exception as exc:
             database = f"error: {type(exc).__name__}"
-        body = {"database": database, "channels": [c.name for c in channels]}
+        body = {"database": database, "channels": [c.name for c in channels],
+                "scheduler": scheduler.role}
         return web.json_response(body, status=200 if database == "ok" else 503)
 
     return health

@@ -29,3 +29,11 @@ class Channel(Protocol):
     async def stop(self) -> None:
         """Disconnect and release resources."""
         ...
+
+    async def open_outbound(self) -> None:
+        """Make the messenger usable without receiving anything (for CLI commands)."""
+        ...
+
+    async def close_outbound(self) -> None:
+        """Release what `open_outbound` acquired."""
+        ...

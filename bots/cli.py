@@ -133,7 +133,19 @@ def invite(
 
         out.print(telegram_link(username, token), highlight=False, soft_wrap=True)
     elif platform == "slack":
-        raise fail("Slack invitations need the Slack channel, which this build does not have yet")
+        import asyncio
+
+        from bots.slack.invite import SlackInviteFailed, invite_slack_user
+
+        assert slack_user is not None
+        try:
+            sent = asyncio.run(invite_slack_user(app, token, slack_user, tz))
+        except SlackInviteFailed as exc:
+            raise fail(f"{exc} (invitation {interview.id} was not delivered)") from None
+        finally:
+            app.db.dispose()
+        out.print(f"invitation {interview.id} for {name}: sent to Slack user {slack_user} "
+                  f"(DM {sent.dm.id}, time zone {sent.tz})", highlight=False, soft_wrap=True)
     else:
         out.print(f"invitation {interview.id} for {name}: token {token}", highlight=False)
 
@@ -164,6 +176,34 @@ def results(
     writer = csv.DictWriter(sys.stdout, fieldnames=columns or ["number"])
     writer.writeheader()
     writer.writerows(rows)
+
+
+@cli.command()
+def extend(
+    interview_id: Annotated[str, typer.Argument(help="Interview id, as printed by invite.")],
+    by: Annotated[str, typer.Option("--by", help="How much longer, e.g. 3d or 48h.")],
+) -> None:
+    """Extend an interview's deadline; the candidate is told the new one."""
+    import asyncio
+
+    from core.durations import parse_duration
+
+    try:
+        delta = parse_duration(by)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    app = _app()
+    interview = asyncio.run(_extend(app, interview_id, delta))
+    if interview is None:
+        raise fail(f"no open or expired interview with id {interview_id!r}")
+    out.print(f"new deadline {interview.deadline:%Y-%m-%d %H:%M} UTC", highlight=False)
+
+
+async def _extend(app, interview_id: str, delta):  # type: ignore[no-untyped-def]
+    from bots.app import chat_messengers
+
+    async with chat_messengers(app):
+        return await app.engine.extend(interview_id, delta, "cli")
 
 
 @db_cli.command("upgrade")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core import payloads as pl
 from core import texts
@@ -21,15 +21,18 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
+from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
 from core.messages import OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
 from core.ports import AlreadyHandled, DeliveryFailed, Scheduler
 from core.refs import ChatRef, MessageRef
+from core.reminders import TimerKind
 from core.review import ReviewFlow
 from core.services import Services
 from core.states import State
+from core.timers import TimerFlow
 
 log = logging.getLogger("interviewbot.engine")
 
@@ -42,6 +45,7 @@ class Engine:
         self.scheduler = scheduler
         self.candidates = CandidateFlow(services)
         self.reviews = ReviewFlow(services)
+        self.timers = TimerFlow(services)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- invitations -------------------------------------------------------------------
@@ -115,6 +119,33 @@ class Engine:
             if not handled:
                 fx.send(cmd.chat, texts.NO_INVITATION)
             uow.commit()
+
+    # -- timers ------------------------------------------------------------------------
+    async def timer_fired(self, interview_id: str, kind: str, index: int) -> None:
+        """A scheduler timer fired: act only if its reason still holds, exactly once."""
+        with self.s.uow() as uow:
+            found = uow.interviews.get(interview_id)
+            key = str(found.candidate) if found and found.candidate else f"interview:{interview_id}"
+        async with self._locks[key]:
+            fx = Effects()
+            try:
+                with self.s.uow() as uow:
+                    self.timers.fire(uow, interview_id, TimerKind(kind), index, fx)
+                    uow.commit()
+            except AlreadyHandled:
+                return
+        await self._perform(fx)
+
+    async def extend(self, interview_id: str, by: timedelta, actor: str) -> Interview | None:
+        """Extend an interview's deadline (CLI); None if it is not open or expired."""
+        fx = Effects()
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not extend_deadline(self.s, uow, interview, by, actor, fx):
+                return None
+            uow.commit()
+        await self._perform(fx)
+        return interview
 
     # -- effects -----------------------------------------------------------------------
     async def _perform(self, fx: Effects) -> None:

@@ -21,6 +21,7 @@ from core.model import (
 )
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
+from core.states import State
 
 
 class DeliveryFailed(Exception):
@@ -85,6 +86,10 @@ class InterviewRepository(Protocol):
         ...
 
     def for_script(self, script_id: str) -> list[Interview]: ...
+
+    def live(self, states: Iterable[State]) -> list[Interview]:
+        """Every interview in one of `states` (for the scheduler's reconciliation)."""
+        ...
 
     def next_number(self, script_id: str) -> int: ...
 

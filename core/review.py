@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import mean
 
 from core import payloads as pl
 from core import texts
 from core.commands import ReviewerText
+from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.messages import Audio, Button, OutMessage
 from core.model import (
@@ -188,6 +189,13 @@ class ReviewFlow:
                 f"{texts.question_label(script, script.question(answer.question_id))}: "
                 "reply with your question.",
                 ask_reply=pl.make(pl.FOLLOW_UP, interview.id, answer.id)))
+        elif payload.action == pl.EXTEND:
+            hours = int(payload.arg(0)) if payload.arg(0).isdigit() else 0
+            if not 0 < hours <= 24 * 14 or not extend_deadline(
+                    self.s, uow, interview, timedelta(hours=hours), str(user), fx):
+                fx.reply = texts.STALE_BUTTON
+                return
+            fx.reply = f"Extended by {hours} h."
         elif payload.action == pl.REPLY:
             found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
                          None)

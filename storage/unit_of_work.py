@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -118,6 +119,12 @@ class SqlInterviews:
             .where(col(InterviewRow.script_id) == script_id)
             .order_by(col(InterviewRow.number))
         ).all()
+        return [self._load(r) for r in rows]
+
+    def live(self, states: Iterable[State]) -> list[Interview]:
+        values = [s.value for s in states]
+        rows = self.session.exec(
+            select(InterviewRow).where(col(InterviewRow.state).in_(values))).all()
         return [self._load(r) for r in rows]
 
     def all(self) -> list[Interview]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -16,6 +17,7 @@ from core.ports import MediaTooLarge, UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
 from core.services import Services
+from core.states import State
 
 
 class FakeClock:
@@ -63,6 +65,10 @@ class FakeInterviews:
     def for_script(self, script_id: str) -> list[Interview]:
         return sorted((i for i in self.data.interviews.values() if i.script_id == script_id),
                       key=lambda i: i.number)
+
+    def live(self, states: Iterable[State]) -> list[Interview]:
+        wanted = set(states)
+        return [i for i in self.data.interviews.values() if i.state in wanted]
 
     def next_number(self, script_id: str) -> int:
         return 1 + max((i.number for i in self.data.interviews.values()
@@ -254,10 +260,11 @@ class World:
     slack: FakeMessenger
 
 
-def make_world(script: Script, uow: UnitOfWorkFactory | None = None) -> World:
+def make_world(script: Script, uow: UnitOfWorkFactory | None = None,
+               clock: FakeClock | None = None) -> World:
     """An engine on fakes; pass `uow` to run it on a real database instead of the store."""
     store = Store()
-    clock = FakeClock()
+    clock = clock or FakeClock()
     audio = FakeAudio()
     telegram, slack = FakeMessenger("telegram"), FakeMessenger("slack")
     services = Services(

@@ -1,0 +1,46 @@
+"""Deadlines: what is left before one, and extending it (CLI or a reviewer's button)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core import payloads as pl
+from core import texts
+from core.effects import Effects
+from core.messages import Button, OutMessage
+from core.model import AuditEntry, Interview
+from core.ports import UnitOfWork
+from core.script import Script
+from core.services import Services
+from core.states import State
+
+
+def progress(script: Script, interview: Interview) -> str:
+    scored = script.scored_questions
+    left = len([q for q in scored if q.id not in interview.done_ids()])
+    due = texts.local_time(interview.deadline, interview.tz)
+    return f"{left} of {len(scored)} questions left, due {due} your time."
+
+
+def extend_deadline(services: Services, uow: UnitOfWork, interview: Interview, by: timedelta,
+                    actor: str, fx: Effects) -> bool:
+    """Move the deadline (re-opening an expired interview); False if it cannot be."""
+    if interview.state not in (State.INVITED, State.CONSENTED, State.IN_PROGRESS,
+                               State.EXPIRED):
+        return False
+    now = services.clock.now()
+    interview.deadline = max(interview.deadline, now) + by
+    if interview.state is State.EXPIRED:
+        interview.move_to(interview.state_before_expiry or State.INVITED, now)
+        interview.ended_at = None
+    uow.reviews.audit(AuditEntry(interview.id, actor, "deadline extended",
+                                 interview.deadline.isoformat(), now))
+    fx.changed.append(interview.id)
+    if interview.chat is not None:
+        script = services.script(interview.script_id)
+        fx.send(interview.chat, OutMessage(
+            f"Good news: you have more time. New deadline: "
+            f"{texts.local_time(interview.deadline, interview.tz)}. "
+            f"{progress(script, interview)}",
+            ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
+    return True

@@ -1,0 +1,118 @@
+"""What happens when a timer fires: reminders, expiry, reviewer digests, and extensions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from core import payloads as pl
+from core.deadlines import progress
+from core.effects import Effects
+from core.messages import Button, OutMessage
+from core.model import Interview
+from core.ports import UnitOfWork
+from core.reminders import REVIEW_NUDGES, Timer, TimerKind, plan
+from core.review import candidate_label, complete_reviewers, scored_answers
+from core.script import Script
+from core.services import Services
+from core.states import State
+
+EARLY = timedelta(minutes=1)  # a timer may fire this much before its planned time
+
+
+def waiting_answers(script: Script, interview: Interview, ratings_by_answer: dict[str, int]
+                    ) -> int:
+    """How many reviewed answers nobody has fully rated yet."""
+    return sum(1 for a in scored_answers(script, interview) if not ratings_by_answer.get(a.id))
+
+
+class TimerFlow:
+    """Handlers for fired timers."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def due(self, script: Script, interview: Interview, kind: TimerKind, index: int,
+            now: datetime) -> Timer | None:
+        """The planned timer if it still exists and is due; None if its reason has passed."""
+        for timer in plan(script, interview):
+            if timer.kind is kind and timer.index == index and timer.at <= now + EARLY:
+                return timer
+        return None
+
+    def fire(self, uow: UnitOfWork, interview_id: str, kind: TimerKind, index: int,
+             fx: Effects) -> None:
+        interview = uow.interviews.get(interview_id)
+        if interview is None:
+            return
+        script = self.s.script(interview.script_id)
+        now = self.s.clock.now()
+        timer = self.due(script, interview, kind, index, now)
+        if timer is None or not uow.first_delivery(timer.key):
+            return
+        if kind is TimerKind.EXPIRE:
+            self._expire(script, interview, now, fx)
+        elif kind is TimerKind.REVIEW:
+            self._digest(uow, script, now, fx)
+        else:
+            self._remind(script, interview, kind, fx)
+
+    def _remind(self, script: Script, interview: Interview, kind: TimerKind, fx: Effects) -> None:
+        assert interview.chat is not None
+        lead = {
+            TimerKind.NOT_STARTED: f"A reminder: your interview for {script.title} is waiting "
+                                   "for you.",
+            TimerKind.IDLE: "A reminder: you stopped part-way through your interview.",
+            TimerKind.BEFORE_DEADLINE: "Your interview deadline is near.",
+        }[kind]
+        fx.send(interview.chat, OutMessage(
+            f"{lead} {progress(script, interview)}",
+            ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
+
+    def _expire(self, script: Script, interview: Interview, now: datetime, fx: Effects) -> None:
+        interview.move_to(State.EXPIRED, now)
+        fx.changed.append(interview.id)
+        if interview.chat is not None:
+            fx.send(interview.chat, "The deadline for your interview has passed, so it is now "
+                                    "closed. If you need more time, please contact the hiring "
+                                    "team.")
+        done = len([q for q in script.scored_questions if q.id in interview.done_ids()])
+        notice = OutMessage(
+            f"{candidate_label(script, interview)}'s interview for {script.title} expired with "
+            f"{done} of {len(script.scored_questions)} answers.",
+            ((Button("Extend 48 h", pl.make(pl.EXTEND, interview.id, 48)),),))
+        for dest in self.s.destinations(script):
+            fx.send(dest, notice)
+
+    def _digest(self, uow: UnitOfWork, script: Script, now: datetime, fx: Effects) -> None:
+        """One message per review destination listing every interview waiting for ratings."""
+        after = script.reminders.reviewer_after
+        assert after is not None
+        lines: list[str] = []
+        for interview in uow.interviews.for_script(script.id):
+            if interview.state is not State.COMPLETED or interview.completed_at is None:
+                continue
+            waited = now - interview.completed_at
+            if waited < after:
+                continue
+            ratings = uow.reviews.ratings(interview.id)
+            counts: dict[str, int] = defaultdict(int)
+            for answer in scored_answers(script, interview):
+                counts[answer.id] = len(complete_reviewers(script, answer, ratings))
+            unrated = waiting_answers(script, interview, counts)
+            if not unrated and uow.reviews.decisions(interview.id):
+                continue
+            nudge = min(int(waited / after), REVIEW_NUDGES)
+            if not uow.first_delivery(f"nudge:{interview.id}:{nudge}"):
+                continue
+            days = waited.days
+            age = f"{days} day{'s' if days != 1 else ''}" if days else (
+                f"{int(waited.total_seconds() // 3600)} hours")
+            what = f"{unrated} answers unrated" if unrated else "no decision yet"
+            lines.append(f"- {candidate_label(script, interview)}: completed {age} ago, {what}")
+        if not lines:
+            return
+        text = (f"{len(lines)} interview{'s' if len(lines) != 1 else ''} for {script.title} "
+                "wait for your review:\n" + "\n".join(lines))
+        for dest in self.s.destinations(script):
+            fx.send(dest, text)

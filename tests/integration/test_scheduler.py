@@ -1,0 +1,127 @@
+"""APScheduler timers on a real database: fire once, survive restarts, one leader on PostgreSQL.
+
+These use short real delays (seconds); assertions wait for events and never on speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+
+from bots.scheduler import ReminderScheduler
+from core.commands import CreateInvitation, InviteAccepted
+from core.refs import ChatRef, UserRef
+from storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.support.core_fakes import FakeClock, FakeMessenger, World, make_world
+from tests.support.scripts import small_script
+
+REMINDERS = {"not_started": ["2s"], "idle": "off", "before_deadline": "off", "reviewers": "off"}
+
+
+class RealClock(FakeClock):
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def world(db: Engine, telegram: FakeMessenger | None = None) -> World:
+    w = make_world(small_script(reminders=REMINDERS, deadline="1h"),
+                   uow=SqlUnitOfWorkFactory(db), clock=RealClock())
+    if telegram is not None:
+        w.telegram = telegram
+        w.engine.s.messengers["telegram"] = telegram
+    return w
+
+
+async def invite(w: World, n: int) -> ChatRef:
+    user, chat = UserRef("telegram", str(n)), ChatRef("telegram", str(n))
+    _, token = w.engine.invite(CreateInvitation("qa", f"C{n}", "telegram"))
+    await w.engine.handle(InviteAccepted(user, chat, token))
+    return chat
+
+
+def reminders(messenger: FakeMessenger, chat: ChatRef) -> int:
+    return sum(1 for t in messenger.texts(chat) if t.startswith("A reminder"))
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+
+
+async def test_reminder_fires_once(db: Engine) -> None:
+    w = world(db)
+    scheduler = ReminderScheduler(db, w.engine, name="a", poll=0.2)
+    await scheduler.start()
+    try:
+        assert scheduler.role == "leader"
+        chat = await invite(w, 1)
+        await eventually(lambda: reminders(w.telegram, chat) == 1)
+        await asyncio.sleep(1.0)  # room for a duplicate to show up
+        assert reminders(w.telegram, chat) == 1
+        assert scheduler.scheduler is not None
+        assert [j.id.split(":")[1] for j in scheduler.scheduler.get_jobs()] == ["expire"]
+    finally:
+        await scheduler.stop()
+
+
+async def test_reminder_due_during_downtime_is_sent_once_after_restart(db: Engine) -> None:
+    w = world(db)
+    first = ReminderScheduler(db, w.engine, name="a", poll=0.2)
+    await first.start()
+    chat = await invite(w, 2)
+    await first.stop()  # the process dies before the reminder is due
+    await asyncio.sleep(2.5)
+    assert reminders(w.telegram, chat) == 0
+    again = world(db, telegram=w.telegram)  # a new process on the same database
+    second = ReminderScheduler(db, again.engine, name="b", poll=0.2)
+    await second.start()
+    try:
+        await eventually(lambda: reminders(w.telegram, chat) == 1)
+        await second.stop()
+        third = ReminderScheduler(db, again.engine, name="c", poll=0.2)
+        await third.start()  # and once more: nothing is sent twice
+        await asyncio.sleep(1.0)
+        await third.stop()
+        assert reminders(w.telegram, chat) == 1
+    finally:
+        await second.stop()
+
+
+async def test_one_leader_on_postgres_and_takeover(postgres_url: str) -> None:
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
+    from storage.migrate import upgrade
+
+    upgrade(db)
+    shared = FakeMessenger("telegram")
+    a, b = world(db, shared), world(db, shared)
+    sa = ReminderScheduler(db, a.engine, name="a", poll=0.2)
+    sb = ReminderScheduler(db, b.engine, name="b", poll=0.2)
+    await sa.start()
+    await sb.start()
+    try:
+        assert (sa.role, sb.role) == ("leader", "follower")
+        chat = await invite(a, 3)
+        await eventually(lambda: reminders(shared, chat) == 1)
+        # the leader process dies (its loop stops, then its database session goes away)
+        assert sa.lock.conn is not None and sa._task is not None
+        pid = sa.lock.conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        sa._task.cancel()
+        sa._step_down()
+        with db.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            admin.commit()
+        await eventually(lambda: sb.role == "leader")
+        other = await invite(b, 4)
+        await eventually(lambda: reminders(shared, other) == 1)
+        await asyncio.sleep(1.0)
+        assert reminders(shared, chat) == 1 and reminders(shared, other) == 1
+    finally:
+        await sa.stop()
+        await sb.stop()
+        db.dispose()
