@@ -24,7 +24,7 @@ from core.commands import (
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
-from core.messages import OutMessage
+from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
 from core.ports import AlreadyHandled, DeliveryFailed, Scheduler
 from core.refs import ChatRef, MessageRef
@@ -252,8 +252,14 @@ class Engine:
             script = self.s.script(interview.script_id)
         if message is None:
             return
+        key = self.reviews.broadcast_audio(interview, kind)
         for dest in self.s.destinations(script):
-            await self.send(dest, message)
+            out = message
+            if key is not None:
+                path, mime = await self.s.audio.review_copy(key[0], platform=dest.platform)
+                out = OutMessage(message.text, message.buttons,
+                                 Audio(path, mime, "Follow-up reply", key[1]))
+            await self.send(dest, out)
 
     # -- time --------------------------------------------------------------------------
     def now(self) -> datetime:

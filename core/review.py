@@ -315,6 +315,15 @@ class ReviewFlow:
         else:
             fx.send(cmd.chat, texts.STALE_BUTTON)
 
+    def broadcast_audio(self, interview: Interview, kind: str) -> tuple[str, float] | None:
+        """The (media key, duration) to attach to a follow-up reply broadcast, if voice."""
+        what, _, ident = kind.partition(":")
+        follow_up = interview.follow_up(ident) if what == "follow_up" else None
+        reply = follow_up.reply if follow_up else None
+        if reply is None or not reply.media_key:
+            return None
+        return reply.media_key, reply.duration or 0.0
+
     def broadcast_message(self, interview: Interview, kind: str) -> OutMessage | None:
         """Render a broadcast ("question:<id>" or "follow_up:<id>") for the reviewers."""
         script = self.s.script(interview.script_id)
