@@ -206,6 +206,21 @@ async def _extend(app, interview_id: str, delta):  # type: ignore[no-untyped-def
         return await app.engine.extend(interview_id, delta, "cli")
 
 
+@cli.command()
+def purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="e.g. 90d")],
+) -> None:
+    """Erase interviews (answers, audio, names) with no activity for longer than given."""
+    from core.durations import parse_duration
+
+    try:
+        delta = parse_duration(older_than)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    count = _app().engine.purge(delta)
+    out.print(f"erased {count} interview{'s' if count != 1 else ''} older than {older_than}")
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations."""

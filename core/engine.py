@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from core import payloads as pl
 from core import texts
-from core.candidate import CandidateFlow
+from core.candidate import CandidateFlow, erase
 from core.commands import (
     ButtonPressed,
     Command,
@@ -146,6 +146,20 @@ class Engine:
             uow.commit()
         await self._perform(fx)
         return interview
+
+    def purge(self, older_than: timedelta) -> int:
+        """Erase every interview whose last activity is older than `older_than` (retention)."""
+        cutoff = self.s.clock.now() - older_than
+        erased = 0
+        with self.s.uow() as uow:
+            for interview in uow.interviews.live([s for s in State if s is not State.ERASED]):
+                last = max(d for d in (interview.invited_at, interview.last_activity_at,
+                                       interview.ended_at) if d is not None)
+                if last < cutoff:
+                    erase(self.s, uow, interview, actor="retention", now=self.s.clock.now())
+                    erased += 1
+            uow.commit()
+        return erased
 
     # -- effects -----------------------------------------------------------------------
     async def _perform(self, fx: Effects) -> None:

@@ -71,3 +71,16 @@ def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
                      DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_purge_and_extend(tmp_path: Path) -> None:
+    invited = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada")
+    interview_id = invited.stdout.split()[1]
+    extended = run_cli(tmp_path, "extend", interview_id, "--by", "3d")
+    assert extended.returncode == 0, extended.stderr
+    assert extended.stdout.startswith("new deadline ")
+    assert run_cli(tmp_path, "extend", "nope", "--by", "3d").stderr.strip() == (
+        "error: no open or expired interview with id 'nope'")
+    assert run_cli(tmp_path, "purge", "--older-than", "soon").returncode == 1
+    result = run_cli(tmp_path, "purge", "--older-than", "90d")
+    assert result.returncode == 0 and "erased 0 interviews older than 90d" in result.stdout

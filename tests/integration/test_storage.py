@@ -150,3 +150,41 @@ async def test_engine_runs_on_the_database(db: Engine) -> None:
         assert stored is not None and stored.state is State.IN_PROGRESS
         answer = stored.answer_for("bug")
         assert answer is not None and [t.text for t in answer.takes] == ["My answer"]
+
+
+async def test_erasure_and_retention_purge(db: Engine) -> None:
+    from core.commands import MediaReceived, UserCommand
+    from core.refs import MediaRef
+
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    chat = ChatRef("telegram", "42")
+    old, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    await world.engine.handle(InviteAccepted(ADA, chat, token))
+    for label in ("I agree", "Skip practice"):
+        payload, ref = world.telegram.button(chat, label)
+        await world.engine.handle(ButtonPressed(ADA, chat, payload, ref))
+    await world.engine.handle(TextReceived(ADA, chat, "text answer"))
+    payload, ref = world.telegram.button(chat, "Keep")
+    await world.engine.handle(ButtonPressed(ADA, chat, payload, ref))
+    world.telegram.files["v"] = b"speech:5"
+    await world.engine.handle(MediaReceived(ADA, chat, MediaRef("telegram", "v", "voice",
+                                                                "audio/ogg", 10, 5.0)))
+    assert len(world.audio.stored) == 1
+    world.clock.advance(days=60)
+    recent, _ = world.engine.invite(CreateInvitation("qa", "Bob", "telegram"))
+    world.clock.advance(days=40)
+    assert world.engine.purge(timedelta(days=90)) == 1
+    assert world.audio.stored == {}
+    with SqlUnitOfWork(db) as uow:
+        gone = uow.interviews.get(old.id)
+        assert gone is not None and gone.state is State.ERASED
+        assert gone.candidate_name == "" and gone.answers == [] and gone.candidate is None
+        assert [a.action for a in uow.reviews.audit_log(old.id)] == ["erased"]
+        kept = uow.interviews.get(recent.id)
+        assert kept is not None and kept.candidate_name == "Bob"
+        assert db.dialect.name in ("sqlite", "postgresql")
+        rows = uow.session.execute(text("SELECT count(*) FROM take")).scalar()
+        assert rows == 0
+    # the candidate's own /delete on an erased interview finds nothing to erase
+    await world.engine.handle(UserCommand(ADA, chat, "delete"))
+    assert "open the invitation link" in world.telegram.texts(chat)[-1]
