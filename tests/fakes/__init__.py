@@ -1,0 +1,1 @@
+"""In-repo fakes of the chat platforms' HTTP APIs."""
