@@ -133,12 +133,34 @@ class CandidateFlow:
         interview.last_activity_at = now
         if cmd.tz:
             interview.tz = cmd.tz
+            interview.tz_confirmed = True
         script = self.s.script(interview.script_id)
         fx.send(cmd.chat, texts.intro(script, interview.candidate_name, interview.deadline,
                                       interview.tz))
-        fx.send(cmd.chat, texts.expectations(script, interview.deadline, interview.tz))
-        fx.send(cmd.chat, self._consent(script, interview))
+        if interview.tz_confirmed or cmd.user.platform != "telegram":
+            self._expectations_and_consent(script, interview, fx)
+        else:
+            fx.send(cmd.chat, self._zone_question(interview))
         fx.changed.append(interview.id)
+
+    def _expectations_and_consent(self, script: Script, interview: Interview, fx: Effects
+                                  ) -> None:
+        assert interview.chat is not None
+        fx.send(interview.chat, texts.expectations(script, interview.deadline, interview.tz))
+        fx.send(interview.chat, self._consent(script, interview))
+
+    def _zone_question(self, interview: Interview) -> OutMessage:
+        buttons = [Button(name.rsplit("/", 1)[-1].replace("_", " "),
+                          pl.make(pl.TIMEZONE, interview.id, i))
+                   for i, name in enumerate(texts.ZONE_CHOICES)]
+        return OutMessage(texts.ASK_ZONE, tuple(tuple(buttons[i:i + 3])
+                                                for i in range(0, len(buttons), 3)))
+
+    def _set_zone(self, script: Script, interview: Interview, name: str, fx: Effects) -> None:
+        interview.tz = name
+        interview.tz_confirmed = True
+        fx.changed.append(interview.id)
+        self._expectations_and_consent(script, interview, fx)
 
     def _consent(self, script: Script, interview: Interview) -> OutMessage:
         return OutMessage(script.consent, ((
@@ -159,7 +181,8 @@ class CandidateFlow:
     def _repeat_prompt(self, script: Script, interview: Interview, fx: Effects) -> None:
         assert interview.chat is not None
         if interview.state is State.INVITED:
-            fx.send(interview.chat, self._consent(script, interview))
+            fx.send(interview.chat, self._consent(script, interview) if interview.tz_confirmed
+                    else self._zone_question(interview))
             return
         if interview.state is State.COMPLETED:
             follow_up = interview.open_follow_up()
@@ -214,6 +237,15 @@ class CandidateFlow:
         script = self.s.script(interview.script_id)
         if interview.state is State.COMPLETED:
             self._text_after_completion(uow, script, interview, cmd.text, fx)
+            return True
+        if interview.state is State.INVITED and not interview.tz_confirmed:
+            found = texts.find_zone(cmd.text)
+            if found is None:
+                fx.send(interview.chat, "I don't know that time zone. Tap one of the buttons, "
+                                        "or type a city such as Lisbon or a zone such as "
+                                        "America/Denver.")
+            else:
+                self._set_zone(script, interview, found, fx)
             return True
         if interview.state is State.INVITED:
             fx.send(interview.chat, texts.PRESS_A_BUTTON.format(labels="I agree or No thanks"))
@@ -439,6 +471,7 @@ class CandidateFlow:
             pl.DONE: self._on_done,
             pl.FEEDBACK: self._on_feedback,
             pl.CONTINUE: self._on_continue,
+            pl.TIMEZONE: self._on_zone,
         }[payload.action]
         handler(script, interview, payload, message, fx)
         fx.changed.append(interview.id)
@@ -547,6 +580,17 @@ class CandidateFlow:
         fx.send(interview.chat, "Thank you for your time! The hiring team will review your "
                                 "answers and get back to you. You can use /delete at any time "
                                 "to erase your answers and recordings.")
+
+    def _on_zone(self, script: Script, interview: Interview, payload: Payload,
+                 message: MessageRef | None, fx: Effects) -> None:
+        index = int(payload.arg(0)) if payload.arg(0).isdigit() else -1
+        if interview.tz_confirmed or not 0 <= index < len(texts.ZONE_CHOICES):
+            fx.reply = texts.STALE_BUTTON
+            return
+        name = texts.ZONE_CHOICES[index]
+        fx.reply = f"Time zone: {name}."
+        self._close(message, f"Your time zone: {name}.", fx)
+        self._set_zone(script, interview, name, fx)
 
     def _on_continue(self, script: Script, interview: Interview, payload: Payload,
                      message: MessageRef | None, fx: Effects) -> None:

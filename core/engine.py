@@ -59,6 +59,7 @@ class Engine:
                 id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
                 candidate_name=cmd.name.strip(), token_hash=hash_token(token), invited_at=now,
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
+                tz_confirmed=cmd.tz is not None or cmd.platform == "console",
             )
             uow.interviews.add(interview)
             uow.commit()

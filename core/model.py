@@ -119,6 +119,7 @@ class Interview:
     deadline: datetime
     platform: str  # where the candidate is invited: telegram, slack, console
     tz: str = "UTC"
+    tz_confirmed: bool = False  # set by the invitation, the platform, or the candidate
     state: State = State.INVITED
     candidate: UserRef | None = None
     chat: ChatRef | None = None

@@ -15,6 +15,7 @@ WITHDRAW = "wd"
 ERASE = "er"
 CANCEL = "cx"
 CONTINUE = "go"
+TIMEZONE = "tz"
 # reviewer actions
 RATE = "rt"
 DECIDE = "dc"
@@ -23,7 +24,7 @@ REPLY = "rq"
 EXTEND = "ex"
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
-                               CONTINUE})
+                               CONTINUE, TIMEZONE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 
 

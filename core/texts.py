@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.audio import RejectReason
 from core.script import Question, Script
@@ -52,6 +52,30 @@ HELP = (
     "  /delete - erase your answers and recordings\n"
     "  /help - this message"
 )
+
+
+ZONE_CHOICES = (
+    "Europe/London", "Europe/Berlin", "Europe/Kyiv", "America/New_York", "America/Chicago",
+    "America/Los_Angeles", "America/Sao_Paulo", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
+    "Australia/Sydney", "UTC",
+)
+ASK_ZONE = (
+    "Which time zone are you in? I'll show your deadline and send reminders in your time. "
+    "Tap one, or type your city or zone (for example Lisbon or America/Denver)."
+)
+
+
+def find_zone(text: str) -> str | None:
+    """An IANA zone from what a person typed: a full name or its city part, any case."""
+    wanted = text.strip().replace(" ", "_").lower()
+    if not wanted or len(wanted) > 64:
+        return None
+    names = available_timezones()
+    for name in names:
+        if name.lower() == wanted:
+            return name
+    cities = sorted(n for n in names if n.lower().rsplit("/", 1)[-1] == wanted)
+    return cities[0] if cities else None
 
 
 def zone(name: str) -> ZoneInfo:

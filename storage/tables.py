@@ -26,6 +26,7 @@ class InterviewRow(SQLModel, table=True):
     deadline: datetime = _when(nullable=False)  # type: ignore[assignment]
     platform: str = Field(max_length=16)
     tz: str = Field(default="UTC", max_length=64)
+    tz_confirmed: bool = False
     state: str = Field(index=True, max_length=16)
     candidate_platform: str | None = Field(default=None, max_length=16)
     candidate_id: str | None = Field(default=None, max_length=64)

@@ -37,7 +37,7 @@ def world(db: Engine, telegram: FakeMessenger | None = None) -> World:
 
 async def invite(w: World, n: int) -> ChatRef:
     user, chat = UserRef("telegram", str(n)), ChatRef("telegram", str(n))
-    _, token = w.engine.invite(CreateInvitation("qa", f"C{n}", "telegram"))
+    _, token = w.engine.invite(CreateInvitation("qa", f"C{n}", "telegram", "UTC"))
     await w.engine.handle(InviteAccepted(user, chat, token))
     return chat
 

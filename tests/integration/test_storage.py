@@ -136,7 +136,7 @@ def test_sqlite_pragmas(tmp_path: object) -> None:
 
 async def test_engine_runs_on_the_database(db: Engine) -> None:
     world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
-    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     chat = ChatRef("telegram", "42")
     await world.engine.handle(InviteAccepted(ADA, chat, token))
     payload, ref = world.telegram.button(chat, "I agree")
@@ -158,7 +158,7 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
 
     world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
     chat = ChatRef("telegram", "42")
-    old, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    old, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     await world.engine.handle(InviteAccepted(ADA, chat, token))
     for label in ("I agree", "Skip practice"):
         payload, ref = world.telegram.button(chat, label)
@@ -171,7 +171,7 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
                                                                 "audio/ogg", 10, 5.0)))
     assert len(world.audio.stored) == 1
     world.clock.advance(days=60)
-    recent, _ = world.engine.invite(CreateInvitation("qa", "Bob", "telegram"))
+    recent, _ = world.engine.invite(CreateInvitation("qa", "Bob", "telegram", "UTC"))
     world.clock.advance(days=40)
     assert world.engine.purge(timedelta(days=90)) == 1
     assert world.audio.stored == {}

@@ -134,11 +134,11 @@ async def test_tokens_unknown_used_expired() -> None:
     world = make_world(small_script())
     await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, "not-a-token"))
     assert "isn't valid" in world.telegram.texts(ADA_CHAT)[-1]
-    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
     await world.engine.handle(InviteAccepted(EVE, EVE_CHAT, token))
     assert "already been used" in world.telegram.texts(EVE_CHAT)[-1]
-    _, late = world.engine.invite(CreateInvitation("qa", "Bob", "telegram"))
+    _, late = world.engine.invite(CreateInvitation("qa", "Bob", "telegram", "UTC"))
     world.clock.advance(days=8)
     await world.engine.handle(InviteAccepted(EVE, EVE_CHAT, late))
     assert "expired" in world.telegram.texts(EVE_CHAT)[-1]
@@ -195,3 +195,27 @@ async def test_withdraw_and_erase() -> None:
     assert erased.answers == [] and erased.candidate_name == "" and erased.candidate is None
     assert world.audio.stored == {}
     assert [a.action for a in world.store.audit] == ["erased"]
+
+
+async def test_telegram_candidate_without_zone_is_asked_for_one() -> None:
+    world = make_world(small_script())
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Which time zone are you in?")
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Atlantis"))
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith("I don't know that time zone")
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "lisbon"))
+    assert "(Europe/Lisbon)" in world.telegram.texts(ADA_CHAT)[-2]
+    assert world.store.interviews[interview.id].tz == "Europe/Lisbon"
+    await press(world, "I agree")
+    assert world.store.interviews[interview.id].state is State.CONSENTED
+
+
+async def test_zone_buttons() -> None:
+    world = make_world(small_script())
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
+    assert await press(world, "Tokyo") == "Time zone: Asia/Tokyo."
+    assert world.store.interviews[interview.id].tz == "Asia/Tokyo"
+    assert "(Asia/Tokyo)" in world.telegram.texts(ADA_CHAT)[-2]
+    assert await press(world, "Tokyo") == "This button is no longer active."

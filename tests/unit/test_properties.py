@@ -39,7 +39,7 @@ ACTIONS = st.one_of(
 
 
 async def play(world: World, steps: list[tuple[str, object]]) -> None:
-    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram"))
+    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     await world.engine.handle(InviteAccepted(ADA, CHAT, token))
     last_delivery: TextReceived | None = None
     receipts = 0

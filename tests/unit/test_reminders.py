@@ -149,7 +149,7 @@ async def test_reviewer_digest_groups_interviews() -> None:
 
     for n in range(3):
         user, chat = UserRef("telegram", f"{n}"), ChatRef("telegram", f"{n}")
-        interview, token = world.engine.invite(CreateInvitation("qa", f"C{n}", "telegram"))
+        interview, token = world.engine.invite(CreateInvitation("qa", f"C{n}", "telegram", "UTC"))
         ids.append(interview.id)
         await world.engine.handle(InviteAccepted(user, chat, token))
         for label in ("I agree", "Skip practice"):

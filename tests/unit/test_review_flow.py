@@ -24,7 +24,7 @@ STRANGER = UserRef("slack", "UX")
 
 
 async def completed(world: World, name: str = "Ada Lovelace") -> str:
-    interview, token = world.engine.invite(CreateInvitation("qa", name, "telegram"))
+    interview, token = world.engine.invite(CreateInvitation("qa", name, "telegram", "UTC"))
     await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
     for label in ("I agree", "Skip practice"):
         payload, ref = world.telegram.button(ADA_CHAT, label)

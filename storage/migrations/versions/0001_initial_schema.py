@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 20:18:12.452305
+Create Date: 2026-11-23 20:46:30.379569
 """
 from collections.abc import Sequence
 
@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('deadline', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('tz', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('tz_confirmed', sa.Boolean(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('candidate_platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('candidate_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
