@@ -272,11 +272,11 @@ class ReviewFlow:
         payload = pl.parse(cmd.target)
         interview = uow.interviews.get(payload.interview_id) if payload else None
         if payload is None or interview is None:
-            fx.send(cmd.chat, texts.STALE_BUTTON)
+            fx.notes.append((cmd.chat, cmd.user, texts.STALE_BUTTON))
             return
         script = self.s.script(interview.script_id)
         if not is_reviewer(self.s, script, interview, cmd.user, cmd.chat):
-            fx.send(cmd.chat, texts.NOT_A_REVIEWER)
+            fx.notes.append((cmd.chat, cmd.user, texts.NOT_A_REVIEWER))
             return
         text = cmd.text.strip()[:2000]
         if not text or interview.state is not State.COMPLETED or interview.chat is None:

@@ -9,8 +9,9 @@ from core.audio import RejectReason
 from core.script import Question, Script
 
 NO_INVITATION = (
-    "Hi! I run job interviews for hiring teams. To begin, open the invitation link you were "
-    "sent. If you think you should have one, please contact the person who invited you."
+    "Hi! I run job interviews for hiring teams, and I have no interview waiting for you here. "
+    "If you were sent an invitation link, open it to begin; otherwise please contact the "
+    "person who invited you."
 )
 TOKEN_UNKNOWN = (
     "This invitation link isn't valid. Please check you opened the whole link, or ask the "

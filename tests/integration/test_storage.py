@@ -187,4 +187,4 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
         assert rows == 0
     # the candidate's own /delete on an erased interview finds nothing to erase
     await world.engine.handle(UserCommand(ADA, chat, "delete"))
-    assert "open the invitation link" in world.telegram.texts(chat)[-1]
+    assert "I have no interview waiting for you" in world.telegram.texts(chat)[-1]

@@ -172,7 +172,7 @@ async def test_deadline_expires_and_status() -> None:
 async def test_unknown_person_gets_an_explanation() -> None:
     world = make_world(small_script())
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "hello?"))
-    assert "open the invitation link" in world.telegram.texts(EVE_CHAT)[-1]
+    assert "I have no interview waiting for you" in world.telegram.texts(EVE_CHAT)[-1]
 
 
 async def test_withdraw_and_erase() -> None:

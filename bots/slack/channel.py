@@ -1,0 +1,283 @@
+"""`SlackChannel`: Bolt (`AsyncApp`) in our loop, in Socket Mode or HTTP mode at /slack/events.
+
+Every listener acknowledges at once and hands the work to a task of its own, so Slack gets
+its answer well inside 3 s; `idle()` waits for those tasks (tests, shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from bots.settings import Settings
+from bots.slack import lookup, render, translate
+from bots.slack.messenger import SlackMessenger, make_client
+from core.commands import ButtonPressed
+from core.engine import Engine
+from core.messages import OutMessage
+from core.ports import Messenger
+from core.refs import ChatRef, UserRef
+
+log = logging.getLogger("interviewbot.slack")
+
+EVENTS_PATH = "/slack/events"
+SEEN_LIMIT = 10_000  # event ids remembered for skipping Slack's retries
+MODAL_ACTIONS = ("fu:", "rq:")
+
+
+class _SkipRetries(AsyncMiddleware):
+    """Answer a retry (`X-Slack-Retry-Num`) of an event we already have at once, unhandled.
+
+    Runs after Bolt verified the signature. Redeliveries that still get through (Socket
+    Mode, another process, a restart) are caught by the engine's delivery keys.
+    """
+
+    def __init__(self, seen: Callable[[str], bool]) -> None:
+        self.seen = seen
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:
+        event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
+        retry = req.headers.get("x-slack-retry-num")
+        if event_id and retry and self.seen(str(event_id)):
+            log.info("skipping Slack retry %s of event %s", retry[0], event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+
+class SlackChannel:
+    """Slack for interviewbot: candidates' DMs, review channels, `/interview`, App Home."""
+
+    name = "slack"
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        if not settings.slack_bot_token:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        if not settings.slack_app_token and not settings.slack_signing_secret:
+            raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for "
+                             "Socket Mode)")
+        self.settings = settings
+        self.engine = engine
+        self.client = make_client(settings.slack_bot_token, settings.slack_api_url)
+        self.slack = SlackMessenger(self.client)
+        self.messenger: Messenger = self.slack
+        self.socket_mode = bool(settings.slack_app_token)
+        self.processing_checks = 2  # files.info re-reads of a clip Slack is still processing
+        self.processing_wait = 2.0  # seconds between them
+        self.bolt = AsyncApp(client=self.client, name="interviewbot",
+                             signing_secret=settings.slack_signing_secret or "",
+                             process_before_response=True, logger=log)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: set[str] = set()
+        self._done: OrderedDict[str, None] = OrderedDict()
+        self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._socket: Any = None
+        self._register()
+
+    # -- Channel -------------------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> bool:
+        """HTTP mode: `POST /slack/events` for events, interactivity and slash commands."""
+        if self.socket_mode:
+            return False
+        app.router.add_post(EVENTS_PATH, self._http)
+        return True
+
+    async def start(self) -> None:
+        await self.slack.open()
+        if self.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
+            await self._socket.connect_async()
+            log.info("Slack connected in Socket Mode")
+        else:
+            log.info("Slack in HTTP mode at %s", EVENTS_PATH)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        await self.idle(timeout=10)
+        for task in list(self._tasks):
+            task.cancel()
+        await self.slack.close()
+
+    async def open_outbound(self) -> None:
+        """Make the messenger usable without receiving anything (CLI commands)."""
+        await self.slack.open()
+
+    async def close_outbound(self) -> None:
+        await self.slack.close()
+
+    async def idle(self, timeout: float | None = None) -> None:
+        """Wait until every acknowledged request has been handled."""
+        async def drain() -> None:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+        try:
+            await asyncio.wait_for(drain(), timeout)
+        except TimeoutError:
+            log.warning("%d Slack tasks still running at shutdown", len(self._tasks))
+
+    # -- plumbing ------------------------------------------------------------------------
+    async def _http(self, request: web.Request) -> web.Response:
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    def _seen(self, event_id: str) -> bool:
+        return event_id in self._inflight or event_id in self._done
+
+    def _spawn(self, work: Coroutine[Any, Any, None], key: str | None = None) -> None:
+        """Run `work` after the ack; remember `key` (an event id) once it succeeded."""
+        if key:
+            self._inflight.add(key)
+        task = asyncio.create_task(self._guard(work, key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guard(self, work: Coroutine[Any, Any, None], key: str | None) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("Slack request failed after the ack")
+            if key:
+                self._inflight.discard(key)
+            return
+        if key:
+            self._inflight.discard(key)
+            self._done[key] = None
+            while len(self._done) > SEEN_LIMIT:
+                self._done.popitem(last=False)
+
+    def _register(self) -> None:
+        app = self.bolt
+        app.middleware(_SkipRetries(self._seen))
+
+        @app.event("message")
+        async def on_message(body: dict[str, Any], context: Mapping[str, Any]) -> None:
+            event_id = body.get("event_id")
+            self._spawn(self._message(body, context.get("bot_user_id")), event_id)
+
+        @app.event("app_home_opened")
+        async def on_home(event: dict[str, Any]) -> None:
+            if event.get("tab") == "home" and event.get("user"):
+                self._spawn(self._publish_home(str(event["user"])))
+
+        @app.action(re.compile(".*"))
+        async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._action(body))
+
+        @app.view(translate.REPLY_CALLBACK)
+        async def on_view(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+            text = translate.submitted_text(body.get("view") or {}) or ""
+            if len(text.strip()) < 2:
+                await ack(response_action="errors",
+                          errors={translate.REPLY_BLOCK: "Please write at least a few words."})
+                return
+            await ack()
+            cmd = translate.view_submission(body)
+            if cmd is not None:
+                self._spawn(self._engine(cmd))
+
+        @app.command("/interview")
+        async def on_command(ack: Callable[..., Awaitable[None]],
+                             command: dict[str, Any]) -> None:
+            words = str(command.get("text") or "").split()
+            if not words or words[0].lower() not in translate.SUBCOMMANDS - {"help"}:
+                await ack(text=translate.HELP)
+                return
+            if str(command.get("channel_id", "")).startswith("D"):
+                await ack()
+            else:
+                await ack(text="I'll answer in our direct messages.")
+            self._spawn(self._command(command))
+
+    # -- handlers (after the ack) ----------------------------------------------------------
+    async def _engine(self, cmd: Any) -> None:
+        await self.engine.handle(cmd)
+
+    async def _message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
+        event = dict(body.get("event") or {})
+        channel = str(event.get("channel", ""))
+        async with self._chat_locks[channel]:
+            if event.get("files") and not str(event.get("subtype") or "").startswith("message_"):
+                event["files"] = await self._full_files(event["files"])
+            inbound = translate.message_event(event, event_id=body.get("event_id"),
+                                              bot_user_id=bot_user_id)
+            if isinstance(inbound, translate.Reply):
+                await self.slack.send(inbound.chat, OutMessage(inbound.text))
+            elif inbound is not None:
+                await self.engine.handle(inbound)
+
+    async def _full_files(self, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Complete file stubs with `files.info`; give a clip Slack is still processing a
+        few seconds to finish before the engine asks for it again."""
+        out = []
+        for file in files:
+            if translate.needs_file_info(file):
+                file = await self._file_info(file)
+            checks = self.processing_checks if translate.is_audio(file) else 0
+            while checks and translate.transcript(file) == translate.PROCESSING:
+                checks -= 1
+                await asyncio.sleep(self.processing_wait)
+                file = await self._file_info(file)
+            out.append(file)
+        return out
+
+    async def _file_info(self, file: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await self.slack.file_info(str(file["id"]))
+        except (SlackApiError, KeyError):
+            log.warning("files.info failed for a shared file")
+            return file
+
+    async def _action(self, body: dict[str, Any]) -> None:
+        cmd = translate.block_action(body)
+        if cmd is None:
+            return
+        if cmd.payload.startswith(MODAL_ACTIONS):
+            await self._open_modal(cmd, str(body.get("trigger_id", "")))
+            return
+        reply = await self.engine.handle(cmd)
+        if reply:
+            await self.slack.notify(cmd.chat, cmd.user, reply)
+
+    async def _open_modal(self, cmd: ButtonPressed, trigger_id: str) -> None:
+        prompt = lookup.reply_prompt(self.engine, cmd.user, cmd.chat, cmd.payload)
+        if not prompt.allowed:
+            await self.slack.notify(cmd.chat, cmd.user, prompt.text)
+            return
+        view = render.reply_modal(cmd.payload, cmd.chat.id, prompt.text)
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            await self.slack.notify(cmd.chat, cmd.user,
+                                        "That took too long; please press the button again.")
+
+    async def _command(self, command: dict[str, Any]) -> None:
+        user = str(command["user_id"])
+        dm = ChatRef("slack", await self.slack.open_dm(user))
+        cmd = translate.slash_command(command, dm)
+        if cmd is None:
+            return
+        async with self._chat_locks[dm.id]:
+            await self.engine.handle(cmd)
+
+    async def _publish_home(self, user_id: str) -> None:
+        own, waiting = lookup.home_items(self.engine, UserRef("slack", user_id))
+        await self.client.views_publish(user_id=user_id, view=render.home_view(own, waiting))
