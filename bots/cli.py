@@ -131,6 +131,7 @@ def invite(
     if username is not None:
         from bots.links import telegram_link
 
+        sys.stderr.write(f"invitation {interview.id} for {name}\n")
         out.print(telegram_link(username, token), highlight=False, soft_wrap=True)
     elif platform == "slack":
         import asyncio
