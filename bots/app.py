@@ -59,6 +59,13 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         messengers=dict(messengers or {}),
         review_destinations=review_destinations,
     )
+    if settings.transcribe:
+        from bots.audio import PocketsphinxTranscriber, pocketsphinx_available
+
+        if not pocketsphinx_available():
+            raise RuntimeError("INTERVIEWBOT_TRANSCRIBE is on but pocketsphinx is not installed: "
+                               "pip install 'interviewbot[transcribe]'")
+        services.transcriber = PocketsphinxTranscriber(settings.media_dir)
     return App(settings, db, catalog, services, Engine(services))
 
 

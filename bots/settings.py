@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     scripts: Path | None = Field(None, alias="INTERVIEWBOT_SCRIPTS")
     http_port: int = Field(8080, alias="INTERVIEWBOT_HTTP_PORT")
     log_level: str = Field("INFO", alias="INTERVIEWBOT_LOG_LEVEL")
+    transcribe: bool = Field(False, alias="INTERVIEWBOT_TRANSCRIBE")
 
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")

@@ -334,6 +334,8 @@ class CandidateFlow:
         take = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
                     media_key=stored.key, duration=stored.duration, checksum=stored.checksum,
                     transcript=transcript)
+        if transcript is None:
+            fx.transcribe.append((interview.id, take.id))
         if follow_up is not None:
             self._follow_up_reply(script, interview, follow_up, take, fx)
             return True

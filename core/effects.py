@@ -21,6 +21,7 @@ class Effects:
     refresh_reviews: list[tuple[str, str | None]] = field(default_factory=list)
     broadcasts: list[tuple[str, OutMessage]] = field(default_factory=list)  # to every reviewer
     changed: list[str] = field(default_factory=list)  # interviews whose timers need re-planning
+    transcribe: list[tuple[str, str]] = field(default_factory=list)  # (interview id, take id)
     duplicate: bool = False
 
     def send(self, chat: ChatRef, message: OutMessage | str) -> None:

@@ -47,6 +47,7 @@ class Engine:
         self.reviews = ReviewFlow(services)
         self.timers = TimerFlow(services)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- invitations -------------------------------------------------------------------
     def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:
@@ -176,12 +177,45 @@ class Engine:
             await self._broadcast(interview_id, message.text)
         for interview_id, answer_id in dict.fromkeys(fx.refresh_reviews):
             await self.refresh_review(interview_id, answer_id)
+        for interview_id, take_id in fx.transcribe:
+            if self.s.transcriber is not None:
+                task = asyncio.create_task(self._transcribe(interview_id, take_id))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
         if self.scheduler is not None and fx.changed:
             with self.s.uow() as uow:
                 for interview_id in dict.fromkeys(fx.changed):
                     found = uow.interviews.get(interview_id)
                     if found is not None:
                         self.scheduler.interview_changed(found)
+
+    async def _transcribe(self, interview_id: str, take_id: str) -> None:
+        """Attach an offline transcript to a stored take; never fails the interview."""
+        assert self.s.transcriber is not None
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            found = interview.take_by_id(take_id) if interview else None
+            key = found[1].media_key if found else None
+        if key is None:
+            return
+        try:
+            transcript = await self.s.transcriber.transcribe(key)
+        except Exception:
+            log.exception("transcription failed")
+            return
+        if not transcript:
+            return
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            found = interview.take_by_id(take_id) if interview else None
+            if found is not None and found[1].transcript is None:
+                found[1].transcript = transcript
+                uow.commit()
+
+    async def idle(self) -> None:
+        """Wait for background work (transcripts) to finish."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     def _messenger(self, platform: str):  # type: ignore[no-untyped-def]
         try:

@@ -219,3 +219,26 @@ async def test_zone_buttons() -> None:
     assert world.store.interviews[interview.id].tz == "Asia/Tokyo"
     assert "(Asia/Tokyo)" in world.telegram.texts(ADA_CHAT)[-2]
     assert await press(world, "Tokyo") == "This button is no longer active."
+
+
+class WordsTranscriber:
+    """Transcriber double: knows one clip, fails on another."""
+
+    async def transcribe(self, key: str) -> str | None:
+        if key.endswith("boom"):
+            raise RuntimeError("engine crashed")
+        return "hello world"
+
+
+async def test_offline_transcript_is_attached_later_and_never_fails_the_answer() -> None:
+    world = make_world(small_script())
+    world.engine.s.transcriber = WordsTranscriber()
+    iid = await invite_and_accept(world)
+    await press(world, "I agree")
+    await press(world, "Skip practice")
+    world.telegram.files["f1"] = b"speech:5"
+    await world.engine.handle(MediaReceived(ADA, ADA_CHAT, voice(5)))
+    await world.engine.idle()
+    answer = interview_of(world, iid).answer_for("bug")
+    assert answer is not None and answer.takes[0].transcript == "hello world"
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Got your voice answer")
