@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from core import payloads as pl
@@ -69,27 +70,44 @@ class Engine:
         return interview, token
 
     # -- commands ----------------------------------------------------------------------
-    async def handle(self, cmd: Command) -> str | None:
-        """Handle one inbound command; return the private answer to a button press, if any."""
-        key = str(cmd.user)
-        if isinstance(cmd, ButtonPressed):
-            parsed = pl.parse(cmd.payload)
-            key = f"interview:{parsed.interview_id}" if parsed else key
-        async with self._locks[key]:
+    async def handle(self, cmd: Command,
+                     answer: Callable[[str | None], Awaitable[None]] | None = None) -> str | None:
+        """Handle one inbound command; return the private answer to a button press, if any.
+
+        `answer`, when given, receives that answer as soon as the transaction has committed,
+        before the outbound messages go out (a button stops spinning without waiting for them).
+        """
+        async with self._locks[self._lock_key(cmd)]:
             fx = Effects()
             try:
                 await self._run(cmd, fx)
             except AlreadyHandled:
-                return None
+                fx = Effects(duplicate=True)
             except ScriptError as exc:
                 log.error("script missing for an interview: %s", exc)
                 fx = Effects(reply=texts.STALE_BUTTON)
                 fx.send(cmd.chat, "Sorry, this interview is not available right now. Please "
                                   "contact the person who invited you.")
             if fx.duplicate:
-                return None
+                fx = Effects()
+        if answer is not None:
+            try:
+                await answer(fx.reply)
+            except Exception:
+                log.exception("answering a button press failed")
         await self._perform(fx)
         return fx.reply
+
+    def _lock_key(self, cmd: Command) -> str:
+        """Commands touching one interview run one at a time (in this process)."""
+        target = (cmd.payload if isinstance(cmd, ButtonPressed)
+                  else cmd.target if isinstance(cmd, ReviewerText) else None)
+        parsed = pl.parse(target) if target else None
+        if parsed is not None:
+            return f"interview:{parsed.interview_id}"
+        with self.s.uow() as uow:
+            current = uow.interviews.current_for(cmd.user)
+        return f"interview:{current.id}" if current else f"user:{cmd.user}"
 
     async def _run(self, cmd: Command, fx: Effects) -> None:
         with self.s.uow() as uow:
@@ -125,10 +143,7 @@ class Engine:
     # -- timers ------------------------------------------------------------------------
     async def timer_fired(self, interview_id: str, kind: str, index: int) -> None:
         """A scheduler timer fired: act only if its reason still holds, exactly once."""
-        with self.s.uow() as uow:
-            found = uow.interviews.get(interview_id)
-            key = str(found.candidate) if found and found.candidate else f"interview:{interview_id}"
-        async with self._locks[key]:
+        async with self._locks[f"interview:{interview_id}"]:
             fx = Effects()
             try:
                 with self.s.uow() as uow:

@@ -252,9 +252,11 @@ class SlackChannel:
         if cmd.payload.startswith(MODAL_ACTIONS):
             await self._open_modal(cmd, str(body.get("trigger_id", "")))
             return
-        reply = await self.engine.handle(cmd)
-        if reply:
-            await self.slack.notify(cmd.chat, cmd.user, reply)
+        async def answer(reply: str | None) -> None:
+            if reply:
+                await self.slack.notify(cmd.chat, cmd.user, reply)
+
+        await self.engine.handle(cmd, answer)
 
     async def _open_modal(self, cmd: ButtonPressed, trigger_id: str) -> None:
         prompt = lookup.reply_prompt(self.engine, cmd.user, cmd.chat, cmd.payload)

@@ -349,7 +349,7 @@ async def test_ack_comes_before_the_work_and_a_retry_meanwhile_is_skipped(
     await world.start()
     dm = world.dm(GRACE)
     envelope = ev.message(GRACE, "Slow to handle, quick to acknowledge", channel=dm)
-    lock = world.app.engine._locks[f"slack:{GRACE}"]
+    lock = world.app.engine._locks[f"interview:{world.interview().id}"]
     async with lock:  # the engine is busy with Grace: handling must wait, the ack must not
         first = await world.sender.event(envelope)
         retry = await world.sender.event(envelope, retry_num=1)
