@@ -15,6 +15,7 @@ from sqlalchemy import Engine as DbEngine
 
 from bots.channels import Channel
 from bots.clock import SystemClock
+from bots.metrics import make_metrics
 from bots.scheduler import ReminderScheduler
 from bots.scripts import ScriptCatalog
 from bots.settings import Settings
@@ -120,6 +121,9 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
     scheduler = ReminderScheduler(app.db, app.engine)
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_get("/healthz", _health(app, channels, scheduler))
+    metrics = make_metrics(app)
+    app.services.observer = metrics
+    web_app.router.add_get("/metrics", metrics.handler)
     for channel in channels:
         channel.add_routes(web_app)
     runner = web.AppRunner(web_app, access_log=None)

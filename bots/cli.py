@@ -42,11 +42,10 @@ def settings() -> Settings:
 def run() -> None:
     """Start every channel whose credentials are set (the console preview when none are)."""
     from bots.app import main_run
+    from bots.logs import configure_logging
 
     s = settings()
-    logging.basicConfig(level=s.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    configure_logging(s.log_level, secrets=(s.slack_signing_secret, s.telegram_webhook_secret))
     if not s.has_chat_channels:
         logging.getLogger().setLevel(logging.WARNING)
     main_run(s)
@@ -251,3 +250,41 @@ def main() -> None:
 
 
 __all__ = ["ScriptCatalog", "cli", "main"]
+
+
+@cli.command()
+def report(
+    script_id: Annotated[str, typer.Argument(help="Script id.")],
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    chart: Annotated[Path | None, typer.Option(
+        "--chart", help="Also draw the funnel and the drop-off to this PNG file.")] = None,
+) -> None:
+    """Funnel metrics: stages, drop-off per question, timings, reviews, agreement."""
+    from core.report import read_report
+
+    if fmt not in ("table", "json"):
+        raise fail(f"--format must be table or json, not {fmt!r}")
+    app = _app()
+    script = app.catalog.get(script_id)
+    if script is None:
+        known = ", ".join(s.id for s in app.catalog.all())
+        raise fail(f"no script {script_id!r} (known: {known})")
+    try:
+        with app.services.uow() as uow:
+            funnel = read_report(script, uow)
+    finally:
+        app.db.dispose()
+    if chart is not None:
+        from bots.report_chart import ChartUnavailable, draw_chart
+
+        try:
+            draw_chart(funnel, chart)
+        except (ChartUnavailable, OSError) as exc:
+            raise fail(str(exc)) from None
+        sys.stderr.write(f"chart written to {chart}\n")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(funnel.to_dict(), indent=2) + "\n")
+        return
+    from bots.report_view import print_report
+
+    print_report(out, funnel)

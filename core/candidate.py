@@ -362,6 +362,7 @@ class CandidateFlow:
             return
         take.number = len(answer.takes) + 1 if answer else 1
         answer = interview.add_take(question.id, take)
+        self.s.observer.answer_received(take.kind, interview.platform)
         if interview.state is State.CONSENTED:
             interview.move_to(State.IN_PROGRESS, self._now())
             interview.started_at = self._now()

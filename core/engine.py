@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from core import payloads as pl
 from core import texts
@@ -27,8 +29,8 @@ from core.effects import Effects
 from core.errors import ScriptError
 from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
-from core.ports import AlreadyHandled, DeliveryFailed, Scheduler
-from core.refs import ChatRef, MessageRef
+from core.ports import AlreadyHandled, DeliveryFailed, Messenger, Scheduler
+from core.refs import ChatRef, MessageRef, UserRef
 from core.reminders import TimerKind
 from core.review import ReviewFlow
 from core.services import Services
@@ -36,6 +38,7 @@ from core.states import State
 from core.timers import TimerFlow
 
 log = logging.getLogger("interviewbot.engine")
+T = TypeVar("T")
 
 
 class Engine:
@@ -77,6 +80,7 @@ class Engine:
         `answer`, when given, receives that answer as soon as the transaction has committed,
         before the outbound messages go out (a button stops spinning without waiting for them).
         """
+        started = time.perf_counter()
         async with self._locks[self._lock_key(cmd)]:
             fx = Effects()
             try:
@@ -96,6 +100,7 @@ class Engine:
             except Exception:
                 log.exception("answering a button press failed")
         await self._perform(fx)
+        self.s.observer.command_handled(type(cmd).__name__, time.perf_counter() - started)
         return fx.reply
 
     def _lock_key(self, cmd: Command) -> str:
@@ -181,11 +186,11 @@ class Engine:
     # -- effects -----------------------------------------------------------------------
     async def _perform(self, fx: Effects) -> None:
         for ref, message in fx.edits:
-            await self._safely(self._messenger(ref.chat.platform).edit(ref, message))
+            await self._edit(ref, message)
         for chat, message in fx.sends:
-            await self._safely(self._messenger(chat.platform).send(chat, message))
+            await self.send(chat, message)
         for chat, user, text in fx.notes:
-            await self._safely(self._messenger(chat.platform).notify(chat, user, text))
+            await self._notify(chat, user, text)
         for interview_id in dict.fromkeys(fx.completed):
             await self.post_for_review(interview_id)
         for interview_id, message in fx.broadcasts:
@@ -232,25 +237,28 @@ class Engine:
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    def _messenger(self, platform: str):  # type: ignore[no-untyped-def]
+    async def _safely(self, platform: str, call: Callable[[Messenger], Awaitable[T]]
+                      ) -> T | None:
+        """Run one outbound call on a platform's messenger; log and count a failure."""
+        messenger = self.s.messengers.get(platform)
         try:
-            return self.s.messengers[platform]
-        except KeyError:
-            raise DeliveryFailed(f"no {platform} channel is running") from None
-
-    async def _safely(self, awaitable: object) -> MessageRef | None:
-        try:
-            return await awaitable  # type: ignore[misc, no-any-return]
+            if messenger is None:
+                raise DeliveryFailed(f"no {platform} channel is running")
+            return await call(messenger)
         except Exception:
             log.exception("delivery failed")
+            self.s.observer.delivery_failed(platform)
             return None
 
     async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef | None:
-        """Send one message outside a command (reminders, CLI), logging failures."""
-        if chat.platform not in self.s.messengers:
-            log.warning("no %s channel running; message not sent", chat.platform)
-            return None
-        return await self._safely(self.s.messengers[chat.platform].send(chat, message))
+        """Send one message, logging (not raising) a failure."""
+        return await self._safely(chat.platform, lambda m: m.send(chat, message))
+
+    async def _edit(self, ref: MessageRef, message: OutMessage) -> None:
+        await self._safely(ref.chat.platform, lambda m: m.edit(ref, message))
+
+    async def _notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
+        await self._safely(chat.platform, lambda m: m.notify(chat, user, text))
 
     # -- review posting ----------------------------------------------------------------
     async def post_for_review(self, interview_id: str) -> int:
@@ -269,7 +277,7 @@ class Engine:
                 for answer_id, card in await self.reviews.cards(uow, interview, dest.platform):
                     if (dest, answer_id) in existing:
                         continue
-                    ref = await self._safely(self.s.messengers[dest.platform].send(dest, card))
+                    ref = await self.send(dest, card)
                     if ref is not None:
                         uow.reviews.add_post(ReviewPost(interview_id, dest, ref.id, answer_id))
                         posted += 1
@@ -290,9 +298,8 @@ class Engine:
                 from core.review import summary_card
 
                 for post in posts:
-                    await self._safely(self._messenger(post.destination.platform).edit(
-                        MessageRef(post.destination, post.message_id),
-                        summary_card(script, interview, [])))
+                    await self._edit(MessageRef(post.destination, post.message_id),
+                                     summary_card(script, interview, []))
                 return
             cards: dict[str, dict[str | None, OutMessage]] = {}
             for post in posts:
@@ -303,9 +310,8 @@ class Engine:
                     rendered = await self.reviews.cards(uow, interview, platform)
                     cards[platform] = {aid: _without_audio(m) for aid, m in rendered}
                 card = cards[platform].get(post.answer_id)
-                if card is not None and platform in self.s.messengers:
-                    await self._safely(self.s.messengers[platform].edit(
-                        MessageRef(post.destination, post.message_id), card))
+                if card is not None:
+                    await self._edit(MessageRef(post.destination, post.message_id), card)
 
     async def _broadcast(self, interview_id: str, kind: str) -> None:
         with self.s.uow() as uow:

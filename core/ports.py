@@ -119,6 +119,10 @@ class ReviewRepository(Protocol):
         """Remove ratings' links to personal data (kept anonymous) and posts of an interview."""
         ...
 
+    def reminders_sent(self, interview_id: str) -> int:
+        """Candidate reminders sent for an interview (delivery keys of `core.report`)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: repositories plus inbound de-duplication; commit or nothing."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from core.audio import AudioProcessor, Transcriber
 from core.errors import ScriptError
+from core.observe import NullObserver, Observer
 from core.ports import Clock, Messenger, ScriptCatalog, UnitOfWorkFactory
 from core.refs import ChatRef
 from core.script import Script
@@ -25,6 +26,7 @@ class Services:
     transcriber: Transcriber | None = None
     review_destinations: tuple[ChatRef, ...] | None = None  # overrides the scripts' lists
     max_download: dict[str, int] = field(default_factory=dict)
+    observer: Observer = field(default_factory=NullObserver)
 
     def script(self, script_id: str) -> Script:
         script = self.scripts.get(script_id)

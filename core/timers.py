@@ -68,6 +68,7 @@ class TimerFlow:
         fx.send(interview.chat, OutMessage(
             f"{lead} {progress(script, interview)}",
             ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
+        self.s.observer.reminder_sent(kind.value)
 
     def _expire(self, script: Script, interview: Interview, now: datetime, fx: Effects) -> None:
         interview.move_to(State.EXPIRED, now)

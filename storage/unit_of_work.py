@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, delete, func
+from sqlalchemy import Engine, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,7 @@ from core.model import (
 )
 from core.ports import AlreadyHandled
 from core.refs import ChatRef, UserRef
+from core.report import reminder_key_prefixes
 from core.states import State
 from storage.tables import (
     AnswerRow,
@@ -473,6 +474,13 @@ class SqlReviews:
     def erase(self, interview_id: str) -> None:
         for table in (RatingRow, DecisionRow):
             self.session.execute(delete(table).where(col(table.interview_id) == interview_id))
+
+    def reminders_sent(self, interview_id: str) -> int:
+        keys = col(DeliveryRow.key)
+        query = select(func.count()).select_from(DeliveryRow).where(or_(*(
+            keys.startswith(prefix, autoescape=True)
+            for prefix in reminder_key_prefixes(interview_id))))
+        return self.session.exec(query).one()
 
 
 class SqlUnitOfWork:

@@ -15,6 +15,7 @@ from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
 from core.ports import MediaTooLarge, UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.report import reminder_key_prefixes
 from core.script import Script
 from core.services import Services
 from core.states import State
@@ -115,6 +116,10 @@ class FakeReviews:
     def erase(self, interview_id: str) -> None:
         self.data.ratings = [r for r in self.data.ratings if r.interview_id != interview_id]
         self.data.decisions = [d for d in self.data.decisions if d.interview_id != interview_id]
+
+    def reminders_sent(self, interview_id: str) -> int:
+        prefixes = reminder_key_prefixes(interview_id)
+        return sum(1 for key in self.data.deliveries if key.startswith(prefixes))
 
 
 class FakeUnitOfWork:

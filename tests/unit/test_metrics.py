@@ -1,0 +1,103 @@
+"""Prometheus metrics: a private registry, the text exposition, interviews read on scrape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+
+from bots.metrics import Metrics
+from core.commands import CreateInvitation
+from core.observe import NullObserver, Observer
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.support.core_fakes import make_world
+from tests.support.scripts import small_script
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_counters_and_histogram_in_the_text_exposition() -> None:
+    metrics = Metrics()
+    observer: Observer = metrics
+    observer.answer_received("voice", "telegram")
+    observer.answer_received("voice", "telegram")
+    observer.answer_received("text", "slack")
+    observer.reminder_sent("idle")
+    observer.delivery_retried("slack")
+    observer.delivery_failed("telegram")
+    observer.command_handled("TextReceived", 0.03)
+    observer.command_handled("TextReceived", 0.3)
+    body, content_type = metrics.exposition()
+    assert content_type.startswith("text/plain; version=0.0.4")
+    text = body.decode()
+    assert '# TYPE interviewbot_answers_received_total counter' in text
+    got = samples(text)
+    assert got[("interviewbot_answers_received_total",
+                (("kind", "voice"), ("platform", "telegram")))] == 2
+    assert got[("interviewbot_answers_received_total",
+                (("kind", "text"), ("platform", "slack")))] == 1
+    assert got[("interviewbot_reminders_sent_total", (("kind", "idle"),))] == 1
+    assert got[("interviewbot_deliveries_retried_total", (("platform", "slack"),))] == 1
+    assert got[("interviewbot_deliveries_failed_total", (("platform", "telegram"),))] == 1
+    command = ("command", "TextReceived")
+    assert got[("interviewbot_handler_seconds_count", (command,))] == 2
+    assert got[("interviewbot_handler_seconds_bucket", (command, ("le", "0.05")))] == 1
+    assert got[("interviewbot_handler_seconds_bucket", (command, ("le", "0.5")))] == 2
+    assert got[("interviewbot_handler_seconds_sum", (command,))] == pytest.approx(0.33)
+
+
+def test_registries_are_private() -> None:
+    one, two = Metrics(), Metrics()  # a global registry would refuse the second
+    one.reminder_sent("idle")
+    assert "interviewbot_reminders_sent_total{" not in two.exposition()[0].decode()
+    assert not any(family.name.startswith("interviewbot") for family in REGISTRY.collect())
+
+
+def test_null_observer_is_an_observer() -> None:
+    observer: Observer = NullObserver()
+    observer.answer_received("voice", "telegram")
+    observer.command_handled("X", 1.0)
+
+
+async def test_interviews_by_state_are_read_on_every_scrape(tmp_path: Path) -> None:
+    db = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(db)
+    metrics = Metrics(db)
+    assert samples(metrics.exposition()[0].decode())[("interviewbot_database_up", ())] == 1
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    for name in ("A", "B"):
+        world.engine.invite(CreateInvitation("qa", name, "telegram", "UTC"))
+    got = samples(metrics.exposition()[0].decode())
+    assert got[("interviewbot_interviews", (("script", "qa"), ("state", "invited")))] == 2
+    assert got[("interviewbot_interviews", (("script", "qa"), ("state", "completed")))] == 0
+    db.dispose()
+
+
+async def test_metrics_endpoint_and_a_failing_database(tmp_path: Path) -> None:
+    broken = make_engine(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+    metrics = Metrics(broken)
+    app = web.Application()
+    app.router.add_get("/metrics", metrics.handler)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/metrics")
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await response.text()
+        assert "interviewbot_database_up 0.0" in text
+        assert "interviewbot_interviews{" not in text
+        openmetrics = await client.get(
+            "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+        assert openmetrics.headers["Content-Type"].startswith("application/openmetrics-text")
+        assert (await openmetrics.text()).rstrip().endswith("# EOF")
