@@ -667,6 +667,7 @@ def erase(services: Services, uow: UnitOfWork, interview: Interview, *, actor: s
     for follow_up in interview.follow_ups:
         if follow_up.reply and follow_up.reply.media_key:
             services.audio.delete(follow_up.reply.media_key)
+    services.audio.delete(f"{interview.id}/reel")
     if interview.state is not State.ERASED:
         interview.move_to(State.ERASED, now)
     interview.candidate_name = ""

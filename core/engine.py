@@ -32,12 +32,14 @@ from core.model import Interview, ReviewPost, hash_token, new_id, new_token
 from core.ports import AlreadyHandled, DeliveryFailed, Messenger, Scheduler
 from core.refs import ChatRef, MessageRef, UserRef
 from core.reminders import TimerKind
-from core.review import ReviewFlow
+from core.review import ReviewFlow, candidate_label, scored_answers
+from core.script import Script
 from core.services import Services
 from core.states import State
 from core.timers import TimerFlow
 
 log = logging.getLogger("interviewbot.engine")
+REEL = "reel"  # the review post holding an interview's reel (no card to refresh)
 T = TypeVar("T")
 
 
@@ -274,7 +276,11 @@ class Engine:
                 if dest.platform not in self.s.messengers:
                     log.warning("review destination %s skipped: channel not running", dest)
                     continue
-                for answer_id, card in await self.reviews.cards(uow, interview, dest.platform):
+                cards = await self.reviews.cards(uow, interview, dest.platform)
+                reel = await self._reel(script, interview, dest.platform)
+                if reel is not None:
+                    cards.append((REEL, reel))
+                for answer_id, card in cards:
                     if (dest, answer_id) in existing:
                         continue
                     ref = await self.send(dest, card)
@@ -283,6 +289,24 @@ class Engine:
                         posted += 1
             uow.commit()
         return posted
+
+    async def _reel(self, script: Script, interview: Interview, platform: str
+                    ) -> OutMessage | None:
+        """Every voice answer in one file with chapters, for listening start to finish."""
+        clips = [(texts.question_label(script, script.question(a.question_id)), a.kept.media_key)
+                 for a in scored_answers(script, interview) if a.kept and a.kept.media_key]
+        if len(clips) < 2:
+            return None
+        try:
+            reel = await self.s.audio.reel(clips, key=f"{interview.id}/reel")
+            path, mime = await self.s.audio.review_copy(reel.key, platform=platform)
+        except Exception:
+            log.exception("making the interview reel failed")
+            return None
+        chapters = "\n".join(f"{texts.clock(c.start)} {c.title}" for c in reel.chapters)
+        return OutMessage(f"{candidate_label(script, interview)}: every voice answer in one "
+                          f"recording ({texts.clock(reel.duration)}).\n{chapters}",
+                          audio=Audio(path, mime, "Interview reel", reel.duration))
 
     async def refresh_review(self, interview_id: str, answer_id: str | None) -> None:
         """Re-render the posted cards of one answer (None: the summary; all, once erased)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from core.audio import AudioRejected, Reel, RejectReason, StoredAudio
+from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
 from core.engine import Engine
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
@@ -235,7 +235,9 @@ class FakeAudio:
         return f"/review/{key}.ogg", "audio/ogg"
 
     async def reel(self, keys: list[tuple[str, str]], *, key: str) -> Reel:
-        return Reel(key, 0.0, ())
+        chapters = tuple(Chapter(title, i * 11.0) for i, (title, _) in enumerate(keys))
+        self.stored[key] = b"reel"
+        return Reel(key, 11.0 * len(keys), chapters)
 
     def delete(self, key: str) -> None:
         self.stored.pop(key, None)

@@ -176,3 +176,29 @@ async def test_follow_up_round_trip_and_candidate_question_reply() -> None:
     await world.engine.handle(ReviewerText(STRANGER, ChatRef("slack", "CX"), prompt.ask_reply,
                                            "sneaky"))
     assert len(world.store.interviews[iid].follow_ups) == 1
+
+
+async def test_reel_of_every_voice_answer_is_posted_and_erased_with_the_interview() -> None:
+    world = make_world(small_script())
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
+    for label in ("I agree", "Skip practice"):
+        payload, ref = world.telegram.button(ADA_CHAT, label)
+        await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
+    for n in range(2):
+        world.telegram.files[f"v{n}"] = b"speech:20"
+        await world.engine.handle(MediaReceived(ADA, ADA_CHAT, MediaRef(
+            "telegram", f"v{n}", "voice", "audio/ogg", 100, 20.0)))
+        payload, ref = world.telegram.button(ADA_CHAT, "Keep")
+        await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
+    reel = world.slack.last(CHANNEL).message
+    assert reel.text == ("Candidate #1: every voice answer in one recording (0:22).\n"
+                         "0:00 Question 1 of 2\n0:11 Question 2 of 2")
+    assert reel.audio is not None and reel.audio.title == "Interview reel"
+    assert f"{interview.id}/reel" in world.audio.stored
+    from core.commands import UserCommand
+
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "delete"))
+    payload, ref = world.telegram.button(ADA_CHAT, "Yes, erase")
+    await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
+    assert world.audio.stored == {}
