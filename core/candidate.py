@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core import payloads as pl
 from core import texts
@@ -29,12 +29,14 @@ from core.model import (
 )
 from core.payloads import Payload
 from core.ports import MediaTooLarge, UnitOfWork
-from core.refs import MessageRef, UserRef
+from core.refs import ChatRef, MessageRef, UserRef
 from core.script import Question, Script
 from core.services import Services
 from core.states import State
 
 GRACE_SECONDS = 2.0  # a recording may run this much over a question's limit
+TOKEN_ATTEMPTS = 5  # wrong invitation tokens from one chat...
+TOKEN_WINDOW = timedelta(minutes=10)  # ...within this window, then it has to wait
 
 
 def current_question(script: Script, interview: Interview) -> Question | None:
@@ -95,6 +97,7 @@ class CandidateFlow:
 
     def __init__(self, services: Services) -> None:
         self.s = services
+        self._bad_tokens: dict[ChatRef, list[datetime]] = {}
 
     def _now(self) -> datetime:
         return self.s.clock.now()
@@ -109,8 +112,14 @@ class CandidateFlow:
             else:
                 self._resume(uow, current, fx)
             return
+        recent = [t for t in self._bad_tokens.get(cmd.chat, []) if now - t < TOKEN_WINDOW]
+        self._bad_tokens[cmd.chat] = recent
+        if len(recent) >= TOKEN_ATTEMPTS:
+            fx.send(cmd.chat, texts.TOKEN_THROTTLED)
+            return
         interview = uow.interviews.by_token_hash(hash_token(cmd.token))
         if interview is None:
+            recent.append(now)
             fx.send(cmd.chat, texts.TOKEN_UNKNOWN)
             return
         if interview.candidate is not None:

@@ -242,3 +242,20 @@ async def test_offline_transcript_is_attached_later_and_never_fails_the_answer()
     answer = interview_of(world, iid).answer_for("bug")
     assert answer is not None and answer.takes[0].transcript == "hello world"
     assert world.telegram.texts(ADA_CHAT)[-1].startswith("Got your voice answer")
+
+
+async def test_a_burst_of_wrong_tokens_is_throttled() -> None:
+    world = make_world(small_script())
+    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    for n in range(5):
+        await world.engine.handle(InviteAccepted(EVE, EVE_CHAT, f"guess{n}"))
+        assert "isn't valid" in world.telegram.texts(EVE_CHAT)[-1]
+    await world.engine.handle(InviteAccepted(EVE, EVE_CHAT, token))  # even a right one waits
+    assert world.telegram.texts(EVE_CHAT)[-1] == "Too many invalid invitation links in a row. " \
+                                                 "Please wait a few minutes."
+    assert all(i.candidate is None for i in world.store.interviews.values())
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))  # another chat is not held
+    assert world.telegram.texts(ADA_CHAT)[-1] == "We keep your answers for 90 days. OK?"
+    world.clock.advance(minutes=11)
+    await world.engine.handle(InviteAccepted(EVE, EVE_CHAT, "guess-again"))
+    assert "isn't valid" in world.telegram.texts(EVE_CHAT)[-1]
