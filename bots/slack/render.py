@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.slack.translate import REPLY_BLOCK, REPLY_CALLBACK, REPLY_INPUT, modal_metadata
+from bots.text_parts import split_text
 from core.messages import Button, OutMessage
 
 Block = dict[str, Any]
@@ -38,25 +39,8 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Split long text on line breaks so each piece fits one section."""
-    out: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            out.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not out:
-        out.append(current)
-    return out
+    """Split long text so each part fits the platform's limit."""
+    return split_text(text, limit)
 
 
 def button(btn: Button, action_id: str) -> Block:

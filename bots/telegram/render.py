@@ -12,6 +12,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from bots.telegram.translate import REF_PREFIX
+from bots.text_parts import split_text
 from core.messages import Audio, Button, OutMessage
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
@@ -65,25 +66,8 @@ def button(b: Button) -> InlineKeyboardButton:
 
 
 def chunks(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split a long text at line breaks (or hard, if a line is longer) into sendable parts."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
+    """Split long text so each part fits the platform's limit."""
+    return split_text(text, limit)
 
 
 def clip(text: str, limit: int) -> str:
