@@ -155,9 +155,10 @@ def _health(app: App, channels: list[Channel], scheduler: ReminderScheduler
             database = "ok"
         except Exception as exc:
             database = f"error: {type(exc).__name__}"
-        body = {"database": database, "channels": [c.name for c in channels],
-                "scheduler": scheduler.role}
-        return web.json_response(body, status=200 if database == "ok" else 503)
+        connected = {c.name: c.connected() for c in channels}
+        body = {"database": database, "channels": connected, "scheduler": scheduler.role}
+        healthy = database == "ok" and all(connected.values())
+        return web.json_response(body, status=200 if healthy else 503)
 
     return health
 

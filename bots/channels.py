@@ -30,6 +30,10 @@ class Channel(Protocol):
         """Disconnect and release resources."""
         ...
 
+    def connected(self) -> bool:
+        """Whether the channel is receiving (polling or webhook set, socket open, HTTP ready)."""
+        ...
+
     async def open_outbound(self) -> None:
         """Make the messenger usable without receiving anything (for CLI commands)."""
         ...

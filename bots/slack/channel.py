@@ -84,6 +84,7 @@ class SlackChannel:
         self._done: OrderedDict[str, None] = OrderedDict()
         self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._socket: Any = None
+        self._started = False
         self._register()
 
     # -- Channel -------------------------------------------------------------------------
@@ -104,8 +105,10 @@ class SlackChannel:
             log.info("Slack connected in Socket Mode")
         else:
             log.info("Slack in HTTP mode at %s", EVENTS_PATH)
+        self._started = True
 
     async def stop(self) -> None:
+        self._started = False
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
@@ -113,6 +116,12 @@ class SlackChannel:
         for task in list(self._tasks):
             task.cancel()
         await self.slack.close()
+
+    def connected(self) -> bool:
+        if self.socket_mode:
+            return self._socket is not None and self._socket.client is not None and \
+                not self._socket.client.closed
+        return self._started
 
     async def open_outbound(self) -> None:
         """Make the messenger usable without receiving anything (CLI commands)."""

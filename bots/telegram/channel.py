@@ -151,6 +151,11 @@ class TelegramChannel:
             await app.stop()
         await app.shutdown()
 
+    def connected(self) -> bool:
+        app = self.application
+        polling = app.updater is not None and app.updater.running
+        return self._accepting and app.running and (polling or bool(self.webhook_url))
+
     async def open_outbound(self) -> None:
         """Make the messenger usable without receiving anything (CLI commands): getMe only."""
         await self.application.bot.initialize()

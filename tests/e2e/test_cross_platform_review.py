@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bots.app import build, make_channels, serve
@@ -96,8 +97,18 @@ async def test_telegram_candidate_slack_reviewers_results(tmp_path: Path) -> Non
             await _wait_until_up(base, server)
             telegram_channel = next(c for c in channels if isinstance(c, TelegramChannel))
             await asyncio.wait_for(telegram_channel.ready.wait(), 30)
+            async with aiohttp.ClientSession() as http, http.get(base + "/healthz") as health:
+                assert health.status == 200
+                assert await health.json() == {
+                    "database": "ok", "channels": {"telegram": True, "slack": True},
+                    "scheduler": "leader"}
             async with SlackSender(base, SECRET) as sender:
                 await run_interview(app, tg, slack, slack_channel, sender)
+            async with aiohttp.ClientSession() as http, http.get(base + "/metrics") as metrics:
+                exposition = await metrics.text()
+            assert 'interviewbot_answers_received_total{kind="voice",platform="telegram"} 1.0' \
+                in exposition
+            assert 'interviewbot_interviews{script="cross",state="completed"} 1.0' in exposition
         finally:
             stop.set()
             await server
