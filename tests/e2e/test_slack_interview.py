@@ -136,18 +136,23 @@ async def test_whole_referral_interview_with_clips_text_and_reviewers(world: Sla
     keys = [a.kept.media_key for a in interview.answers if a.kept and a.kept.media_key]
     assert len(keys) == 2 and all((world.settings.media_dir / f"{k}.ogg").exists() for k in keys)
 
-    # Reviewers: one summary card, one card per answer, the two clips uploaded first.
+    # Reviewers: one summary card, one card per answer, the two clips uploaded first, then
+    # the reel of both voice answers.
     cards = world.fake.messages(REVIEW)
     uploads = world.fake.uploads_in(REVIEW)
-    assert len(uploads) == 2 and all(u.completed and u.data for u in uploads)
-    assert [u.filename for u in uploads] == ["question-1-of-3.m4a", "question-2-of-3.m4a"]
+    assert len(uploads) == 3 and all(u.completed and u.data for u in uploads)
+    assert [u.filename for u in uploads] == ["question-1-of-3.m4a", "question-2-of-3.m4a",
+                                             "interview-reel.m4a"]
+    assert (uploads[2].initial_comment or "").startswith(
+        "Candidate #1: every voice answer in one recording")
     assert uploads[0].data is not None and uploads[0].data[4:8] == b"ftyp"
     assert re.fullmatch(r"Candidate #1 · Question 1 of 3 \(0:0\d\)", uploads[0].initial_comment
                         or "")
     assert [c.text.split("\n")[0] for c in cards if not c.files] == [
         "Candidate #1 completed Platform Engineer (referral)",
         "Candidate #1 · Question 1 of 3", "Candidate #1 · Question 2 of 3",
-        "Candidate #1 · Question 3 of 3"]
+        "Candidate #1 · Question 3 of 3",
+        "Candidate #1: every voice answer in one recording (0:11)."]
     assert "Transcript: I built a billing service." in world.texts(REVIEW)[2]
     blob = json.dumps([c.params for c in world.fake.calls
                        if REVIEW in (c.params.get("channel"), c.params.get("channel_id"))
