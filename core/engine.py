@@ -83,7 +83,8 @@ class Engine:
         before the outbound messages go out (a button stops spinning without waiting for them).
         """
         started = time.perf_counter()
-        async with self._locks[self._lock_key(cmd)]:
+        key = self._lock_key(cmd)
+        async with self._locks[key]:
             fx = Effects()
             try:
                 await self._run(cmd, fx)
@@ -94,7 +95,8 @@ class Engine:
                 fx = Effects(reply=texts.STALE_BUTTON)
                 fx.send(cmd.chat, "Sorry, this interview is not available right now. Please "
                                   "contact the person who invited you.")
-            if fx.duplicate:
+            duplicate = fx.duplicate
+            if duplicate:
                 fx = Effects()
         if answer is not None:
             try:
@@ -102,7 +104,12 @@ class Engine:
             except Exception:
                 log.exception("answering a button press failed")
         await self._perform(fx)
-        self.s.observer.command_handled(type(cmd).__name__, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        self.s.observer.command_handled(type(cmd).__name__, seconds)
+        log.info("handled %s", type(cmd).__name__, extra={
+            "platform": cmd.user.platform, "ms": round(seconds * 1000, 1),
+            "interview_id": key.removeprefix("interview:") if key.startswith("interview:")
+            else None, "sent": len(fx.sends), "duplicate": duplicate})
         return fx.reply
 
     def _lock_key(self, cmd: Command) -> str:
