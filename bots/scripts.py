@@ -14,6 +14,9 @@ from core.script import Path as FieldPath
 from core.script import Script, ScriptInvalid, parse_script
 
 SAMPLE = "backend-engineer.yaml"
+# Values a script may have once its aliases are expanded: far above any real script, far below
+# a "billion laughs" document whose aliases multiply into billions of values.
+MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -59,16 +62,55 @@ def _line_of(node: yaml.Node | None, path: FieldPath) -> int:
     return line
 
 
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, problem: str) -> None:
+        super().__init__(problem)
+        self.node, self.problem = node, problem
+
+
+def _count_values(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """How many values `node` stands for with every alias expanded; raise `_TooBig` beyond
+    `MAX_VALUES` or for an alias inside itself."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        raise _TooBig(node, "an alias refers to the value it is part of")
+    open_.add(key)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        children: list[yaml.Node] = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    for child in children:
+        size += _count_values(child, sizes, open_)
+        if size > MAX_VALUES:
+            raise _TooBig(node, f"expands to more than {MAX_VALUES} values (aliases included)")
+    open_.discard(key)
+    sizes[key] = size
+    return size
+
+
 def parse_yaml(text: str, name: str) -> Script:
     """Parse and validate one script's YAML text; `name` is used in error messages."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _count_values(node, {}, set())
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScriptFileInvalid([ScriptFileError(name, line, "(yaml)", problem)]) from None
+    except _TooBig as exc:
+        line = exc.node.start_mark.line + 1
+        raise ScriptFileInvalid([ScriptFileError(name, line, "(yaml)", exc.problem)]) from None
+    except RecursionError:
+        raise ScriptFileInvalid([ScriptFileError(name, 1, "(yaml)", "nested too deeply")]
+                                ) from None
     try:
         return parse_script(data)
     except ScriptInvalid as exc:
@@ -80,10 +122,17 @@ def parse_yaml(text: str, name: str) -> Script:
 
 def load_file(path: Path) -> Script:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ScriptFileInvalid([ScriptFileError(str(path), 0, "(file)", exc.strerror or
                                                  str(exc))]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScriptFileInvalid([ScriptFileError(
+            str(path), line, "(file)", f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                                       "save the file as UTF-8")]) from None
     return parse_yaml(text, str(path))
 
 

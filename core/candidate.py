@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
 from core import payloads as pl
@@ -39,6 +40,26 @@ TOKEN_ATTEMPTS = 5  # wrong invitation tokens from one chat...
 TOKEN_WINDOW = timedelta(minutes=10)  # ...within this window, then it has to wait
 
 
+def clean_text(text: str) -> str:
+    """A person's text without control characters (PostgreSQL cannot even store NUL), keeping
+    line breaks and tabs, trimmed."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc"
+                   ).strip()
+
+
+def unreadable(text: str, what: str) -> str | None:
+    """Why `text` cannot be taken as a written `what` (answer, reply, question), or None.
+
+    Under two letters or digits is no answer: empty, only spaces or invisible characters
+    (zero-width, control), or only emoji or punctuation.
+    """
+    if sum(ch.isalnum() for ch in text) >= 2:
+        return None
+    if not any(ch.isprintable() and not ch.isspace() for ch in text):
+        return f"That {what} is empty. Please write your {what}."
+    return f"That {what} has no words in it. Please write your {what} in words."
+
+
 def current_question(script: Script, interview: Interview) -> Question | None:
     """The first question not yet kept or skipped, in script order."""
     done = interview.done_ids()
@@ -59,7 +80,8 @@ def ask(script: Script, interview: Interview, fx: Effects) -> None:
         return
     buttons: tuple[tuple[Button, ...], ...] = ()
     if question.practice:
-        buttons = ((Button("Skip practice", pl.make(pl.SKIP, interview.id, question.id)),),)
+        position = script.questions.index(question)  # an id may not fit a payload; this does
+        buttons = ((Button("Skip practice", pl.make(pl.SKIP, interview.id, position)),),)
     left = retakes_left(question, interview)
     fx.send(interview.chat, OutMessage(texts.question_text(script, question, left), buttons))
 
@@ -268,9 +290,10 @@ class CandidateFlow:
             fx.send(interview.chat, "This question needs a voice note, not text. Please record "
                                     "your answer (hold the microphone button).")
             return True
-        text = cmd.text.strip()
-        if len(text) < 2:
-            fx.send(interview.chat, "That answer is empty. Please write your answer.")
+        text = clean_text(cmd.text)
+        refusal = unreadable(text, "answer")
+        if refusal is not None:
+            fx.send(interview.chat, refusal)
             return True
         if len(text) > 4000:
             fx.send(interview.chat, "That answer is over 4000 characters. Please shorten it.")
@@ -417,12 +440,21 @@ class CandidateFlow:
             if not question.answer.allows("text"):
                 fx.send(interview.chat, "Please answer the follow-up with a voice note.")
                 return
+            refusal = unreadable(clean_text(text), "reply")
+            if refusal is not None:
+                fx.send(interview.chat, refusal)
+                return
             take = Take(id=new_id(), number=1, kind="text", received_at=self._now(),
-                        text=text.strip())
+                        text=clean_text(text))
             self._follow_up_reply(script, interview, follow_up, take, fx)
             return
         if interview.wrap_up is WrapUp.QUESTIONS:
-            cq = CandidateQuestion(id=new_id(), text=text.strip()[:2000], asked_at=self._now())
+            refusal = unreadable(clean_text(text), "question")
+            if refusal is not None:
+                fx.send(interview.chat, refusal)
+                return
+            cq = CandidateQuestion(id=new_id(), text=clean_text(text)[:2000],
+                                   asked_at=self._now())
             interview.candidate_questions.append(cq)
             fx.broadcasts.append((interview.id, OutMessage(f"question:{cq.id}")))
             fx.send(interview.chat, OutMessage(
@@ -551,7 +583,8 @@ class CandidateFlow:
     def _on_skip(self, script: Script, interview: Interview, payload: Payload,
                  message: MessageRef | None, fx: Effects) -> None:
         question = current_question(script, interview) if interview.is_open else None
-        if question is None or not question.practice or question.id != payload.arg(0):
+        if (question is None or not question.practice
+                or str(script.questions.index(question)) != payload.arg(0)):
             fx.reply = texts.STALE_BUTTON
             return
         answer = interview.answer_for(question.id)

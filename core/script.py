@@ -15,6 +15,7 @@ from typing import Any
 from core.durations import parse_duration
 
 ANSWER_KINDS = ("voice", "text")
+MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 Path = tuple[str | int, ...]
 
@@ -268,6 +269,9 @@ def _rubric(c: _Collector, raw: Any) -> Rubric:
 def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tuple[Question, ...]:
     if not isinstance(raw, list) or not raw:
         c.add(("questions",), "must be a non-empty list")
+        return ()
+    if len(raw) > MAX_QUESTIONS:
+        c.add(("questions",), f"has {len(raw)} questions; at most {MAX_QUESTIONS} are allowed")
         return ()
     out: list[Question] = []
     seen: set[str] = set()

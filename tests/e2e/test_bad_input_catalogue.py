@@ -1,0 +1,510 @@
+"""A catalogue of hostile and broken input, across Telegram, Slack and the script loader.
+
+Every case sends one kind of bad input to the composed application (real python-telegram-bot
+or Bolt over HTTP against the in-repo fakes, or the `interviewbot` command line) and asserts
+both a clear reply or error *and* an unchanged database: every row of every table is compared
+before and after, plus the media files on disk. Left out of the comparison is only the
+bookkeeping of the attempt itself: the `delivery` table (ids of handled updates, kept for
+de-duplication), `interview.last_activity_at` (the person was active) and the scheduler's job
+store (idle reminders are re-planned from that activity).
+
+Kinds already covered elsewhere are not repeated here (tampered and foreign-interview Keep
+payloads, another person's button, unknown/used/expired invitations, stickers, photos,
+documents, forwarded voice, locations, damaged, silent, short, long and oversized audio,
+edits and deletions, unsigned and stale Slack requests, a Telegram update the library cannot
+parse, webhook requests without the secret or with a body that is not JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import Engine, column, inspect, select, table
+
+from bots.slack import render
+from bots.telegram.channel import SECRET_HEADER, TelegramChannel
+from core import payloads as pl
+from core import texts
+from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextReceived
+from core.refs import ChatRef, UserRef
+from core.script import MAX_QUESTIONS, parse_script
+from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.e2e.slack_support import GRACE, SECRET, SlackWorld, slack_world
+from tests.e2e.telegram_support import (
+    FAST,
+    REVIEW_GROUP,
+    Session,
+    audio,
+    migrated_database,
+    settings_for,
+    start_bot,
+)
+from tests.fakes import slack_events as ev
+from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
+from tests.support.console import BIN, cli_env
+from tests.support.core_fakes import make_world
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+# -- the database, all of it ------------------------------------------------------------------
+
+BOOKKEEPING_TABLES = {"delivery", "apscheduler_jobs", "alembic_version"}
+BOOKKEEPING_COLUMNS = {("interview", "last_activity_at")}
+
+
+def snapshot(db: Engine, media: Path | None = None) -> dict[str, Any]:
+    """Every row of every table (bookkeeping aside), and the files under `media`."""
+    found: dict[str, Any] = {}
+    names = inspect(db).get_table_names()
+    with db.connect() as conn:
+        for name in sorted(set(names) - BOOKKEEPING_TABLES):
+            columns = [c["name"] for c in inspect(db).get_columns(name)
+                       if (name, c["name"]) not in BOOKKEEPING_COLUMNS]
+            query = select(*(column(c) for c in columns)).select_from(table(name))
+            found[name] = sorted(repr(tuple(r)) for r in conn.execute(query))
+    if media is not None:
+        found["(media files)"] = sorted(str(p.relative_to(media)) for p in media.rglob("*")
+                                        if p.is_file()) if media.exists() else []
+    return found
+
+
+# -- Telegram -------------------------------------------------------------------------------
+
+@pytest.fixture
+async def tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Session]:
+    monkeypatch.setattr(TelegramChannel, "default_pacing", FAST)
+    async with FakeTelegram() as fake:
+        fake.group(REVIEW_GROUP, "Backend reviews")
+        bot = await start_bot(settings_for(tmp_path, fake))
+        try:
+            yield Session(fake, bot, tmp_path)
+        finally:
+            await bot.stop()
+
+
+def tg_state(session: Session) -> dict[str, Any]:
+    return snapshot(session.app.db, session.app.settings.media_dir)
+
+
+async def callback_answer(session: Session, user: FakeUser, message: BotMessage,
+                          data: str) -> str | None:
+    update = session.fake.press_button(user, message, data)
+    query_id = update["callback_query"]["id"]
+    answer = await session.fake.wait_for(lambda: next(
+        (a for a in session.fake.callback_answers if a.callback_query_id == query_id), None),
+        timeout=20)
+    return answer.text
+
+
+EMPTY = "That answer is empty. Please write your answer."
+NO_WORDS = "That answer has no words in it. Please write your answer in words."
+
+# (what is sent at the text-only question, the reply)
+TEXT_CASES: dict[str, tuple[str, str]] = {
+    "only whitespace": (" \t \n \u00a0 \u3000 ", EMPTY),
+    "only zero-width and bidi characters": ("\u200b\u200c\u200d\u2060\ufeff\u202e\u2066", EMPTY),
+    "only control characters": ("\x00\x01\x07\x08\x1b\x7f\x9b", EMPTY),
+    "only emoji": ("👍🏽🔥🚀 👩‍💻", NO_WORDS),
+    "only punctuation": ("... ?! -- ;)", NO_WORDS),
+}
+
+
+@pytest.mark.parametrize("case", list(TEXT_CASES))
+async def test_telegram_unreadable_answers_are_refused(tg: Session, case: str) -> None:
+    ada = tg.fake.user(1001, "Ada")
+    await tg.to_question(ada, question="tradeoff")  # text only, kept at once
+    before = tg_state(tg)
+    sent, reply = TEXT_CASES[case]
+    tg.fake.send_text(ada, sent)
+    await tg.reply(ada, reply)
+    assert tg_state(tg) == before
+
+
+async def test_telegram_callback_of_64_random_bytes(tg: Session) -> None:
+    ada = tg.fake.user(1001, "Ada")
+    await tg.to_question(ada)
+    tg.fake.send_voice(ada, audio("voice.ogg"), duration=6)
+    receipt = await tg.reply(ada, "Got your voice answer")
+    before = tg_state(tg)
+    noise = bytes(random.Random(64).getrandbits(8) for _ in range(64)).decode("latin-1")
+    assert await callback_answer(tg, ada, receipt, noise) == texts.STALE_BUTTON
+    assert tg_state(tg) == before
+
+
+async def test_telegram_keep_for_another_candidates_take(tg: Session) -> None:
+    """Bob's own interview id with Ada's take id: a well-formed payload that is not his."""
+    fake = tg.fake
+    ada, bob = fake.user(1001, "Ada"), fake.user(1002, "Bob")
+    await tg.to_question(ada, "Ada")
+    bobs = await tg.to_question(bob, "Bob")
+    fake.send_voice(ada, audio("voice.ogg"), duration=6)
+    adas_receipt = await tg.reply(ada, "Got your voice answer")
+    ada_take = adas_receipt.button("Keep").rsplit(":", 1)[1]
+    fake.send_voice(bob, audio("voice.ogg"), duration=6)
+    bobs_receipt = await tg.reply(bob, "Got your voice answer")
+    before = tg_state(tg)
+    for action in (pl.KEEP, pl.REDO):
+        forged = pl.make(action, bobs.id, ada_take)
+        assert await callback_answer(tg, bob, bobs_receipt, forged) == texts.STALE_BUTTON
+    assert tg_state(tg) == before
+
+
+async def test_telegram_candidate_forges_a_reviewers_deadline_extension(tg: Session) -> None:
+    """A well-formed reviewer payload for the candidate's own interview, from their DM."""
+    ada = tg.fake.user(1001, "Ada")
+    interview = await tg.to_question(ada)
+    question = await tg.reply(ada, "Question 1 of 3")
+    before = tg_state(tg)
+    for forged in (pl.make(pl.EXTEND, interview.id, 24 * 14),
+                   pl.make(pl.DECIDE, interview.id, "a")):
+        assert await callback_answer(tg, ada, question, forged) == texts.NOT_A_REVIEWER
+    assert tg_state(tg) == before
+
+
+async def test_telegram_callback_with_empty_data(tg: Session) -> None:
+    ada = tg.fake.user(1001, "Ada")
+    await tg.to_question(ada)
+    question = await tg.reply(ada, "Question 1 of 3")
+    before = tg_state(tg)
+    assert await callback_answer(tg, ada, question, "") == texts.STALE_BUTTON
+    assert tg_state(tg) == before
+
+
+@pytest.mark.parametrize("token", [
+    "A" * 2048,
+    "x' OR '1'='1'; DROP TABLE interview; --",
+    "%27%20OR%201%3D1--",
+    "../../../../etc/passwd",
+], ids=["2 KB token", "SQL meta-characters", "URL-encoded SQL", "path traversal"])
+async def test_telegram_start_with_a_hostile_token(tg: Session, token: str) -> None:
+    fake = tg.fake
+    ada = fake.user(1001, "Ada")
+    invited, _ = tg.invite("Ada")
+    before = tg_state(tg)
+    fake.send_command(ada, "/start", token)
+    await tg.reply(ada, texts.TOKEN_UNKNOWN)
+    assert tg_state(tg) == before
+    assert tg.interview(invited.id).candidate is None
+
+
+async def test_telegram_message_of_a_kind_that_does_not_exist_yet(tg: Session) -> None:
+    ada = tg.fake.user(1001, "Ada")
+    await tg.to_question(ada, question="tradeoff")
+    before = tg_state(tg)
+    tg.fake.send_message(ada, {"hologram": {"file_id": "HOLO1", "file_unique_id": "H1",
+                                            "depth": 3}})
+    await tg.reply(ada, "Sorry, I can't use a message of this kind as an answer.")
+    assert tg_state(tg) == before
+
+
+async def test_telegram_unknown_command(tg: Session) -> None:
+    ada = tg.fake.user(1001, "Ada")
+    await tg.to_question(ada, question="tradeoff")
+    before = tg_state(tg)
+    tg.fake.send_command(ada, "/drop_database", "now please")
+    await tg.reply(ada, "Commands:")
+    assert tg_state(tg) == before
+
+
+async def test_telegram_audio_file_named_like_a_path_traversal(tg: Session) -> None:
+    """Accepted (it is a good answer), but stored under ids only: nothing outside the media
+    folder, no part of the name in any path; the database gains exactly that take."""
+    fake = tg.fake
+    ada = fake.user(1001, "Ada")
+    interview = await tg.to_question(ada)
+    outside = sorted(p for p in tg.tmp.rglob("*") if "media" not in p.parts)
+    before = tg_state(tg)
+    fake.send_audio(ada, audio("voice.mp3"), duration=6,
+                    file_name="../../../../../../tmp/../etc/cron.d/evil.mp3")
+    await tg.reply(ada, "Got your voice answer")
+    after = tg_state(tg)
+    assert sorted(p for p in tg.tmp.rglob("*") if "media" not in p.parts) == outside
+    answer = tg.interview(interview.id).answer_for("project")
+    assert answer is not None and len(answer.takes) == 1
+    key = answer.takes[0].media_key
+    assert key == f"{interview.id}/{answer.takes[0].id}"
+    assert after["(media files)"] == [*before["(media files)"], f"{key}.ogg"]
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {"(media files)", "answer", "take"}
+
+
+# -- Telegram: update kinds the bot never asked for, pushed to its webhook -------------------
+
+async def test_telegram_update_kinds_nobody_asked_for(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(TelegramChannel, "default_pacing", FAST)
+    async with FakeTelegram() as fake:
+        plain = settings_for(tmp_path, fake)
+        url = f"http://127.0.0.1:{plain.http_port}/telegram/webhook"
+        settings = settings_for(tmp_path, fake, INTERVIEWBOT_HTTP_PORT=plain.http_port,
+                                TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_SECRET="hook-Secret1")
+        bot = await start_bot(settings)
+        session = Session(fake, bot, tmp_path)
+        try:
+            ada = fake.user(1001, "Ada")
+            await session.to_question(ada)
+            before, sent = tg_state(session), len(fake.messages())
+            user, chat = ada.to_dict(), ada.chat_dict()
+            member = {"user": user, "status": "member"}
+            kinds: dict[str, dict[str, Any]] = {
+                "poll": {"id": "5", "question": "Tabs or spaces?", "options": [
+                    {"text": "tabs", "voter_count": 1}], "total_voter_count": 1,
+                    "is_closed": False, "is_anonymous": True, "type": "regular",
+                    "allows_multiple_answers": False},
+                "poll_answer": {"poll_id": "5", "user": user, "option_ids": [0]},
+                "chat_member": {"chat": chat, "from": user, "date": 1,
+                                "old_chat_member": member,
+                                "new_chat_member": {**member, "status": "left"}},
+                "message_reaction": {"chat": chat, "message_id": 1, "date": 1, "user": user,
+                                     "old_reaction": [], "new_reaction": [
+                                         {"type": "emoji", "emoji": "👍"}]},
+                "chat_join_request": {"chat": chat, "from": user, "user_chat_id": ada.id,
+                                      "date": 1},
+                "hologram_update": {"from": user, "depth": 3},
+            }
+            async with aiohttp.ClientSession() as http:
+                for number, (kind, payload) in enumerate(kinds.items(), 900_001):
+                    async with http.post(url, json={"update_id": number, kind: payload},
+                                         headers={SECRET_HEADER: "hook-Secret1"}) as response:
+                        assert response.status in (200, 400), (kind, response.status)
+            fake.send_command(ada, "/status")  # the bot is still there, and said nothing else
+            await session.reply(ada, "0 of 3 questions answered")
+            assert len(fake.messages()) == sent + 1
+            assert tg_state(session) == before
+        finally:
+            await bot.stop()
+
+
+# -- Slack ------------------------------------------------------------------------------------
+
+@pytest.fixture
+async def sl(tmp_path: Path) -> AsyncIterator[SlackWorld]:
+    async with slack_world(tmp_path) as world:
+        await world.start()  # Grace is at Question 1 (voice or text)
+        yield world
+
+
+def sl_state(world: SlackWorld) -> dict[str, Any]:
+    return snapshot(world.app.db, world.settings.media_dir)
+
+
+async def refused(world: SlackWorld, action: Callable[[], Any], reply: str | None) -> None:
+    """Run `action`; the DM got exactly `reply` (nothing if None), the database is unchanged."""
+    dm = world.dm(GRACE)
+    before, count = sl_state(world), len(world.fake.messages(dm))
+    await action()
+    await world.channel.idle()
+    new = [m.text for m in world.fake.messages(dm)[count:]]
+    assert new == ([render.slack_text(reply)] if reply else []), new
+    assert sl_state(world) == before
+
+
+async def test_slack_answer_of_5000_characters(sl: SlackWorld) -> None:
+    words = ("Interfaces matter more than implementations. " * 120)[:5000]
+    await refused(sl, lambda: sl.say(GRACE, words),
+                  "That answer is over 4000 characters. Please shorten it.")
+
+
+async def test_slack_empty_message(sl: SlackWorld) -> None:
+    await refused(sl, lambda: sl.deliver(ev.message(GRACE, "", channel=sl.dm(GRACE))), EMPTY)
+
+
+async def test_slack_zero_width_message(sl: SlackWorld) -> None:
+    await refused(sl, lambda: sl.say(GRACE, "\u200b\u200b\u200b"), EMPTY)
+
+
+async def test_slack_event_without_a_user(sl: SlackWorld) -> None:
+    envelope = ev.message(GRACE, "Whose answer is this?", channel=sl.dm(GRACE))
+    del envelope["event"]["user"]
+
+    async def deliver() -> None:
+        assert (await sl.deliver(envelope)).status == 200
+
+    await refused(sl, deliver, None)
+
+
+async def test_slack_button_pressed_by_a_user_nobody_knows(sl: SlackWorld) -> None:
+    dm = sl.dm(GRACE)
+    await sl.say(GRACE, "My written answer to the first question.")
+    receipt = sl.fake.messages(dm)[-1]
+    assert receipt.text.startswith("Got your written answer")
+
+    async def press() -> None:
+        payload = ev.press(receipt, "Keep", "U0NOBODY", channel=dm)
+        assert (await sl.interact(payload)).status == 200
+
+    await refused(sl, press, None)
+    assert sl.fake.ephemerals(user=GRACE) == [] or all(
+        e.text != texts.NOT_YOUR_BUTTON for e in sl.fake.ephemerals(user=GRACE))
+
+
+async def test_slack_request_over_the_size_limit(sl: SlackWorld) -> None:
+    envelope = ev.message(GRACE, "x" * (1024 * 1024 + 10), channel=sl.dm(GRACE))
+
+    async def deliver() -> None:
+        assert (await sl.deliver(envelope)).status == 413
+
+    await refused(sl, deliver, None)
+
+
+async def test_slack_request_signed_for_another_body(sl: SlackWorld) -> None:
+    signed = json.dumps(ev.message(GRACE, "What I really said", channel=sl.dm(GRACE)))
+    forged = json.dumps(ev.message(GRACE, "What I want recorded", channel=sl.dm(GRACE)))
+    ts = int(__import__("time").time())
+    signature = ev.sign(SECRET, ts, signed)
+
+    async def deliver() -> None:
+        reply = await sl.sender.post(forged, "application/json", signature=signature,
+                                     timestamp=ts)
+        assert reply.status == 401
+
+    await refused(sl, deliver, None)
+
+
+async def test_slack_interaction_payload_that_is_not_json(sl: SlackWorld) -> None:
+    """Bolt parses a body before it checks the signature: this was a 500 with a traceback in
+    the log for anyone who posted it, signed or not."""
+    async def deliver() -> None:
+        form, json_type = "application/x-www-form-urlencoded", "application/json"
+        for body, kind, signed in (("payload=%7Bnot%20json", form, True),
+                                   ("payload=%7Bnot%20json", form, False),
+                                   ('{"type": "event_callback", ', json_type, True),
+                                   (b"payload=\xff\xfe{", form, False)):
+            reply = await sl.sender.post(body, kind, unsigned=not signed)
+            assert reply.status == 400, (body, reply.status)
+
+    await refused(sl, deliver, None)
+
+
+async def test_slack_event_of_an_unknown_type(sl: SlackWorld) -> None:
+    envelope = ev.event_callback({"type": "hologram_projected", "user": GRACE,
+                                  "channel": sl.dm(GRACE), "event_ts": "1.2"})
+
+    async def deliver() -> None:
+        assert (await sl.deliver(envelope)).status in (200, 404)
+
+    await refused(sl, deliver, None)
+
+
+async def test_slack_slash_command_with_2kb_of_arguments(sl: SlackWorld) -> None:
+    async def command() -> None:
+        reply = await sl.command(GRACE, "withdrawal " + "z" * 2048)
+        assert reply.status == 200 and "/interview status" in reply.body
+
+    await refused(sl, command, None)
+
+
+# -- the script loader ------------------------------------------------------------------------
+
+BASE = """\
+id: {id}
+title: Loader test
+consent: "OK?"
+rubric: {{depth: "Depth"}}
+"""
+LAUGHS = "\n".join(
+    ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 10)])
+SCRIPTS: dict[str, tuple[bytes, str]] = {
+    "billion laughs": (
+        (BASE.format(id="laughs") + "questions: [{id: q1, text: Hi}]\n" + LAUGHS
+         + "\ndeadline: *l9\n").encode(),
+        ":11: (yaml): expands to more than 100000 values (aliases included)"),
+    "an alias inside itself": (
+        (BASE.format(id="loop") + "questions: &q [{id: q1, text: Hi}, *q]\n").encode(),
+        ":5: (yaml): an alias refers to the value it is part of"),
+    "10,000 questions": (
+        (BASE.format(id="many") + "questions:\n" + "".join(
+            f"  - {{id: q{n}, text: 'Question {n}?'}}\n" for n in range(10_000))).encode(),
+        f":5: questions: has 10000 questions; at most {MAX_QUESTIONS} are allowed"),
+    "not UTF-8": (
+        BASE.format(id="latin").encode() + b'questions: [{id: q1, text: "Qu\xe9 tal?"}]\n',
+        ":5: (file): is not UTF-8 text (byte 0xe9); save the file as UTF-8"),
+    "a tab-indented line": (
+        (BASE.format(id="tabs") + "questions:\n\t- {id: q1, text: Hi}\n").encode(),
+        ":6: (yaml): found character '\\t' that cannot start any token"),
+    "nested 5,000 levels deep": (
+        (BASE.format(id="deep") + "questions: [{id: q1, text: Hi}]\nintro: "
+         + "[" * 5000 + "]" * 5000 + "\n").encode(),
+        ":1: (yaml): nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", list(SCRIPTS))
+def test_script_loader_refuses(tmp_path: Path, case: str) -> None:
+    """`interviewbot invite` on the broken script: one clear line naming file and line,
+    exit 1 within the time bound, and the database untouched."""
+    from storage.db import make_engine
+
+    data, expected = SCRIPTS[case]
+    script = tmp_path / "broken.yaml"
+    script.write_bytes(data)
+    migrated_database(tmp_path / "ib.db")
+    db = make_engine(f"sqlite:///{tmp_path / 'ib.db'}")
+    before = snapshot(db)
+    result = subprocess.run(
+        [str(BIN), "invite", "laughs", "--name", "Ada", "--telegram"],
+        env=cli_env(tmp_path, INTERVIEWBOT_SCRIPTS=str(script)), cwd=tmp_path,
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"{script}{expected}" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr) < 1000
+    assert snapshot(db) == before
+    db.dispose()
+
+
+# -- regressions for what the catalogue found -------------------------------------------------
+
+@pytest.mark.parametrize("question_id", ["warm_up", "w" * 64])
+async def test_practice_question_with_any_valid_id_can_be_skipped(question_id: str) -> None:
+    """Its Skip button carried the id: one with "_" never parsed, a 64-character one did not
+    fit Telegram's 64-byte callback data."""
+    script = parse_script({
+        "id": "qa", "title": "QA", "consent": "OK?",
+        "questions": [{"id": question_id, "text": "Warm up.", "practice": True},
+                      {"id": "real", "text": "The real one."}],
+        "rubric": {"depth": "Depth"}, "review": {"reviewers": []}})
+    world = make_world(script)
+    ada, chat = UserRef("telegram", "1"), ChatRef("telegram", "1")
+    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await world.engine.handle(InviteAccepted(ada, chat, token))
+    payload, ref = world.telegram.button(chat, "I agree")
+    await world.engine.handle(ButtonPressed(ada, chat, payload, ref))
+    payload, ref = world.telegram.button(chat, "Skip practice")
+    assert len(payload.encode()) <= 64
+    assert await world.engine.handle(ButtonPressed(ada, chat, payload, ref)) == "Skipped."
+    assert world.telegram.texts(chat)[-1].startswith("Question 1 of 1")
+
+
+@pytest.fixture
+def pg_or_sqlite(db: Engine) -> Engine:
+    return db
+
+
+async def test_an_answer_with_a_nul_inside_is_stored_without_it(pg_or_sqlite: Engine) -> None:
+    """PostgreSQL cannot store NUL in text: the answer failed with an error. Control
+    characters are now dropped from answers (line breaks and tabs kept)."""
+    script = parse_script({"id": "qa", "title": "QA", "consent": "OK?",
+                           "questions": [{"id": "one", "text": "Say something."}],
+                           "rubric": {"depth": "Depth"}, "review": {"reviewers": []}})
+    world = make_world(script, uow=SqlUnitOfWorkFactory(pg_or_sqlite))
+    ada, chat = UserRef("telegram", "1"), ChatRef("telegram", "1")
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await world.engine.handle(InviteAccepted(ada, chat, token))
+    payload, ref = world.telegram.button(chat, "I agree")
+    await world.engine.handle(ButtonPressed(ada, chat, payload, ref))
+    await world.engine.handle(TextReceived(ada, chat, "Line one\x00\x1b[31m\nline\ttwo\x07",
+                                           "u-1"))
+    assert world.telegram.texts(chat)[-1].startswith("Got your written answer")
+    with SqlUnitOfWork(pg_or_sqlite) as uow:
+        stored = uow.interviews.get(interview.id)
+        assert stored is not None
+        answer = stored.answer_for("one")
+        assert answer is not None and answer.takes[0].text == "Line one[31m\nline\ttwo"

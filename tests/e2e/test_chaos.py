@@ -1,0 +1,498 @@
+"""Chaos: the real `interviewbot run` process, SIGKILLed at random moments while candidates answer.
+
+Twelve simulated candidates take a three-question interview concurrently through the fake
+Telegram Bot API (text answers and real OGG voice notes). The bot runs as a subprocess on a
+temp SQLite database; a seeded RNG picks when it is killed with SIGKILL (four times) and it is
+restarted each time. Afterwards every interview is complete with exactly one take per question,
+every text answer is the text sent for that question, every voice answer's file is on disk
+with its checksum, and every chat saw its questions in order.
+
+What a kill does to a conversation, and what the simulated people do about it:
+
+* an update Telegram still holds (not yet fetched) is handled by the next process;
+* an update fetched but not yet committed is lost: python-telegram-bot confirms updates when it
+  fetches the next batch, so Telegram will not deliver it again. The person got no reply;
+* an update committed whose reply had not gone out yet (replies are sent after the commit, at
+  Telegram's 1 message/s per chat): the answer is stored but the person was not told.
+
+A person who got no reply taps the invitation link again (`/start <token>`): the bot answers
+"Welcome back" and repeats what is waiting (the question, or the receipt with Keep). If that is
+still the step they were on, their message was lost and they send it again; if it moved on,
+it was stored and they continue. (A blind re-send in the third case would be recorded again,
+as the answer to the *next* question or as a re-record: the bot has no outbox that re-sends
+replies lost in a crash.)
+The figures are printed (run pytest with -s).
+
+Nothing here depends on how fast the machine is: people wait for replies (or for a kill and
+the next process to be up), not for fixed times. Only the kill moments are timed, at random.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text as sql
+
+from bots.app import build
+from bots.settings import Settings
+from bots.telegram.channel import SORRY
+from core import texts
+from core.commands import CreateInvitation
+from core.states import State
+from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
+
+SEED = int(os.environ.get("CHAOS_SEED", "20240808"))  # set to explore other kill moments
+CANDIDATES = 12
+KILLS = 4
+KILL_AFTER = (0.4, 2.5)  # seconds after a process is up, drawn from the seeded RNG
+BOUND = 240.0  # seconds: only a failing run gets near this
+BIN = Path(sys.executable).parent / "interviewbot"
+AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+VOICES = (("voice.ogg", 6), ("quiet.ogg", 6))  # (fixture, duration Telegram reports)
+SCRIPT_ID = "chaos"
+CONSENT = "We keep your answers for 90 days. OK?"
+SCRIPT = f"""\
+id: {SCRIPT_ID}
+title: Chaos engineer
+intro: "Hi {{name}}! {{questions}} questions. Due {{deadline}}."
+consent: "{CONSENT}"
+deadline: 7d
+answer: {{kinds: [voice, text], max_seconds: 60, retakes: 0}}
+questions:
+  - id: first
+    text: "Tell us about yourself."
+  - id: second
+    text: "Tell us about a project you are proud of."
+    answer: {{kinds: [voice, text], max_seconds: 60, retakes: 1}}
+  - id: third
+    text: "Describe a trade-off you made."
+rubric:
+  depth: "Technical depth"
+  scale: [1, 2, 3, 4, 5]
+review: {{reviewers: []}}
+"""
+QUESTIONS = ("first", "second", "third")
+RETAKES = {"first": 0, "second": 1, "third": 0}
+DONE = 99
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- what the bot says, as steps of the interview ---------------------------------------------
+
+@dataclass(frozen=True)
+class Prompt:
+    """A bot message asking the candidate for something, and the step it stands for."""
+
+    step: int  # 0 consent; question k: 2k-1; receipt of question k: 2k; DONE
+    message: BotMessage
+
+    @property
+    def question(self) -> int:
+        return (self.step + 1) // 2
+
+
+def step_of(message: BotMessage) -> int | None:
+    """The interview step a bot message asks for, None if it asks for nothing."""
+    body = message.text or ""
+    if body.startswith("Question ") and (m := re.match(r"Question (\d) of 3 ·", body)):
+        return 2 * int(m[1]) - 1
+    if body.startswith("Got your") and (m := re.search(r" to Question (\d) of 3\.", body)):
+        return 2 * int(m[1])
+    if body == CONSENT and "I agree" in message.button_labels:
+        return 0
+    if body.startswith(("That was the last question", "Any questions for the team?")):
+        return DONE
+    return None
+
+
+def is_anchor(message: BotMessage) -> bool:
+    """The first reply to `/start <token>`: "Welcome back" (resumed) or the intro (first time)."""
+    return (message.text or "").startswith(("Welcome back", "Hi "))
+
+
+TRY_AGAIN = (SORRY, texts.DOWNLOAD_FAILED)
+
+
+# -- the bot process and its kills ------------------------------------------------------------
+
+@dataclass
+class Figures:
+    kills: int = 0
+    starts: int = 0
+    updates_sent: int = 0
+    lost_updates: int = 0  # sent, never committed (no delivery row)
+    reopened: int = 0  # links re-opened by people who got no reply across a kill
+    reopened_first: int = 0  # ... waiting for the first reply to the link
+    resends: int = 0  # answers or presses sent again: the restated step had not moved on
+    carried_over: int = 0  # ... it had: the next process handled the message first
+    stored_not_told: int = 0  # ... it had: stored before the kill, the reply lost in it
+    try_again: int = 0  # "please try again" replies acted upon
+    stale_presses: int = 0
+
+
+class Bot:
+    """Starts, kills and restarts `interviewbot run`; `epoch` counts kills."""
+
+    def __init__(self, fake: FakeTelegram, env: dict[str, str], cwd: Path, logs: Path) -> None:
+        self.fake = fake
+        self.env = env
+        self.cwd = cwd
+        self.logs = logs
+        self.process: asyncio.subprocess.Process | None = None
+        self.epoch = 0
+        self.ready_epoch = -1
+
+    @property
+    def ready(self) -> bool:
+        return self.ready_epoch == self.epoch
+
+    async def start(self) -> None:
+        """Start the process and wait until it polls Telegram."""
+        first_call = len(self.fake.calls)
+        env = dict(self.env, INTERVIEWBOT_HTTP_PORT=str(free_port()))
+        with open(self.logs / f"run-{self.epoch}.log", "wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                str(BIN), "run", env=env, cwd=str(self.cwd), stdout=asyncio.subprocess.DEVNULL,
+                stderr=log, start_new_session=True)
+        process = self.process
+
+        def polling() -> bool:
+            if process.returncode is not None:
+                raise AssertionError(f"interviewbot run exited with {process.returncode}:\n"
+                                     + self.log_text())
+            return any(c.method == "getUpdates" for c in self.fake.calls[first_call:])
+
+        await self.fake.wait_for(polling, timeout=60)
+        self.ready_epoch = self.epoch
+
+    async def kill(self) -> None:
+        """SIGKILL the process (and anything it started, e.g. ffmpeg)."""
+        assert self.process is not None
+        self.epoch += 1
+        os.killpg(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+        self.process = None
+
+    async def stop(self) -> int:
+        """SIGTERM: a clean shutdown; the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        status = await asyncio.wait_for(self.process.wait(), 60)
+        self.process = None
+        return status
+
+    def ensure_dead(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
+
+# -- a candidate ------------------------------------------------------------------------------
+
+@dataclass
+class Candidate:
+    number: int
+    user: FakeUser
+    token: str
+    interview_id: str
+    kinds: dict[str, str]
+    voices: dict[str, tuple[str, int]]
+    fake: FakeTelegram
+    bot: Bot
+    figures: Figures
+    deadline: float
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def answer_text(self, question: str) -> str:
+        return f"Candidate {self.number} answering {question}: it was an interesting problem."
+
+    # waiting ---------------------------------------------------------------------------------
+    async def _until(self, check: Callable[[], Any]) -> Any:
+        """Wait until `check()` returns something; bounded only against a failing run."""
+        loop = asyncio.get_running_loop()
+        while True:
+            value = check()
+            if value is not None:
+                return value
+            if loop.time() > self.deadline:
+                recent = [m.text for m in self.fake.messages(self.user.id)[-4:]]
+                raise AssertionError(f"candidate {self.number} stuck; last messages: {recent}")
+            with contextlib.suppress(TimeoutError):
+                await self.fake.wait_for(lambda: check() is not None, timeout=0.5)
+
+    def _after(self, mark: int) -> list[BotMessage]:
+        return [m for m in self.fake.messages(self.user.id) if m.seq > mark]
+
+    def _reply(self, mark: int, current: int, epoch: int) -> Prompt | str | None:
+        """The next step shown since `mark`; "retry" on a please-try-again reply; "killed" if
+        the bot was restarted meanwhile without having moved on; None: keep waiting."""
+        for message in self._after(mark):
+            step = step_of(message)
+            if step is not None and step > current:
+                return Prompt(step, message)
+            if message.text in TRY_AGAIN:
+                return "retry"
+        if self.bot.epoch != epoch and self.bot.ready:
+            return "killed"
+        return None
+
+    def _restated(self, mark: int, epoch: int) -> Prompt | str | None:
+        """After re-opening the link: the step shown after "Welcome back" (or the intro)."""
+        anchor = None
+        for message in self._after(mark):
+            if anchor is None:
+                if is_anchor(message):
+                    anchor = message
+                continue
+            step = step_of(message)
+            if step is not None:
+                return Prompt(step, message)
+        if self.bot.epoch != epoch and self.bot.ready:
+            return "killed"
+        return None
+
+    # acting ----------------------------------------------------------------------------------
+    def _act(self, prompt: Prompt | None) -> None:
+        """Do what `prompt` asks for (None: open the invitation link)."""
+        if prompt is None:
+            update = self.fake.send_command(self.user, "/start", self.token)
+        elif prompt.step == 0 or prompt.step % 2 == 0:
+            label = "I agree" if prompt.step == 0 else "Keep"
+            update = self.fake.press_button(self.user, prompt.message, label=label)
+        else:
+            question = QUESTIONS[prompt.question - 1]
+            if self.kinds[question] == "text":
+                update = self.fake.send_text(self.user, self.answer_text(question))
+            else:
+                name, seconds = self.voices[question]
+                update = self.fake.send_voice(self.user, (AUDIO / name).read_bytes(),
+                                              duration=seconds)
+        self.sent.append(update)
+        self.figures.updates_sent += 1
+
+    async def _reopen(self) -> tuple[Prompt, bool]:
+        """Tap the invitation link again, until the bot says where the interview stands; also
+        whether a reply to the earlier message came from the new process before that."""
+        while True:
+            await self._until(lambda: True if self.bot.ready else None)
+            mark, epoch = self.fake.mark(), self.bot.epoch
+            self.sent.append(self.fake.send_command(self.user, "/start", self.token))
+            self.figures.updates_sent += 1
+            self.figures.reopened += 1
+            got = await self._until(functools.partial(self._restated, mark, epoch))
+            if isinstance(got, Prompt):
+                replies = []
+                for message in self._after(mark):
+                    if is_anchor(message):
+                        break
+                    replies.append(message)
+                return got, any(step_of(m) is not None for m in replies)
+
+    async def run(self) -> None:
+        prompt: Prompt | None = None
+        while prompt is None or prompt.step != DONE:
+            current = -1 if prompt is None else prompt.step
+            mark, epoch = self.fake.mark(), self.bot.epoch
+            self._act(prompt)
+            got = await self._until(functools.partial(self._reply, mark, current, epoch))
+            if got == "retry":
+                self.figures.try_again += 1
+                continue
+            if got == "killed":
+                got, carried = await self._reopen()
+                if prompt is None:
+                    # The first /start: the re-opened link does what it would have done.
+                    self.figures.reopened_first += 1
+                elif got.step == current:  # the message was lost: send it again
+                    self.figures.resends += 1
+                elif carried:
+                    self.figures.carried_over += 1
+                else:
+                    self.figures.stored_not_told += 1
+                assert got.step >= current, (self.number, got.step, current)
+            assert isinstance(got, Prompt)
+            prompt = got
+
+
+# -- the test ---------------------------------------------------------------------------------
+
+def _environment(tmp: Path, fake: FakeTelegram) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TELEGRAM_", "SLACK_", "INTERVIEWBOT_", "DATABASE_URL"))}
+    scripts = tmp / "scripts"
+    scripts.mkdir()
+    (scripts / f"{SCRIPT_ID}.yaml").write_text(SCRIPT)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'chaos.db'}",
+        INTERVIEWBOT_DATA_DIR=str(tmp / "data"),
+        INTERVIEWBOT_SCRIPTS=str(scripts),
+        INTERVIEWBOT_LOG_LEVEL="INFO",
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_URL=fake.api_url,
+        TELEGRAM_FILE_URL=fake.file_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    values: dict[str, Any] = {k: v for k, v in env.items()
+                              if k.startswith(("TELEGRAM_", "INTERVIEWBOT_", "DATABASE_URL"))}
+    values.update(SLACK_BOT_TOKEN=None, TELEGRAM_WEBHOOK_URL=None, TELEGRAM_WEBHOOK_SECRET=None)
+    return Settings(_env_file=None, **values)
+
+
+async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    started = time.monotonic()
+    async with FakeTelegram() as fake:
+        env = _environment(tmp_path, fake)
+        settings = _settings(env)
+        app = build(settings)  # migrates the database; invitations as `interviewbot invite`
+        invitations = [app.engine.invite(CreateInvitation(SCRIPT_ID, f"Person {n}", "telegram",
+                                                          "Europe/Lisbon"))
+                       for n in range(CANDIDATES)]
+        app.db.dispose()
+
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        bot = Bot(fake, env, tmp_path, logs)
+        figures = Figures()
+        deadline = asyncio.get_running_loop().time() + BOUND
+        candidates = [
+            Candidate(
+                number=n, user=fake.user(5000 + n, f"Person{n}"), token=token,
+                interview_id=interview.id,
+                kinds={q: rng.choice(("text", "voice")) for q in QUESTIONS},
+                voices={q: rng.choice(VOICES) for q in QUESTIONS},
+                fake=fake, bot=bot, figures=figures, deadline=deadline)
+            for n, (interview, token) in enumerate(invitations)
+        ]
+        kill_after = [rng.uniform(*KILL_AFTER) for _ in range(KILLS)]
+        delays = [rng.uniform(0.0, 2.0) for _ in candidates]
+
+        async def person(candidate: Candidate, delay: float) -> None:
+            await asyncio.sleep(delay)  # people open their links at different times
+            await candidate.run()
+
+        try:
+            await bot.start()
+            figures.starts += 1
+            people = asyncio.gather(*(person(c, d) for c, d in zip(candidates, delays,
+                                                                   strict=True)))
+            for pause in kill_after:
+                await asyncio.sleep(pause)
+                await bot.kill()
+                figures.kills += 1
+                await bot.start()
+                figures.starts += 1
+            await asyncio.wait_for(people, BOUND)
+            assert await bot.stop() == 0, bot.log_text()[-3000:]
+        finally:
+            bot.ensure_dead()
+        logs_text = bot.log_text()
+        elapsed = time.monotonic() - started
+
+    # -- what was recorded ----------------------------------------------------------------
+    app = build(settings, migrate=False)
+    try:
+        with app.db.connect() as conn:
+            delivered = {row[0] for row in conn.execute(sql("SELECT key FROM delivery"))}
+        with app.services.uow() as uow:
+            interviews = {c.number: uow.interviews.get(c.interview_id) for c in candidates}
+    finally:
+        app.db.dispose()
+    media_root = settings.media_dir
+    referenced: set[str] = set()
+    answers = voice_answers = 0
+    for candidate in candidates:
+        interview = interviews[candidate.number]
+        assert interview is not None
+        assert interview.state is State.COMPLETED, (candidate.number, interview.state)
+        assert [a.question_id for a in interview.answers] == list(QUESTIONS)
+        kept_at = []
+        for answer in interview.answers:
+            # zero duplicated takes, zero lost: exactly one take, the one kept
+            assert len(answer.takes) == 1, (candidate.number, answer.question_id, answer.takes)
+            take = answer.takes[0]
+            assert answer.kept_take_id == take.id
+            assert take.kind == candidate.kinds[answer.question_id]
+            if take.kind == "text":
+                assert take.text == candidate.answer_text(answer.question_id)
+            else:
+                voice_answers += 1
+                assert take.media_key is not None
+                path = media_root / f"{take.media_key}.ogg"
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == take.checksum
+                assert take.duration is not None and 5.0 < take.duration < 7.5
+                referenced.add(str(path.relative_to(media_root)))
+            assert answer.kept_at is not None
+            kept_at.append(answer.kept_at)
+            answers += 1
+        assert kept_at == sorted(kept_at)
+
+    # every conversation saw its steps in order, never a step back, never a second receipt
+    for candidate in candidates:
+        shown = [s for m in fake.messages(candidate.user.id) if (s := step_of(m)) is not None]
+        assert shown == sorted(shown), (candidate.number, shown)
+        assert {1, 3, 5, DONE} <= set(shown), (candidate.number, shown)
+        assert set(shown) <= {0, 1, 3, 4, 5, DONE}, (candidate.number, shown)
+        bodies = [m.text or "" for m in fake.messages(candidate.user.id)]
+        assert not any("no re-records left" in b.lower() for b in bodies)
+    figures.stale_presses = sum(a.text == texts.STALE_BUTTON for a in fake.callback_answers)
+
+    def key(update: dict[str, Any]) -> str:
+        if "callback_query" in update:
+            return f"telegram:cbq:{update['callback_query']['id']}"
+        return f"telegram:update:{update['update_id']}"
+
+    figures.lost_updates = sum(key(u) not in delivered for c in candidates for u in c.sent)
+    files = [p for p in media_root.rglob("*") if p.is_file()]
+    orphans = [p for p in files if ".staging" not in p.parts
+               and str(p.relative_to(media_root)) not in referenced]
+    scratch = [p for p in files if ".staging" in p.parts]
+    print(
+        f"\nchaos: {CANDIDATES} interviews completed, {figures.kills} SIGKILLs "
+        f"({figures.starts} starts of `interviewbot run`) in {elapsed:.1f} s (seed {SEED})\n"
+        f"  answers: {answers} stored, 0 lost, 0 duplicated "
+        f"({voice_answers} voice notes, {answers - voice_answers} text)\n"
+        f"  updates sent by candidates: {figures.updates_sent}; lost in a kill (fetched, "
+        f"never committed): {figures.lost_updates}\n"
+        f"  no reply across a kill, link re-opened: {figures.reopened} ({figures.reopened_first}"
+        f" before the first reply); answer or press re-sent (lost): {figures.resends}; "
+        f"handled by the next process: {figures.carried_over}; stored, reply lost: "
+        f"{figures.stored_not_told}\n"
+        f"  'please try again' replies: {figures.try_again}; stale button presses: "
+        f"{figures.stale_presses}\n"
+        f"  audio files without a take (ingested, killed before the commit): {len(orphans)}; "
+        f"scratch files left: {len(scratch)}"
+    )
+    # every lost update left its person without a reply, and they re-opened the link
+    assert figures.lost_updates <= figures.reopened
+    # the kills left nothing for the next process to complain about
+    problems = [line for line in logs_text.splitlines()
+                if '"level": "error"' in line or '"level": "critical"' in line
+                or "Traceback" in line]
+    assert not problems, problems[:5]
+    assert figures.stale_presses == 0
