@@ -1,6 +1,6 @@
 """Benchmark: loudness-normalising a 60 s voice note, ours vs raw ffmpeg on the same file.
 
-Run: .venv/bin/python -m bench.audio [--seconds 60] [--repeat 9]
+Run: .venv/bin/python -m bench.audio [--seconds 60] [--repeat 9] [--quick]
 
 "Ours" is `PydubAudioProcessor.review_copy` on a stored answer: decode, measure speech level,
 trim leading/trailing silence, apply the gain, encode OGG/Opus. The raw ffmpeg equivalent does
@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.common import summary
 from bots.audio import PydubAudioProcessor, ffmpeg
 from bots.audio.levels import TRIM_BELOW_SPEECH_DB, speech_level, window_levels
 from bots.audio.review import REVIEW_OPUS, voice_bitrate
@@ -42,8 +43,10 @@ def make_voice_note(seconds: float, out: Path) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--repeat", type=int, default=None, help="default 9; 3 with --quick")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    args.repeat = args.repeat or (3 if args.quick else 9)
     exe = ffmpeg.configure()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,6 +103,9 @@ def main() -> None:
     for name, seconds in results.items():
         if name != OURS:
             print(f"  speed ratio ours / {name}: {seconds / results[OURS]:.2f}")
+    summary.add("audio", f"{duration:.0f} s note: review copy, x real time",
+                f"{duration / results[OURS]:.0f}x")
+    summary.add("audio", f"speed ours / {RAW}", f"{results[RAW] / results[OURS]:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.messages import OutMessage
+from core.model import Interview
 from core.refs import ChatRef, MessageRef, UserRef
 
 
@@ -21,6 +22,8 @@ class Effects:
     refresh_reviews: list[tuple[str, str | None]] = field(default_factory=list)
     broadcasts: list[tuple[str, OutMessage]] = field(default_factory=list)  # to every reviewer
     changed: list[str] = field(default_factory=list)  # interviews whose timers need re-planning
+    # the changed interviews as committed, when the handler had them loaded (saves a re-read)
+    committed: dict[str, Interview] = field(default_factory=dict)
     transcribe: list[tuple[str, str]] = field(default_factory=list)  # (interview id, take id)
     duplicate: bool = False
 

@@ -152,7 +152,9 @@ class Engine:
                     self.candidates.button(uow, cmd.user, payload, cmd.message, fx)
             if not handled:
                 fx.send(cmd.chat, texts.NO_INVITATION)
+            changed = {i: uow.interviews.get(i) for i in dict.fromkeys(fx.changed)}
             uow.commit()
+            fx.committed = {i: found for i, found in changed.items() if found is not None}
 
     # -- timers ------------------------------------------------------------------------
     async def timer_fired(self, interview_id: str, kind: str, index: int) -> None:
@@ -214,7 +216,7 @@ class Engine:
         if self.scheduler is not None and fx.changed:
             with self.s.uow() as uow:
                 for interview_id in dict.fromkeys(fx.changed):
-                    found = uow.interviews.get(interview_id)
+                    found = fx.committed.get(interview_id) or uow.interviews.get(interview_id)
                     if found is not None:
                         self.scheduler.interview_changed(found)
 

@@ -16,6 +16,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
+# Sessions stay open across awaits (a voice note's download and conversion, posting review
+# cards), so more can be open at once than SQLAlchemy's default pool (5 + 10 overflow) holds,
+# and a checkout that waits for a free connection blocks the event loop, and with it every
+# session that would free one, until it times out (bench.engine: 16+ voice notes at once).
+# Keep up to 20 idle connections and open more when needed instead of waiting.
+POOL: dict[str, Any] = {"pool_size": 20, "max_overflow": -1}
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite make the folder, turn on WAL, foreign keys, busy timeout."""
     url = normalise_url(url)
@@ -23,7 +31,8 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **POOL)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn: Any, _record: Any) -> None:
@@ -34,4 +43,4 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)

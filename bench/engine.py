@@ -1,0 +1,653 @@
+"""Benchmark: the full Telegram stack vs a bare python-telegram-bot echo bot, same fake Bot API.
+
+Run: .venv/bin/python -m bench.engine [--candidates 200] [--answers 4] [--think 2]
+                                      [--db sqlite|postgres] [--quick]
+
+One run, two bots, one fake server (tests/fakes/telegram_api.py) on 127.0.0.1:
+
+* echo: the python-telegram-bot tutorial echo bot (defaults: updates handled one at a time).
+* ours: `interviewbot run` as composed by bots.app (build + make_channels + serve): PTB with
+  our update processor and rate limiter -> translate -> engine -> SQLite/PostgreSQL ->
+  messenger, plus the reminder scheduler with its job store. Flood pacing is off (the fake
+  enforces no limits here; bench.pacing measures pacing), so this is engine overhead.
+
+Each bot runs in its own process; the fake and the simulated candidates run in this one, so
+the bot's CPU time is its own (read from /proc). Every candidate is a task that sends a message
+and waits for the bot's reply. Phases, each finished by every candidate before the next starts:
+
+  onboarding   /start <invite token>, then "I agree" (ours only)
+  saturated    --answers text answers each, no pause: capacity (answers/s) and CPU per answer
+  paced        --answers text answers each after a random think time (mean --think s):
+               latency at a steady load of candidates/think answers/s
+  voice+review one voice note each (download, ffmpeg to OGG/Opus, store): the last question,
+               so it also completes the interview and posts the review cards with audio
+               (ours only; --voices of the candidates)
+
+Latency is from when the fake made the update available to the first message the bot sent
+to that chat afterwards, both on the fake's clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import logging
+import multiprocessing
+import os
+import queue
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import ProcCpu, percentile, proc_cpu, summary, table
+
+ROOT = Path(__file__).resolve().parent.parent
+VOICE = ROOT / "tests" / "fixtures" / "audio" / "voice.ogg"
+SCRIPT_ID = "bench"
+REVIEW_GROUP = -100900
+ECHO_USERS = 1_000_000
+OUR_USERS = 2_000_000
+STEP_TIMEOUT = 300.0
+
+# Targets (issue 10)
+RATIO_TARGET = 0.8
+P99_TARGET_MS = 50.0
+CPU_TARGET_MS = 1.0
+
+
+def bench_script(text_questions: int) -> str:
+    questions = "\n".join(
+        f'  - {{id: t{n}, text: "Text question number {n}: describe something.",'
+        f" answer: {{kinds: [text], retakes: 0}}}}"
+        for n in range(1, text_questions + 1))
+    return f"""\
+id: {SCRIPT_ID}
+title: Benchmark interview
+intro: "Hi {{name}}! {{questions}} questions, about {{minutes}} minutes. Due {{deadline}}."
+consent: "We keep your answers for 90 days, seen only by the hiring team. OK?"
+deadline: 7d
+answer: {{kinds: [text], max_seconds: 60, retakes: 0}}
+reminders: {{not_started: [24h, 72h], idle: 24h, before_deadline: 24h}}
+questions:
+{questions}
+  - {{id: voice, text: "Last one: say hello by voice.", answer: {{kinds: [voice], retakes: 0}}}}
+rubric: {{depth: "Technical depth", scale: [1, 2, 3, 4, 5]}}
+review: {{reviewers: ["telegram:{REVIEW_GROUP}"], blind: true, independent: true}}
+"""
+
+
+# --------------------------------------------------------------------------- bot processes
+
+
+def _loopback_sites() -> None:
+    """serve() binds its HTTP server (health, webhook) on 0.0.0.0: keep the bench on loopback."""
+    from aiohttp import web
+
+    class LoopbackSite(web.TCPSite):
+        def __init__(self, runner: Any, host: Any = None, port: Any = None, **kw: Any) -> None:
+            super().__init__(runner, "127.0.0.1", port, **kw)
+
+    web.TCPSite = LoopbackSite  # type: ignore[misc]
+
+
+def _child_logging(log_file: str) -> None:
+    # as `interviewbot run` configures it, but into a file
+    logging.basicConfig(level=logging.INFO, filename=log_file, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _until_terminated() -> None:
+    """Until SIGTERM/SIGINT, or until the benchmark process that started this one is gone."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
+    while not stop.is_set() and os.getppid() == parent:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def echo_bot(api_url: str, file_url: str, token: str, log_file: str, ready: Any) -> None:
+    """The python-telegram-bot tutorial echo bot, run inside an asyncio loop."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    _child_logging(log_file)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    async def run() -> None:
+        app = ApplicationBuilder().token(token).base_url(api_url).base_file_url(file_url).build()
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+        stopping = asyncio.create_task(_until_terminated())
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling()
+            ready.put(os.getpid())
+            await stopping
+            await app.updater.stop()
+            await app.stop()
+
+    asyncio.run(run())
+
+
+def our_bot(env: dict[str, Any], log_file: str, ready: Any) -> None:
+    """`interviewbot run`: bots.app.build + make_channels + serve, flood pacing off."""
+    from bots.app import build, make_channels, serve
+    from bots.settings import Settings
+    from bots.telegram.channel import TelegramChannel
+    from bots.telegram.pacing import Pacing
+
+    _child_logging(log_file)
+    _loopback_sites()
+    TelegramChannel.default_pacing = Pacing(overall_per_second=0, group_per_minute=0,
+                                            private_per_second=0)
+
+    async def run() -> None:
+        settings = Settings(_env_file=None, **env)
+        app = build(settings)
+        _child_logging(log_file)  # again: the migrations' logging config replaced it
+        channels = make_channels(settings, app)
+        (channel,) = channels
+        assert isinstance(channel, TelegramChannel)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve(app, channels, stop))
+        await channel.ready.wait()
+        while app.engine.scheduler is None:  # serve() starts the scheduler after the channels
+            await asyncio.sleep(0.01)
+        ready.put(os.getpid())
+        profile = os.environ.get("BENCH_PROFILE")  # a file: cProfile the bot while it serves
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        await _until_terminated()
+        if profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        stop.set()
+        await serving
+
+    asyncio.run(run())
+
+
+@dataclass
+class BotProcess:
+    process: Any  # multiprocessing.Process (spawn context)
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None
+        return int(self.process.pid)
+
+    def cpu(self) -> ProcCpu:
+        return proc_cpu(self.pid)
+
+    async def stop(self) -> None:
+        """SIGTERM, then wait (in a thread: the fake in this loop must keep answering)."""
+        if self.process.is_alive():
+            os.kill(self.pid, signal.SIGTERM)
+        await asyncio.to_thread(self.process.join, 30)
+        if self.process.is_alive():
+            self.process.kill()
+            await asyncio.to_thread(self.process.join)
+
+
+@contextlib.asynccontextmanager
+async def bot_process(target: Callable[..., None], *args: Any) -> AsyncIterator[BotProcess]:
+    """Start `target(*args, ready)` in a fresh interpreter; yield once it is receiving."""
+    import importlib
+
+    # by module name: under `python -m bench` this file runs as __main__ via runpy
+    target = getattr(importlib.import_module("bench.engine"), target.__name__)
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Queue()
+    process = ctx.Process(target=target, args=(*args, ready), daemon=True)
+    process.start()
+    bot = BotProcess(process)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(queue.Empty):
+                await asyncio.to_thread(ready.get, True, 0.2)
+                break
+            if not process.is_alive():
+                raise RuntimeError(f"{target.__name__} exited with {process.exitcode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{target.__name__} did not start")
+        yield bot
+    finally:
+        await bot.stop()
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Phase:
+    bot: str
+    name: str
+    answers: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    bot_cpu: ProcCpu = field(default_factory=lambda: ProcCpu(0.0, 0.0))
+    fake_cpu: float = 0.0
+    offered: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.answers / self.seconds if self.seconds else float("nan")
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q) * 1000
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.bot_cpu.own / self.answers * 1000 if self.answers else float("nan")
+
+    @property
+    def cpu_with_children_ms(self) -> float:
+        total = self.bot_cpu.own + self.bot_cpu.children
+        return total / self.answers * 1000 if self.answers else float("nan")
+
+
+Send = Callable[[], dict[str, Any]]
+Done = Callable[[Any], bool]
+
+
+class Driver:
+    """Simulated people on the fake: send, wait for the bot's reply, time it."""
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+
+    async def step(self, chat_id: int, send: Send, done: Done, phase: Phase) -> Any:
+        mark = self.fake.mark()
+        update = send()
+        available = self.fake.update_times[update["update_id"]]
+        reply = await self.fake.wait_for_message(chat_id, since=mark, predicate=done,
+                                                 timeout=STEP_TIMEOUT)
+        first = next(m for m in self.fake.messages(chat_id) if m.seq > mark)
+        phase.latencies.append(first.at - available)
+        phase.answers += 1
+        return reply
+
+    async def quiet(self, idle: float = 0.3) -> None:
+        """Wait until the bot has made no API call for `idle` seconds (long polls aside)."""
+        while True:
+            before = len(self.fake.calls)
+            await asyncio.sleep(idle)
+            if len(self.fake.calls) == before:
+                return
+
+    async def run_phase(self, phase: Phase, bot: BotProcess,
+                        work: list[Callable[[Phase], Awaitable[None]]]) -> Phase:
+        cpu0, fake0, t0 = bot.cpu(), time.process_time(), time.perf_counter()
+        await asyncio.gather(*(w(phase) for w in work))
+        phase.seconds = time.perf_counter() - t0
+        await self.quiet()
+        phase.bot_cpu = bot.cpu() - cpu0
+        phase.fake_cpu = time.process_time() - fake0
+        return phase
+
+
+def _text_is(text: str) -> Done:
+    return lambda m: m.text == text
+
+
+def _contains(fragment: str) -> Done:
+    return lambda m: fragment in (m.text or "")
+
+
+def _has_button(label: str) -> Done:
+    return lambda m: any(label in b for b in m.button_labels)
+
+
+async def _think(rng: random.Random, mean: float) -> None:
+    if mean > 0:
+        await asyncio.sleep(rng.uniform(0, 2 * mean))
+
+
+async def bench_echo(fake: Any, args: argparse.Namespace, tmp: Path) -> list[Phase]:
+    driver = Driver(fake)
+    users = [fake.user(ECHO_USERS + i, f"Echo{i}") for i in range(args.candidates)]
+    rng = random.Random(1)
+    phases = []
+    async with bot_process(echo_bot, fake.api_url, fake.file_url, fake.token,
+                     str(tmp / "echo.log")) as bot:
+        await asyncio.sleep(0.2)
+        for name, think in (("saturated", 0.0), ("paced", args.think)):
+            def work(user: Any, think: float = think, name: str = name
+                     ) -> Callable[[Phase], Awaitable[None]]:
+                async def run(phase: Phase) -> None:
+                    for n in range(args.answers):
+                        await _think(rng, think)
+                        text = f"{name} answer {n} from {user.id}"
+                        await driver.step(user.id, functools.partial(fake.send_text, user, text),
+                                          _text_is(text), phase)
+                return run
+            measured = Phase("echo", name, offered=args.candidates / think if think else None)
+            phases.append(await driver.run_phase(measured, bot, [work(u) for u in users]))
+    return phases
+
+
+def our_env_files(tmp: Path, database_url: str) -> dict[str, Any]:
+    scripts = tmp / "scripts"
+    scripts.mkdir(exist_ok=True)
+    return {
+        "DATABASE_URL": database_url,
+        "INTERVIEWBOT_DATA_DIR": str(tmp / "data"),
+        "INTERVIEWBOT_SCRIPTS": str(scripts),
+    }
+
+
+def our_env(fake: Any, tmp: Path, database_url: str) -> dict[str, Any]:
+    return {
+        **our_env_files(tmp, database_url),
+        "INTERVIEWBOT_HTTP_PORT": _free_port(),
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.api_url,
+        "TELEGRAM_FILE_URL": fake.file_url,
+        "TELEGRAM_WEBHOOK_URL": None,
+        "TELEGRAM_WEBHOOK_SECRET": None,
+        "SLACK_BOT_TOKEN": None,
+    }
+
+
+def invite_all(env: dict[str, Any], count: int) -> list[str]:
+    """Create the invitations as `interviewbot invite` does (migrating the database first)."""
+    from bots.app import build
+    from bots.settings import Settings
+    from core.commands import CreateInvitation
+
+    app = build(Settings(_env_file=None, **env))
+    try:
+        return [app.engine.invite(CreateInvitation(SCRIPT_ID, f"Candidate {i}", "telegram",
+                                                   "Europe/Lisbon"))[1] for i in range(count)]
+    finally:
+        app.db.dispose()
+
+
+async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path,
+                     database_url: str) -> list[Phase]:
+    driver = Driver(fake)
+    text_questions = 2 * args.answers
+    env = our_env(fake, tmp, database_url)
+    (Path(env["INTERVIEWBOT_SCRIPTS"]) / f"{SCRIPT_ID}.yaml").write_text(
+        bench_script(text_questions))
+    tokens = invite_all(env, args.candidates)
+    fake.group(REVIEW_GROUP)
+    users = [fake.user(OUR_USERS + i, f"Cand{i}") for i in range(args.candidates)]
+    voice = VOICE.read_bytes()
+    rng = random.Random(2)
+    total = text_questions + 1
+
+    def question(n: int) -> Done:
+        return _contains(f"Question {n} of {total}")
+
+    def onboard(user: Any, token: str) -> Callable[[Phase], Awaitable[None]]:
+        async def run(phase: Phase) -> None:
+            consent = await driver.step(user.id, lambda: fake.send_command(user, "/start", token),
+                                        _has_button("I agree"), phase)
+            await driver.step(user.id, lambda: fake.press_button(user, consent, label="I agree"),
+                              question(1), phase)
+        return run
+
+    def answer(user: Any, first: int, think: float) -> Callable[[Phase], Awaitable[None]]:
+        async def run(phase: Phase) -> None:
+            for n in range(first, first + args.answers):
+                await _think(rng, think)
+                text = f"My answer to question {n}: it depends, and here is why."
+                await driver.step(user.id, lambda text=text: fake.send_text(user, text),
+                                  question(n + 1), phase)
+        return run
+
+    def speak(user: Any) -> Callable[[Phase], Awaitable[None]]:
+        async def run(phase: Phase) -> None:
+            await driver.step(user.id, lambda: fake.send_voice(user, voice, duration=6),
+                              _contains("That was the last question"), phase)
+        return run
+
+    phases = []
+    async with bot_process(our_bot, env, str(tmp / "ours.log")) as bot:
+        await asyncio.sleep(0.2)
+        phases.append(await driver.run_phase(
+            Phase("ours", "onboarding"), bot,
+            [onboard(u, t) for u, t in zip(users, tokens, strict=True)]))
+        phases.append(await driver.run_phase(
+            Phase("ours", "saturated"), bot, [answer(u, 1, 0.0) for u in users]))
+        phases.append(await driver.run_phase(
+            Phase("ours", "paced", offered=args.candidates / args.think if args.think else None),
+            bot, [answer(u, 1 + args.answers, args.think) for u in users]))
+        phases.append(await driver.run_phase(
+            Phase("ours", "voice+review"), bot, [speak(u) for u in users[:args.voices]]))
+        cards = len(fake.messages(REVIEW_GROUP))
+    expected = args.voices * (total + 1)
+    if cards < expected:
+        print(f"  warning: {cards} review cards posted, expected {expected}", file=sys.stderr)
+    return phases
+
+
+class NullMessenger:
+    """Accepts every outbound message instantly (for timing the engine alone)."""
+
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, chat: Any, message: Any) -> Any:
+        from core.refs import MessageRef
+
+        self.sent += 1
+        return MessageRef(chat, str(self.sent))
+
+    async def edit(self, ref: Any, message: Any) -> None:
+        return None
+
+    async def notify(self, chat: Any, user: Any, text: str) -> None:
+        return None
+
+    async def download(self, media: Any, max_bytes: int) -> bytes:
+        raise NotImplementedError
+
+
+@dataclass
+class EngineOnly:
+    answers: int
+    cpu_ms: float
+    statements: dict[str, float]
+
+
+async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str) -> EngineOnly:
+    """`Engine.handle(TextReceived)` in this process with the scheduler running, no PTB, no
+    HTTP: what the engine and storage cost per text answer, and the SQL it runs."""
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    from bots.app import build
+    from bots.scheduler import ReminderScheduler
+    from bots.settings import Settings
+    from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextReceived
+    from core.refs import ChatRef, UserRef
+
+    env = our_env_files(tmp, database_url)
+    app = build(Settings(_env_file=None, **env), messengers={"telegram": NullMessenger()})
+    scheduler = ReminderScheduler(app.db, app.engine, name="engine-only")
+    await scheduler.start()
+    people = min(args.candidates, 100)
+    try:
+        refs = [(UserRef("telegram", str(9_000_000 + n)), ChatRef("telegram", str(9_000_000 + n)))
+                for n in range(people)]
+        for n, (user, chat) in enumerate(refs):
+            interview, token = app.engine.invite(CreateInvitation(
+                SCRIPT_ID, f"Solo {n}", "telegram", "Europe/Lisbon"))
+            await app.engine.handle(InviteAccepted(user, chat, token, delivery=f"solo-a{n}"))
+            await app.engine.handle(ButtonPressed(user, chat, f"cs:{interview.id}:y",
+                                                  delivery=f"solo-b{n}"))
+        counts: Counter[str] = Counter()
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            counts[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+        event.listen(app.db, "before_cursor_execute", count)
+        answers = 0
+        cpu = time.process_time()
+        for q in range(2 * args.answers):
+            for n, (user, chat) in enumerate(refs):
+                await app.engine.handle(TextReceived(
+                    user, chat, f"My answer to question {q + 1}: it depends.",
+                    delivery=f"solo-t{q}-{n}"))
+                answers += 1
+        cpu = time.process_time() - cpu
+        event.remove(app.db, "before_cursor_execute", count)
+    finally:
+        await scheduler.stop()
+        app.db.dispose()
+    return EngineOnly(answers, cpu / answers * 1000,
+                      {k: v / answers for k, v in sorted(counts.items())})
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(args: argparse.Namespace, phases: list[Phase]) -> None:
+    rows = []
+    for p in phases:
+        load = "closed loop" if p.offered is None else f"{p.offered:.0f}/s offered"
+        rate = p.rate if p.offered is None else float("nan")  # paced: set by the think time
+        rows.append((p.bot, p.name, load, p.answers, rate, p.p(50), p.p(99), p.cpu_ms,
+                     p.cpu_with_children_ms, p.fake_cpu / p.seconds * 100))
+    print(table(["bot", "phase", "load", "answers", "answers/s", "p50 ms", "p99 ms",
+                 "CPU ms/ans", "+children", "fake CPU %"], rows))
+    solo: EngineOnly | None = getattr(args, "engine_only", None)
+    if solo is not None:
+        sql = ", ".join(f"{v:.1f} {k}" for k, v in solo.statements.items())
+        print(f"  engine alone (Engine.handle, scheduler on, no PTB/HTTP): {solo.cpu_ms:.2f} ms "
+              f"CPU per text answer over {solo.answers}; SQL per answer: {sql}")
+        summary.add(f"engine/{args.db}", "engine alone: CPU ms, SQL statements per text answer",
+                    f"{solo.cpu_ms:.1f}, {sum(solo.statements.values()):.0f}")
+    by = {(p.bot, p.name): p for p in phases}
+    echo, ours = by.get(("echo", "saturated")), by.get(("ours", "saturated"))
+    paced = by.get(("ours", "paced"))
+    db = args.db
+    if echo and ours:
+        ratio = ours.rate / echo.rate
+        print(f"  throughput ratio ours/echo (text, closed loop): {ratio:.2f}  "
+              f"(target >= {RATIO_TARGET})")
+        print(f"  CPU ratio ours/echo per text answer: {ours.cpu_ms / echo.cpu_ms:.2f}")
+        summary.add(f"engine/{db}", "text answers/s ours vs echo",
+                    f"{ours.rate:.0f} vs {echo.rate:.0f} = {ratio:.2f}",
+                    f">= {RATIO_TARGET}", ratio >= RATIO_TARGET)
+        summary.add(f"engine/{db}", "CPU ms per text answer (ours, echo)",
+                    f"{ours.cpu_ms:.2f}, {echo.cpu_ms:.2f}", f"< {CPU_TARGET_MS:g}",
+                    ours.cpu_ms < CPU_TARGET_MS)
+    if paced:
+        echo_paced = by.get(("echo", "paced"))
+        extra = f" (echo {echo_paced.p(99):.0f})" if echo_paced else ""
+        summary.add(f"engine/{db}",
+                    f"p50/p99 ms, {args.candidates} candidates, {paced.offered:.0f} ans/s",
+                    f"{paced.p(50):.0f}/{paced.p(99):.0f}{extra}", f"p99 < {P99_TARGET_MS:g}",
+                    paced.p(99) < P99_TARGET_MS)
+    if ours:
+        summary.add(f"engine/{db}", "p50/p99 ms closed loop (ours, echo)",
+                    f"{ours.p(50):.0f}/{ours.p(99):.0f}, "
+                    f"{echo.p(50):.0f}/{echo.p(99):.0f}" if echo else "")
+    voice = by.get(("ours", "voice+review"))
+    if voice:
+        summary.add(f"engine/{db}", "voice+review: answers/s, CPU ms each incl. ffmpeg",
+                    f"{voice.rate:.1f}, {voice.cpu_with_children_ms:.0f}")
+
+
+# --------------------------------------------------------------------------- main
+
+
+@contextlib.contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'interviewbot.db'}"
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.support.postgres import throwaway_postgres
+
+    with throwaway_postgres() as url:
+        yield url
+
+
+async def amain(args: argparse.Namespace) -> list[Phase]:
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.telegram_api import FakeTelegram
+
+    tmp = Path(tempfile.mkdtemp(prefix="ib-bench-engine-"))
+    try:
+        with database(args.db, tmp) as url:
+            async with FakeTelegram() as fake:
+                phases: list[Phase] = []
+                if "echo" in args.bots:
+                    phases += await bench_echo(fake, args, tmp)
+                if "ours" in args.bots:
+                    phases += await bench_ours(fake, args, tmp, url)
+            if "ours" in args.bots:
+                args.engine_only = await engine_only(args, tmp, url)
+            return phases
+    except BaseException:
+        for log_file in sorted(tmp.glob("*.log")):
+            lines = log_file.read_text(errors="replace").splitlines()
+            print(f"--- last lines of {log_file.name}:", *lines[-30:], sep="\n", file=sys.stderr)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=200)
+    parser.add_argument("--answers", type=int, default=None,
+                        help="text answers per candidate in each of the two text phases "
+                             "(default 4; 2 with --quick)")
+    parser.add_argument("--think", type=float, default=8.0,
+                        help="mean think time (s) in the paced phase; the default makes 200 "
+                             "candidates offer 25 answers/s, under Telegram's 30 messages/s")
+    parser.add_argument("--voices", type=int, default=None,
+                        help="candidates who send the voice note (default all; 50 with --quick)")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--bots", default="echo,ours")
+    parser.add_argument("--quick", action="store_true", help="fewer answers per candidate")
+    args = parser.parse_args(argv)
+    if args.answers is None:
+        args.answers = 2 if args.quick else 4
+    if args.voices is None:
+        args.voices = min(args.candidates, 50) if args.quick else args.candidates
+    args.bots = args.bots.split(",")
+    print(f"{args.candidates} candidates, {args.answers} text answers each per text phase, "
+          f"database {args.db}, think time {args.think:g} s (paced)", flush=True)
+    phases = asyncio.run(amain(args))
+    report(args, phases)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
