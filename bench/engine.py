@@ -57,6 +57,7 @@ REVIEW_GROUP = -100900
 ECHO_USERS = 1_000_000
 OUR_USERS = 2_000_000
 STEP_TIMEOUT = 300.0
+SORRY = "Sorry, something went wrong"  # bots.telegram.channel: a handler raised
 
 # Targets (issue 10)
 RATIO_TARGET = 0.8
@@ -243,6 +244,7 @@ class Phase:
     bot: str
     name: str
     answers: int = 0
+    failed: int = 0  # the bot answered with its apology: the handler raised
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     bot_cpu: ProcCpu = field(default_factory=lambda: ProcCpu(0.0, 0.0))
@@ -266,6 +268,10 @@ class Phase:
         return total / self.answers * 1000 if self.answers else float("nan")
 
 
+class StepFailed(Exception):
+    """The bot apologised instead of answering: this simulated person stops."""
+
+
 Send = Callable[[], dict[str, Any]]
 Done = Callable[[Any], bool]
 
@@ -280,8 +286,12 @@ class Driver:
         mark = self.fake.mark()
         update = send()
         available = self.fake.update_times[update["update_id"]]
-        reply = await self.fake.wait_for_message(chat_id, since=mark, predicate=done,
-                                                 timeout=STEP_TIMEOUT)
+        reply = await self.fake.wait_for_message(
+            chat_id, since=mark, predicate=lambda m: done(m) or SORRY in (m.text or ""),
+            timeout=STEP_TIMEOUT)
+        if SORRY in (reply.text or ""):
+            phase.failed += 1
+            raise StepFailed(chat_id)
         first = next(m for m in self.fake.messages(chat_id) if m.seq > mark)
         phase.latencies.append(first.at - available)
         phase.answers += 1
@@ -298,7 +308,12 @@ class Driver:
     async def run_phase(self, phase: Phase, bot: BotProcess,
                         work: list[Callable[[Phase], Awaitable[None]]]) -> Phase:
         cpu0, fake0, t0 = bot.cpu(), time.process_time(), time.perf_counter()
-        await asyncio.gather(*(w(phase) for w in work))
+
+        async def person(w: Callable[[Phase], Awaitable[None]]) -> None:
+            with contextlib.suppress(StepFailed):
+                await w(phase)
+
+        await asyncio.gather(*(person(w) for w in work))
         phase.seconds = time.perf_counter() - t0
         await self.quiet()
         phase.bot_cpu = bot.cpu() - cpu0
@@ -540,10 +555,14 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
     for p in phases:
         load = "closed loop" if p.offered is None else f"{p.offered:.0f}/s offered"
         rate = p.rate if p.offered is None else float("nan")  # paced: set by the think time
-        rows.append((p.bot, p.name, load, p.answers, rate, p.p(50), p.p(99), p.cpu_ms,
-                     p.cpu_with_children_ms, p.fake_cpu / p.seconds * 100))
-    print(table(["bot", "phase", "load", "answers", "answers/s", "p50 ms", "p99 ms",
+        rows.append((p.bot, p.name, load, p.answers, p.failed, rate, p.p(50), p.p(99),
+                     p.cpu_ms, p.cpu_with_children_ms, p.fake_cpu / p.seconds * 100))
+    print(table(["bot", "phase", "load", "answers", "failed", "answers/s", "p50 ms", "p99 ms",
                  "CPU ms/ans", "+children", "fake CPU %"], rows))
+    failed = sum(p.failed for p in phases)
+    if failed:
+        summary.add(f"engine/{args.db}", "answers the bot failed (apologised)", str(failed),
+                    "0", False)
     solo: EngineOnly | None = getattr(args, "engine_only", None)
     if solo is not None:
         sql = ", ".join(f"{v:.1f} {k}" for k, v in solo.statements.items())
@@ -606,7 +625,7 @@ async def amain(args: argparse.Namespace) -> list[Phase]:
     try:
         with database(args.db, tmp) as url:
             async with FakeTelegram() as fake:
-                phases: list[Phase] = []
+                phases: list[Phase] = args.phases
                 if "echo" in args.bots:
                     phases += await bench_echo(fake, args, tmp)
                 if "ours" in args.bots:
@@ -615,11 +634,14 @@ async def amain(args: argparse.Namespace) -> list[Phase]:
                 args.engine_only = await engine_only(args, tmp, url)
             return phases
     except BaseException:
-        for log_file in sorted(tmp.glob("*.log")):
-            lines = log_file.read_text(errors="replace").splitlines()
-            print(f"--- last lines of {log_file.name}:", *lines[-30:], sep="\n", file=sys.stderr)
+        args.keep = True
         raise
     finally:
+        if args.keep or any(p.failed for p in getattr(args, "phases", [])):
+            kept = Path(tempfile.gettempdir()) / f"interviewbot-bench-engine-{args.db}"
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(tmp, kept, ignore=shutil.ignore_patterns("media"))
+            print(f"  bot logs and database kept in {kept}", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -637,12 +659,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--bots", default="echo,ours")
     parser.add_argument("--quick", action="store_true", help="fewer answers per candidate")
+    parser.add_argument("--keep", action="store_true", help="keep the bot logs and database")
     args = parser.parse_args(argv)
     if args.answers is None:
         args.answers = 2 if args.quick else 4
     if args.voices is None:
         args.voices = min(args.candidates, 50) if args.quick else args.candidates
     args.bots = args.bots.split(",")
+    args.phases = []
     print(f"{args.candidates} candidates, {args.answers} text answers each per text phase, "
           f"database {args.db}, think time {args.think:g} s (paced)", flush=True)
     phases = asyncio.run(amain(args))
