@@ -6,8 +6,9 @@ import csv
 import json
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +19,10 @@ from bots.settings import Settings
 from core.commands import CreateInvitation
 from core.durations import format_duration
 from core.errors import DomainError
+from core.model import Interview
+
+if TYPE_CHECKING:
+    from bots.app import App
 from core.results import scorecard
 from core.script import Script
 
@@ -186,12 +191,7 @@ def extend(
     """Extend an interview's deadline; the candidate is told the new one."""
     import asyncio
 
-    from core.durations import parse_duration
-
-    try:
-        delta = parse_duration(by)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    delta = _duration(by)
     app = _app()
     interview = asyncio.run(_extend(app, interview_id, delta))
     if interview is None:
@@ -199,11 +199,21 @@ def extend(
     out.print(f"new deadline {interview.deadline:%Y-%m-%d %H:%M} UTC", highlight=False)
 
 
-async def _extend(app, interview_id: str, delta):  # type: ignore[no-untyped-def]
+async def _extend(app: App, interview_id: str, delta: timedelta) -> Interview | None:
     from bots.app import chat_messengers
 
     async with chat_messengers(app):
         return await app.engine.extend(interview_id, delta, "cli")
+
+
+def _duration(text: str) -> timedelta:
+    """A duration option (90d, 48h), or a one-line error."""
+    from core.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 @cli.command()
@@ -211,13 +221,7 @@ def purge(
     older_than: Annotated[str, typer.Option("--older-than", help="e.g. 90d")],
 ) -> None:
     """Erase interviews (answers, audio, names) with no activity for longer than given."""
-    from core.durations import parse_duration
-
-    try:
-        delta = parse_duration(older_than)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    count = _app().engine.purge(delta)
+    count = _app().engine.purge(_duration(older_than))
     out.print(f"erased {count} interview{'s' if count != 1 else ''} older than {older_than}")
 
 

@@ -7,7 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from core import payloads as pl
@@ -32,7 +32,7 @@ from core.model import Interview, ReviewPost, hash_token, new_id, new_token
 from core.ports import AlreadyHandled, DeliveryFailed, Messenger, Scheduler
 from core.refs import ChatRef, MessageRef, UserRef
 from core.reminders import TimerKind
-from core.review import ReviewFlow, candidate_label, scored_answers
+from core.review import ReviewFlow, candidate_label, scored_answers, summary_card
 from core.script import Script
 from core.services import Services
 from core.states import State
@@ -328,8 +328,6 @@ class Engine:
                 return
             script = self.s.script(interview.script_id)
             if interview.state is State.ERASED:
-                from core.review import summary_card
-
                 for post in posts:
                     await self._edit(MessageRef(post.destination, post.message_id),
                                      summary_card(script, interview, []))
@@ -363,10 +361,6 @@ class Engine:
                 out = OutMessage(message.text, message.buttons,
                                  Audio(path, mime, "Follow-up reply", key[1]))
             await self.send(dest, out)
-
-    # -- time --------------------------------------------------------------------------
-    def now(self) -> datetime:
-        return self.s.clock.now()
 
 
 def _without_audio(message: OutMessage) -> OutMessage:

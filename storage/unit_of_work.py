@@ -128,10 +128,6 @@ class SqlInterviews:
             select(InterviewRow).where(col(InterviewRow.state).in_(values))).all()
         return [self._load(r) for r in rows]
 
-    def all(self) -> list[Interview]:
-        rows = self.session.exec(select(InterviewRow)).all()
-        return [self._load(r) for r in rows]
-
     def next_number(self, script_id: str) -> int:
         found = self.session.exec(
             select(func.max(col(InterviewRow.number))).where(

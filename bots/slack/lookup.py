@@ -68,7 +68,7 @@ def home_items(engine: Engine, user: UserRef) -> tuple[list[HomeItem], list[Home
     """
     own: list[HomeItem] = []
     waiting: list[HomeItem] = []
-    now = engine.now()
+    now = engine.s.clock.now()
     with engine.s.uow() as uow:
         for script in engine.s.scripts.all():
             interviews = uow.interviews.for_script(script.id)
