@@ -30,7 +30,7 @@ from core.model import (
 )
 from core.payloads import Payload
 from core.ports import MediaTooLarge, UnitOfWork
-from core.refs import ChatRef, MessageRef, UserRef
+from core.refs import MessageRef, UserRef
 from core.script import Question, Script
 from core.services import Services
 from core.states import State
@@ -119,7 +119,6 @@ class CandidateFlow:
 
     def __init__(self, services: Services) -> None:
         self.s = services
-        self._bad_tokens: dict[ChatRef, list[datetime]] = {}
 
     def _now(self) -> datetime:
         return self.s.clock.now()
@@ -134,14 +133,13 @@ class CandidateFlow:
             else:
                 self._resume(uow, current, fx)
             return
-        recent = [t for t in self._bad_tokens.get(cmd.chat, []) if now - t < TOKEN_WINDOW]
-        self._bad_tokens[cmd.chat] = recent
-        if len(recent) >= TOKEN_ATTEMPTS:
+        misses = f"token-miss:{cmd.chat}:"  # kept in the database: every process counts them
+        if uow.recent(misses, now - TOKEN_WINDOW) >= TOKEN_ATTEMPTS:
             fx.send(cmd.chat, texts.TOKEN_THROTTLED)
             return
         interview = uow.interviews.by_token_hash(hash_token(cmd.token))
         if interview is None:
-            recent.append(now)
+            uow.first_delivery(misses + new_id(), at=now)
             fx.send(cmd.chat, texts.TOKEN_UNKNOWN)
             return
         if interview.candidate is not None:

@@ -32,6 +32,10 @@ class AlreadyHandled(Exception):
     """The same inbound delivery was committed by someone else first (a redelivery)."""
 
 
+class ConcurrentUpdate(Exception):
+    """Another transaction changed the same interview first; run the command again."""
+
+
 class MediaTooLarge(Exception):
     """A file is larger than the platform lets a bot download."""
 
@@ -142,8 +146,16 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def first_delivery(self, key: str) -> bool:
+    def first_delivery(self, key: str, at: datetime | None = None) -> bool:
         """Record an inbound delivery key; False if it was recorded before (a duplicate)."""
+        ...
+
+    def seen(self, key: str) -> bool:
+        """Whether a delivery key is recorded (committed), without recording it."""
+        ...
+
+    def recent(self, prefix: str, since: datetime) -> int:
+        """How many delivery keys starting with `prefix` were recorded at or after `since`."""
         ...
 
     def commit(self) -> None: ...

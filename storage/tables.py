@@ -42,6 +42,7 @@ class InterviewRow(SQLModel, table=True):
     wrap_up: str | None = Field(default=None, max_length=16)
     experience_rating: int | None = None
     state_before_expiry: str | None = Field(default=None, max_length=16)
+    version: int = 0  # bumped by every write; a stale writer's update matches no row
 
     __table_args__ = (
         Index("ix_interview_candidate", "candidate_platform", "candidate_id"),
@@ -159,3 +160,14 @@ class DeliveryRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=128)
     seen_at: datetime = _when(nullable=False)  # type: ignore[assignment]
+
+
+class OutboxRow(SQLModel, table=True):
+    """Outbound work committed with the change that caused it, until it has been performed."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
+    attempts: int = 0
+    body: str  # JSON: the messages, edits and follow-up work of one command

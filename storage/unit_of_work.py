@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, or_
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.model import (
     Answer,
@@ -24,52 +26,39 @@ from core.model import (
     Take,
     WrapUp,
 )
-from core.ports import AlreadyHandled
+from core.ports import AlreadyHandled, ConcurrentUpdate
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
 from storage.tables import (
-    AnswerRow,
     AuditRow,
-    CandidateQuestionRow,
     DecisionRow,
     DeliveryRow,
-    FollowUpRow,
-    InterviewRow,
     RatingRow,
     ReviewPostRow,
-    TakeRow,
 )
 
-
-def _take(row: TakeRow) -> Take:
-    return Take(
-        id=row.id,
-        number=row.number,
-        kind=row.kind,
-        received_at=row.received_at,
-        text=row.text,
-        media_key=row.media_key,
-        duration=row.duration,
-        checksum=row.checksum,
-        transcript=row.transcript,
-    )
+Values = dict[str, Any]
+INTERVIEW = SQLModel.metadata.tables["interview"]
+ANSWER = SQLModel.metadata.tables["answer"]
+TAKE = SQLModel.metadata.tables["take"]
+FOLLOW_UP = SQLModel.metadata.tables["follow_up"]
+QUESTION = SQLModel.metadata.tables["candidate_question"]
+DELIVERY = SQLModel.metadata.tables["delivery"]
+CHILDREN = (ANSWER, TAKE, FOLLOW_UP, QUESTION)  # parents before children (foreign keys)
 
 
-def _take_row(take: Take, interview_id: str, answer_id: str | None) -> TakeRow:
-    return TakeRow(
-        id=take.id,
-        answer_id=answer_id,
-        interview_id=interview_id,
-        number=take.number,
-        kind=take.kind,
-        received_at=take.received_at,
-        text=take.text,
-        media_key=take.media_key,
-        duration=take.duration,
-        checksum=take.checksum,
-        transcript=take.transcript,
-    )
+def _take(row: Any) -> Take:
+    return Take(id=row.id, number=row.number, kind=row.kind, received_at=row.received_at,
+                text=row.text, media_key=row.media_key, duration=row.duration,
+                checksum=row.checksum, transcript=row.transcript)
+
+
+def _take_values(take: Take, interview_id: str, answer_id: str | None) -> Values:
+    return {"id": take.id, "answer_id": answer_id, "interview_id": interview_id,
+            "number": take.number, "kind": take.kind, "received_at": take.received_at,
+            "text": take.text, "media_key": take.media_key, "duration": take.duration,
+            "checksum": take.checksum, "transcript": take.transcript}
 
 
 def _user(platform: str | None, ident: str | None) -> UserRef | None:
@@ -80,262 +69,199 @@ def _chat(platform: str | None, ident: str | None) -> ChatRef | None:
     return ChatRef(platform, ident) if platform and ident else None
 
 
+def _interview_values(i: Interview) -> Values:
+    return {
+        "id": i.id, "script_id": i.script_id, "number": i.number,
+        "candidate_name": i.candidate_name, "token_hash": i.token_hash,
+        "invited_at": i.invited_at, "deadline": i.deadline, "platform": i.platform,
+        "tz": i.tz, "tz_confirmed": i.tz_confirmed, "state": i.state.value,
+        "candidate_platform": i.candidate.platform if i.candidate else None,
+        "candidate_id": i.candidate.id if i.candidate else None,
+        "chat_platform": i.chat.platform if i.chat else None,
+        "chat_id": i.chat.id if i.chat else None,
+        "accepted_at": i.accepted_at, "consented_at": i.consented_at,
+        "started_at": i.started_at, "completed_at": i.completed_at, "ended_at": i.ended_at,
+        "last_activity_at": i.last_activity_at, "awaiting_redo": i.awaiting_redo,
+        "wrap_up": i.wrap_up.value if i.wrap_up else None,
+        "experience_rating": i.experience_rating,
+        "state_before_expiry": i.state_before_expiry.value if i.state_before_expiry else None,
+    }
+
+
+def _rows(i: Interview) -> dict[str, dict[str, Values]]:
+    """The child rows of an aggregate by table name, then id."""
+    answers: dict[str, Values] = {}
+    takes: dict[str, Values] = {}
+    for position, a in enumerate(i.answers):
+        answers[a.id] = {"id": a.id, "interview_id": i.id, "question_id": a.question_id,
+                         "position": position, "kept_take_id": a.kept_take_id,
+                         "kept_at": a.kept_at}
+        for t in a.takes:
+            takes[t.id] = _take_values(t, i.id, a.id)
+    follow_ups: dict[str, Values] = {}
+    for f in i.follow_ups:
+        if f.reply is not None:
+            takes[f.reply.id] = _take_values(f.reply, i.id, None)
+        follow_ups[f.id] = {"id": f.id, "interview_id": i.id, "answer_id": f.answer_id,
+                            "asked_by": str(f.asked_by), "text": f.text, "asked_at": f.asked_at,
+                            "reply_take_id": f.reply.id if f.reply else None}
+    questions = {q.id: {"id": q.id, "interview_id": i.id, "text": q.text,
+                        "asked_at": q.asked_at, "reply": q.reply,
+                        "replied_by": str(q.replied_by) if q.replied_by else None}
+                 for q in i.candidate_questions}
+    return {ANSWER.name: answers, TAKE.name: takes, FOLLOW_UP.name: follow_ups,
+            QUESTION.name: questions}
+
+
+@dataclass
+class Snapshot:
+    """An aggregate's rows as read (or last written), to write back only what changed."""
+
+    version: int
+    interview: Values
+    children: dict[str, dict[str, Values]]
+
+
 class SqlInterviews:
-    """`InterviewRepository` on SQLModel; loaded aggregates are written back on commit."""
+    """`InterviewRepository` on SQL; loaded aggregates are written back on commit.
+
+    Only changed rows are written. Every write bumps the interview's `version` and requires the
+    version it read, so of two transactions that changed one interview (two processes, or two
+    tasks in one), the second to commit fails with `ConcurrentUpdate` instead of overwriting.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.seen: dict[str, Interview] = {}
+        self.snapshots: dict[str, Snapshot] = {}
 
     def add(self, interview: Interview) -> None:
         self.seen[interview.id] = interview
 
+    def _one(self, query: Any) -> Interview | None:
+        row = self.session.execute(query.limit(1)).first()
+        return self._load(row) if row else None
+
     def get(self, interview_id: str) -> Interview | None:
         if interview_id in self.seen:
             return self.seen[interview_id]
-        row = self.session.get(InterviewRow, interview_id)
-        return self._load(row) if row else None
+        return self._one(core_select(INTERVIEW).where(INTERVIEW.c.id == interview_id))
 
     def by_token_hash(self, token_hash: str) -> Interview | None:
-        row = self.session.exec(
-            select(InterviewRow).where(col(InterviewRow.token_hash) == token_hash)
-        ).first()
-        return self._load(row) if row else None
+        return self._one(core_select(INTERVIEW).where(INTERVIEW.c.token_hash == token_hash))
 
     def current_for(self, user: UserRef) -> Interview | None:
-        row = self.session.exec(
-            select(InterviewRow)
-            .where(
-                col(InterviewRow.candidate_platform) == user.platform,
-                col(InterviewRow.candidate_id) == user.id,
-                col(InterviewRow.state) != State.ERASED.value,
-            )
-            .order_by(col(InterviewRow.accepted_at).desc())
-        ).first()
-        return self._load(row) if row else None
+        c = INTERVIEW.c
+        return self._one(core_select(INTERVIEW).where(
+            c.candidate_platform == user.platform, c.candidate_id == user.id,
+            c.state != State.ERASED.value).order_by(c.accepted_at.desc()))
 
     def for_script(self, script_id: str) -> list[Interview]:
-        rows = self.session.exec(
-            select(InterviewRow)
-            .where(col(InterviewRow.script_id) == script_id)
-            .order_by(col(InterviewRow.number))
-        ).all()
+        rows = self.session.execute(core_select(INTERVIEW).where(INTERVIEW.c.script_id == script_id)
+                                    .order_by(INTERVIEW.c.number)).all()
         return [self._load(r) for r in rows]
 
     def live(self, states: Iterable[State]) -> list[Interview]:
         values = [s.value for s in states]
-        rows = self.session.exec(
-            select(InterviewRow).where(col(InterviewRow.state).in_(values))).all()
+        rows = self.session.execute(
+            core_select(INTERVIEW).where(INTERVIEW.c.state.in_(values))).all()
         return [self._load(r) for r in rows]
 
     def next_number(self, script_id: str) -> int:
-        found = self.session.exec(
-            select(func.max(col(InterviewRow.number))).where(
-                col(InterviewRow.script_id) == script_id
-            )
-        ).one()
+        found = self.session.execute(
+            core_select(func.max(INTERVIEW.c.number)).where(INTERVIEW.c.script_id == script_id)
+        ).scalar()
         pending = [i.number for i in self.seen.values() if i.script_id == script_id]
         return max([found or 0, *pending]) + 1
 
     # -- mapping -----------------------------------------------------------------------
-    def _load(self, row: InterviewRow) -> Interview:
+    def _children(self, table: Any, interview_id: str, order: Any) -> list[Any]:
+        return list(self.session.execute(
+            core_select(table).where(table.c.interview_id == interview_id).order_by(order)).all())
+
+    def _load(self, row: Any) -> Interview:
         if row.id in self.seen:
             return self.seen[row.id]
-        s = self.session
-        answers = s.exec(
-            select(AnswerRow)
-            .where(col(AnswerRow.interview_id) == row.id)
-            .order_by(col(AnswerRow.position))
-        ).all()
-        takes = s.exec(
-            select(TakeRow)
-            .where(col(TakeRow.interview_id) == row.id)
-            .order_by(col(TakeRow.received_at))
-        ).all()
+        answers = self._children(ANSWER, row.id, ANSWER.c.position)
+        takes = self._children(TAKE, row.id, TAKE.c.number)
+        # follow-ups and the candidate's questions exist only once an interview is complete
+        complete = row.completed_at is not None
+        follow_ups = self._children(FOLLOW_UP, row.id, FOLLOW_UP.c.asked_at) if complete else []
+        questions = self._children(QUESTION, row.id, QUESTION.c.asked_at) if complete else []
         takes_by_answer: dict[str | None, list[Take]] = {}
         take_by_id: dict[str, Take] = {}
         for t in takes:
-            take = _take(t)
-            take_by_id[t.id] = take
+            take = take_by_id[t.id] = _take(t)
             takes_by_answer.setdefault(t.answer_id, []).append(take)
-        for group in takes_by_answer.values():
-            group.sort(key=lambda t: t.number)
-        follow_ups = s.exec(
-            select(FollowUpRow)
-            .where(col(FollowUpRow.interview_id) == row.id)
-            .order_by(col(FollowUpRow.asked_at))
-        ).all()
-        questions = s.exec(
-            select(CandidateQuestionRow)
-            .where(col(CandidateQuestionRow.interview_id) == row.id)
-            .order_by(col(CandidateQuestionRow.asked_at))
-        ).all()
         interview = Interview(
-            id=row.id,
-            script_id=row.script_id,
-            number=row.number,
-            candidate_name=row.candidate_name,
-            token_hash=row.token_hash,
-            invited_at=row.invited_at,
-            deadline=row.deadline,
-            platform=row.platform,
-            tz=row.tz,
-            tz_confirmed=row.tz_confirmed,
-            state=State(row.state),
+            id=row.id, script_id=row.script_id, number=row.number,
+            candidate_name=row.candidate_name, token_hash=row.token_hash,
+            invited_at=row.invited_at, deadline=row.deadline, platform=row.platform,
+            tz=row.tz, tz_confirmed=row.tz_confirmed, state=State(row.state),
             candidate=_user(row.candidate_platform, row.candidate_id),
             chat=_chat(row.chat_platform, row.chat_id),
-            accepted_at=row.accepted_at,
-            consented_at=row.consented_at,
-            started_at=row.started_at,
-            completed_at=row.completed_at,
-            ended_at=row.ended_at,
-            last_activity_at=row.last_activity_at,
-            awaiting_redo=row.awaiting_redo,
+            accepted_at=row.accepted_at, consented_at=row.consented_at,
+            started_at=row.started_at, completed_at=row.completed_at, ended_at=row.ended_at,
+            last_activity_at=row.last_activity_at, awaiting_redo=row.awaiting_redo,
             wrap_up=WrapUp(row.wrap_up) if row.wrap_up else None,
             experience_rating=row.experience_rating,
             state_before_expiry=State(row.state_before_expiry) if row.state_before_expiry else None,
-            answers=[
-                Answer(
-                    id=a.id,
-                    question_id=a.question_id,
-                    takes=takes_by_answer.get(a.id, []),
-                    kept_take_id=a.kept_take_id,
-                    kept_at=a.kept_at,
-                )
-                for a in answers
-            ],
-            follow_ups=[
-                FollowUp(
-                    id=f.id,
-                    answer_id=f.answer_id,
-                    asked_by=UserRef.parse(f.asked_by),
-                    text=f.text,
-                    asked_at=f.asked_at,
-                    reply=take_by_id.get(f.reply_take_id or ""),
-                )
-                for f in follow_ups
-            ],
-            candidate_questions=[
-                CandidateQuestion(
-                    id=q.id,
-                    text=q.text,
-                    asked_at=q.asked_at,
-                    reply=q.reply,
-                    replied_by=UserRef.parse(q.replied_by) if q.replied_by else None,
-                )
-                for q in questions
-            ],
+            answers=[Answer(id=a.id, question_id=a.question_id,
+                            takes=takes_by_answer.get(a.id, []), kept_take_id=a.kept_take_id,
+                            kept_at=a.kept_at) for a in answers],
+            follow_ups=[FollowUp(id=f.id, answer_id=f.answer_id,
+                                 asked_by=UserRef.parse(f.asked_by), text=f.text,
+                                 asked_at=f.asked_at,
+                                 reply=take_by_id.get(f.reply_take_id or ""))
+                        for f in follow_ups],
+            candidate_questions=[CandidateQuestion(
+                id=q.id, text=q.text, asked_at=q.asked_at, reply=q.reply,
+                replied_by=UserRef.parse(q.replied_by) if q.replied_by else None)
+                for q in questions],
         )
         self.seen[row.id] = interview
+        self.snapshots[row.id] = Snapshot(row.version, _interview_values(interview),
+                                          _rows(interview))
         return interview
 
     def flush(self) -> None:
-        """Write every loaded or added aggregate back to its rows."""
+        """Write what changed in every loaded or added aggregate."""
         for interview in self.seen.values():
             self._save(interview)
 
     def _save(self, i: Interview) -> None:
         s = self.session
-        values: dict[str, Any] = {
-            "script_id": i.script_id,
-            "number": i.number,
-            "candidate_name": i.candidate_name,
-            "token_hash": i.token_hash,
-            "invited_at": i.invited_at,
-            "deadline": i.deadline,
-            "platform": i.platform,
-            "tz": i.tz,
-            "tz_confirmed": i.tz_confirmed,
-            "state": i.state.value,
-            "candidate_platform": i.candidate.platform if i.candidate else None,
-            "candidate_id": i.candidate.id if i.candidate else None,
-            "chat_platform": i.chat.platform if i.chat else None,
-            "chat_id": i.chat.id if i.chat else None,
-            "accepted_at": i.accepted_at,
-            "consented_at": i.consented_at,
-            "started_at": i.started_at,
-            "completed_at": i.completed_at,
-            "ended_at": i.ended_at,
-            "last_activity_at": i.last_activity_at,
-            "awaiting_redo": i.awaiting_redo,
-            "wrap_up": i.wrap_up.value if i.wrap_up else None,
-            "experience_rating": i.experience_rating,
-            "state_before_expiry": i.state_before_expiry.value if i.state_before_expiry else None,
-        }
-        row = s.get(InterviewRow, i.id)
-        if row is None:
-            row = InterviewRow.model_validate({"id": i.id, **values})
+        values, children = _interview_values(i), _rows(i)
+        before = self.snapshots.get(i.id)
+        if before is None:
+            s.execute(INTERVIEW.insert().values(**values, version=1))
+            old: dict[str, dict[str, Values]] = {t.name: {} for t in CHILDREN}
+            version = 1
         else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        s.add(row)
-        s.flush()
-        answer_ids, take_ids = set(), set()
-        for position, a in enumerate(i.answers):
-            answer_ids.add(a.id)
-            s.merge(
-                AnswerRow(
-                    id=a.id,
-                    interview_id=i.id,
-                    question_id=a.question_id,
-                    position=position,
-                    kept_take_id=a.kept_take_id,
-                    kept_at=a.kept_at,
-                )
-            )
-            for t in a.takes:
-                take_ids.add(t.id)
-                s.merge(_take_row(t, i.id, a.id))
-        for f in i.follow_ups:
-            if f.reply is not None:
-                take_ids.add(f.reply.id)
-                s.merge(_take_row(f.reply, i.id, None))
-            s.merge(
-                FollowUpRow(
-                    id=f.id,
-                    interview_id=i.id,
-                    answer_id=f.answer_id,
-                    asked_by=str(f.asked_by),
-                    text=f.text,
-                    asked_at=f.asked_at,
-                    reply_take_id=f.reply.id if f.reply else None,
-                )
-            )
-        for q in i.candidate_questions:
-            s.merge(
-                CandidateQuestionRow(
-                    id=q.id,
-                    interview_id=i.id,
-                    text=q.text,
-                    asked_at=q.asked_at,
-                    reply=q.reply,
-                    replied_by=str(q.replied_by) if q.replied_by else None,
-                )
-            )
-        s.flush()
-        s.execute(
-            delete(TakeRow).where(
-                col(TakeRow.interview_id) == i.id, col(TakeRow.id).not_in(take_ids)
-            )
-        )
-        s.execute(
-            delete(AnswerRow).where(
-                col(AnswerRow.interview_id) == i.id, col(AnswerRow.id).not_in(answer_ids)
-            )
-        )
-        keep_f = {f.id for f in i.follow_ups}
-        s.execute(
-            delete(FollowUpRow).where(
-                col(FollowUpRow.interview_id) == i.id, col(FollowUpRow.id).not_in(keep_f)
-            )
-        )
-        keep_q = {q.id for q in i.candidate_questions}
-        s.execute(
-            delete(CandidateQuestionRow).where(
-                col(CandidateQuestionRow.interview_id) == i.id,
-                col(CandidateQuestionRow.id).not_in(keep_q),
-            )
-        )
+            if values == before.interview and children == before.children:
+                return
+            changed = {k: v for k, v in values.items() if before.interview[k] != v}
+            version = before.version + 1
+            done = s.execute(INTERVIEW.update().where(
+                INTERVIEW.c.id == i.id, INTERVIEW.c.version == before.version
+            ).values(**changed, version=version))
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise ConcurrentUpdate(f"interview {i.id} changed since it was read")
+            old = before.children
+        for table in reversed(CHILDREN):  # children before parents
+            gone = [k for k in old[table.name] if k not in children[table.name]]
+            if gone:
+                s.execute(table.delete().where(table.c.id.in_(gone)))
+        for table in CHILDREN:
+            now, was = children[table.name], old[table.name]
+            added = [v for k, v in now.items() if k not in was]
+            if added:
+                s.execute(table.insert(), added)
+            for key, row in now.items():
+                if key in was and was[key] != row:
+                    diff = {k: v for k, v in row.items() if was[key][k] != v}
+                    s.execute(table.update().where(table.c.id == key).values(**diff))
+        self.snapshots[i.id] = Snapshot(version, values, children)
 
 
 class SqlReviews:
@@ -489,6 +415,7 @@ class SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False, autoflush=False)
         self.interviews = SqlInterviews(self.session)
         self.reviews = SqlReviews(self.session)
+        self.deliveries: dict[str, datetime] = {}
         return self
 
     def __exit__(
@@ -500,25 +427,48 @@ class SqlUnitOfWork:
         self.session.rollback()
         self.session.close()
 
-    def first_delivery(self, key: str) -> bool:
-        if self.session.get(DeliveryRow, key) is not None:
+    def first_delivery(self, key: str, at: datetime | None = None) -> bool:
+        if key in self.deliveries or self.seen(key):
             return False
-        self.session.add(DeliveryRow(key=key, seen_at=datetime.now(UTC)))
+        self.deliveries[key] = at or datetime.now(UTC)
         return True
 
+    def seen(self, key: str) -> bool:
+        found = self.session.execute(core_select(DELIVERY.c.key).where(
+            DELIVERY.c.key == key)).first()
+        return found is not None
+
+    def recent(self, prefix: str, since: datetime) -> int:
+        query = select(func.count()).select_from(DeliveryRow).where(
+            col(DeliveryRow.key).startswith(prefix, autoescape=True),
+            col(DeliveryRow.seen_at) >= since)
+        return self.session.exec(query).one()
+
     def commit(self) -> None:
-        self.interviews.flush()
         try:
+            if self.deliveries:  # first, so that a redelivery fails before any other write
+                self.session.execute(DELIVERY.insert(), [
+                    {"key": k, "seen_at": at} for k, at in self.deliveries.items()])
+            self.interviews.flush()
             self.session.commit()
         except IntegrityError as exc:
-            self.session.rollback()
+            self.rollback()
             if "delivery" in str(exc.orig).lower():
                 raise AlreadyHandled(str(exc.orig)) from exc
             raise
+        except ConcurrentUpdate:
+            self.rollback()
+            raise
+        self._forget()
+
+    def _forget(self) -> None:
         self.interviews.seen.clear()
+        self.interviews.snapshots.clear()
+        self.deliveries.clear()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._forget()
 
 
 class SqlUnitOfWorkFactory:

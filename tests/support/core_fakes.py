@@ -41,7 +41,7 @@ class Store:
     decisions: list[ReviewerDecision] = field(default_factory=list)
     posts: list[ReviewPost] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
-    deliveries: set[str] = field(default_factory=set)
+    deliveries: dict[str, datetime] = field(default_factory=dict)
 
 
 class FakeInterviews:
@@ -139,11 +139,18 @@ class FakeUnitOfWork:
                  tb: TracebackType | None) -> None:
         self.working = Store()
 
-    def first_delivery(self, key: str) -> bool:
+    def first_delivery(self, key: str, at: datetime | None = None) -> bool:
         if key in self.working.deliveries:
             return False
-        self.working.deliveries.add(key)
+        self.working.deliveries[key] = at or datetime.now(UTC)
         return True
+
+    def seen(self, key: str) -> bool:
+        return key in self.store.deliveries
+
+    def recent(self, prefix: str, since: datetime) -> int:
+        return sum(1 for key, at in self.working.deliveries.items()
+                   if key.startswith(prefix) and at >= since)
 
     def commit(self) -> None:
         for name in vars(self.store):
