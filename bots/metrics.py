@@ -77,6 +77,9 @@ class Metrics:
                                ["platform"], registry=self.registry)
         self.failures = Counter("interviewbot_deliveries_failed", "Outbound messages given up.",
                                 ["platform"], registry=self.registry)
+        self.conflicts = Counter("interviewbot_conflicts_retried", "Commands run again because "
+                                 "another transaction changed their interview first.",
+                                 registry=self.registry)
         self.latency = Histogram("interviewbot_handler_seconds", "Time the engine took per "
                                  "command.", ["command"], buckets=LATENCY_BUCKETS,
                                  registry=self.registry)
@@ -98,6 +101,9 @@ class Metrics:
 
     def command_handled(self, command: str, seconds: float) -> None:
         self.latency.labels(command=command).observe(seconds)
+
+    def conflict_retried(self) -> None:
+        self.conflicts.inc()
 
     # -- exposition ---------------------------------------------------------------------
     def exposition(self, accept: str = "") -> tuple[bytes, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import payloads as pl
@@ -30,7 +31,7 @@ from core.model import (
 )
 from core.payloads import Payload
 from core.ports import MediaTooLarge, UnitOfWork
-from core.refs import MessageRef, UserRef
+from core.refs import ChatRef, MessageRef, UserRef
 from core.script import Question, Script
 from core.services import Services
 from core.states import State
@@ -112,6 +113,18 @@ def status_text(script: Script, interview: Interview, now: datetime) -> str:
     done = sum(1 for q in scored if q.id in interview.done_ids())
     due = texts.local_time(interview.deadline, interview.tz)
     return f"{done} of {len(scored)} questions answered, {len(scored) - done} left. Due {due}."
+
+
+@dataclass(frozen=True)
+class MediaPlan:
+    """What a recording being fetched will answer, decided before the download."""
+
+    interview_id: str
+    chat: ChatRef
+    question: Question
+    follow_up_id: str | None
+    max_seconds: float
+    limit: int
 
 
 class CandidateFlow:
@@ -300,13 +313,16 @@ class CandidateFlow:
         self._record(uow, script, interview, question, take, cmd.delivery, fx)
         return True
 
-    async def media(self, uow: UnitOfWork, cmd: MediaReceived, fx: Effects) -> bool:
+    def media_plan(self, uow: UnitOfWork, cmd: MediaReceived, fx: Effects) -> MediaPlan | None:
+        """Check a voice note or file before fetching it: what it would answer, or None when
+        `fx` already holds the reply (no interview, wrong kind, too long...)."""
         interview = self._active(uow, cmd.user)
         if interview is None:
-            return False
+            fx.send(cmd.chat, texts.NO_INVITATION)
+            return None
         assert interview.chat is not None
         if not self._check_deadline(interview, fx):
-            return True
+            return None
         script = self.s.script(interview.script_id)
         chat = interview.chat
         follow_up = interview.open_follow_up() if interview.state is State.COMPLETED else None
@@ -315,61 +331,93 @@ class CandidateFlow:
                 fx.send(chat, "Please type your questions for the team as text.")
             else:
                 fx.send(chat, status_text(script, interview, self._now()))
-            return True
+            return None
         if interview.state is State.INVITED:
             fx.send(chat, texts.PRESS_A_BUTTON.format(labels="I agree or No thanks"))
-            return True
+            return None
         question = (script.question(interview.answer_by_id(follow_up.answer_id).question_id)  # type: ignore[union-attr]
                     if follow_up else current_question(script, interview))
         assert question is not None
         if cmd.media.kind == "file" and not cmd.media.mime.startswith(("audio/", "video/")):
             fx.send(chat, texts.UNSUPPORTED.format(what="document", kinds=texts.kinds_phrase(
                 question.answer.kinds)))
-            return True
+            return None
         if not question.answer.allows("voice"):
             fx.send(chat, "This question needs a written answer. Please type it as text.")
-            return True
+            return None
         if cmd.media.transcript == "processing":
             fx.send(chat, texts.PROCESSING)
-            return True
+            return None
         max_seconds = question.answer.max_seconds + GRACE_SECONDS
         if cmd.media.duration is not None and cmd.media.duration > max_seconds:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
                 limit=texts.limit(question.answer.max_seconds)))
-            return True
+            return None
         limit = self.s.download_limit(cmd.media.platform)
         if cmd.media.size is not None and cmd.media.size > limit:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
-            return True
+            return None
+        return MediaPlan(interview.id, chat, question, follow_up.id if follow_up else None,
+                         max_seconds, limit)
+
+    async def fetch_media(self, cmd: MediaReceived, plan: MediaPlan, fx: Effects
+                          ) -> Take | None:
+        """Download and store the audio (no transaction is open meanwhile); None when `fx`
+        holds the reason it could not be used."""
         messenger = self.s.messengers[cmd.media.platform]
         try:
-            data = await messenger.download(cmd.media, limit)
+            data = await messenger.download(cmd.media, plan.limit)
         except MediaTooLarge:
-            fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
-            return True
+            fx.send(plan.chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
+            return None
         except Exception:
-            fx.send(chat, texts.DOWNLOAD_FAILED)
-            return True
+            fx.send(plan.chat, texts.DOWNLOAD_FAILED)
+            return None
         take_id = new_id()
         try:
             stored = await self.s.audio.ingest(
-                data, cmd.media.mime, key=f"{interview.id}/{take_id}", max_seconds=max_seconds,
-                max_bytes=limit,
-            )
+                data, cmd.media.mime, key=f"{plan.interview_id}/{take_id}",
+                max_seconds=plan.max_seconds, max_bytes=plan.limit)
         except AudioRejected as exc:
-            fx.send(chat, texts.AUDIO_REJECTED[exc.reason].format(
-                limit=texts.limit(question.answer.max_seconds)))
-            return True
+            fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
+                limit=texts.limit(plan.question.answer.max_seconds)))
+            return None
         transcript = cmd.media.transcript if cmd.media.transcript != "processing" else None
-        take = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
+        return Take(id=take_id, number=0, kind="voice", received_at=self._now(),
                     media_key=stored.key, duration=stored.duration, checksum=stored.checksum,
                     transcript=transcript)
-        if transcript is None:
-            fx.transcribe.append((interview.id, take.id))
-        if follow_up is not None:
+
+    def media_record(self, uow: UnitOfWork, cmd: MediaReceived, plan: MediaPlan, take: Take,
+                     fx: Effects) -> bool:
+        """Record a stored recording if the interview still waits for it; False if not used
+        (the candidate moved on meanwhile, or the interview ended)."""
+        interview = self._active(uow, cmd.user)
+        if interview is None or interview.id != plan.interview_id:
+            fx.send(cmd.chat, texts.NO_INVITATION)
+            return False
+        assert interview.chat is not None
+        if not self._check_deadline(interview, fx):
+            return False
+        script = self.s.script(interview.script_id)
+        if plan.follow_up_id is not None:
+            follow_up = interview.open_follow_up() if interview.state is State.COMPLETED else None
+            if follow_up is None or follow_up.id != plan.follow_up_id:
+                fx.send(interview.chat, texts.MOVED_ON)
+                self._repeat_prompt(script, interview, fx)
+                return False
+            if take.transcript is None:
+                fx.transcribe.append((interview.id, take.id))
             self._follow_up_reply(script, interview, follow_up, take, fx)
             return True
-        self._record(uow, script, interview, question, take, cmd.delivery, fx)
+        question = current_question(script, interview) if interview.is_open else None
+        if question is None or question.id != plan.question.id:
+            fx.send(interview.chat, texts.MOVED_ON)
+            self._repeat_prompt(script, interview, fx)
+            return False
+        if not self._record(uow, script, interview, question, take, cmd.delivery, fx):
+            return False
+        if take.transcript is None:
+            fx.transcribe.append((interview.id, take.id))
         return True
 
     def unsupported(self, uow: UnitOfWork, cmd: UnsupportedReceived, fx: Effects) -> bool:
@@ -383,13 +431,14 @@ class CandidateFlow:
         return True
 
     def _record(self, uow: UnitOfWork, script: Script, interview: Interview, question: Question,
-                take: Take, delivery: str | None, fx: Effects) -> None:
+                take: Take, delivery: str | None, fx: Effects) -> bool:
+        """Add a take to the current question (False: no re-records left, nothing added)."""
         assert interview.chat is not None
         answer = interview.answer_for(question.id)
         if answer and answer.takes and retakes_left(question, interview) == 0:
             fx.send(interview.chat, "You have no re-records left for this question. "
                                     "Tap Keep on your last answer to continue.")
-            return
+            return False
         take.number = len(answer.takes) + 1 if answer else 1
         answer = interview.add_take(question.id, take)
         self.s.observer.answer_received(take.kind, interview.platform)
@@ -401,6 +450,7 @@ class CandidateFlow:
         else:
             fx.send(interview.chat, receipt(script, interview, question, take))
         fx.changed.append(interview.id)
+        return True
 
     def _keep(self, script: Script, interview: Interview, answer_id: str, take: Take | None,
               fx: Effects) -> None:

@@ -29,7 +29,14 @@ from core.effects import Effects
 from core.errors import ScriptError
 from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
-from core.ports import AlreadyHandled, DeliveryFailed, Messenger, Scheduler
+from core.ports import (
+    AlreadyHandled,
+    ConcurrentUpdate,
+    DeliveryFailed,
+    Messenger,
+    Scheduler,
+    UnitOfWork,
+)
 from core.refs import ChatRef, MessageRef, UserRef
 from core.reminders import TimerKind
 from core.review import ReviewFlow, candidate_label, scored_answers, summary_card
@@ -41,6 +48,7 @@ from core.timers import TimerFlow
 log = logging.getLogger("interviewbot.engine")
 REEL = "reel"  # the review post holding an interview's reel (no card to refresh)
 T = TypeVar("T")
+ATTEMPTS = 5  # runs of one command that another transaction keeps overtaking
 
 
 class Engine:
@@ -87,7 +95,7 @@ class Engine:
         async with self._locks[key]:
             fx = Effects()
             try:
-                await self._run(cmd, fx)
+                fx = await self._attempts(cmd)
             except AlreadyHandled:
                 fx = Effects(duplicate=True)
             except ScriptError as exc:
@@ -108,22 +116,43 @@ class Engine:
         self.s.observer.command_handled(type(cmd).__name__, seconds)
         log.info("handled %s", type(cmd).__name__, extra={
             "platform": cmd.user.platform, "ms": round(seconds * 1000, 1),
-            "interview_id": key.removeprefix("interview:") if key.startswith("interview:")
-            else None, "sent": len(fx.sends), "duplicate": duplicate})
+            "interview_id": next(iter(fx.committed), None) or (
+                key.partition(":")[2] if key.startswith("interview:") else None),
+            "sent": len(fx.sends), "duplicate": duplicate})
         return fx.reply
 
     def _lock_key(self, cmd: Command) -> str:
-        """Commands touching one interview run one at a time (in this process)."""
+        """Commands on one interview (or from one person) run one at a time in this process.
+
+        Only an optimisation: across processes, versioned writes catch the overlap and the
+        command runs again (see `_attempts`).
+        """
         target = (cmd.payload if isinstance(cmd, ButtonPressed)
                   else cmd.target if isinstance(cmd, ReviewerText) else None)
         parsed = pl.parse(target) if target else None
         if parsed is not None:
             return f"interview:{parsed.interview_id}"
-        with self.s.uow() as uow:
-            current = uow.interviews.current_for(cmd.user)
-        return f"interview:{current.id}" if current else f"user:{cmd.user}"
+        return f"user:{cmd.user}"
 
-    async def _run(self, cmd: Command, fx: Effects) -> None:
+    async def _attempts(self, cmd: Command) -> Effects:
+        """Run a command; when another transaction changed its interview first, run it again
+        on what that one committed."""
+        for attempt in range(1, ATTEMPTS + 1):
+            fx = Effects()
+            try:
+                if isinstance(cmd, MediaReceived):
+                    await self._media(cmd, fx)
+                else:
+                    self._run(cmd, fx)
+                return fx
+            except ConcurrentUpdate:
+                self.s.observer.conflict_retried()
+                log.info("concurrent update; running %s again", type(cmd).__name__,
+                         extra={"attempt": attempt})
+                await asyncio.sleep(0)
+        raise RuntimeError(f"{type(cmd).__name__}: still conflicting after {ATTEMPTS} attempts")
+
+    def _run(self, cmd: Command, fx: Effects) -> None:
         with self.s.uow() as uow:
             delivery = getattr(cmd, "delivery", None)
             if delivery is not None and not uow.first_delivery(delivery):
@@ -134,8 +163,6 @@ class Engine:
                 self.candidates.accept(uow, cmd, fx)
             elif isinstance(cmd, TextReceived):
                 handled = self.candidates.text(uow, cmd, fx)
-            elif isinstance(cmd, MediaReceived):
-                handled = await self.candidates.media(uow, cmd, fx)
             elif isinstance(cmd, UnsupportedReceived):
                 handled = self.candidates.unsupported(uow, cmd, fx)
             elif isinstance(cmd, UserCommand):
@@ -152,21 +179,73 @@ class Engine:
                     self.candidates.button(uow, cmd.user, payload, cmd.message, fx)
             if not handled:
                 fx.send(cmd.chat, texts.NO_INVITATION)
-            changed = {i: uow.interviews.get(i) for i in dict.fromkeys(fx.changed)}
-            uow.commit()
-            fx.committed = {i: found for i, found in changed.items() if found is not None}
+            self._commit(uow, fx)
+
+    def _commit(self, uow: UnitOfWork, fx: Effects) -> None:
+        changed = {i: uow.interviews.get(i) for i in dict.fromkeys(fx.changed)}
+        uow.commit()
+        fx.committed = {i: found for i, found in changed.items() if found is not None}
+
+    async def _media(self, cmd: MediaReceived, fx: Effects) -> None:
+        """A recording: check it, fetch and convert it with no transaction open, then record
+        it in a second transaction if the interview still waits for it."""
+        with self.s.uow() as uow:
+            if cmd.delivery is not None and uow.seen(cmd.delivery):
+                fx.duplicate = True
+                return
+            plan = self.candidates.media_plan(uow, cmd, fx)
+            if plan is None:
+                if _first(uow, cmd.delivery):
+                    self._commit(uow, fx)
+                return
+        take = await self.candidates.fetch_media(cmd, plan, fx)
+        if take is None:
+            with self.s.uow() as uow:
+                if cmd.delivery is not None and _first(uow, cmd.delivery):
+                    uow.commit()
+            return
+        used = False
+        try:
+            for attempt in range(1, ATTEMPTS + 1):
+                fx.sends.clear()
+                fx.changed.clear()
+                fx.transcribe.clear()
+                fx.broadcasts.clear()
+                fx.completed.clear()
+                try:
+                    with self.s.uow() as uow:
+                        if not _first(uow, cmd.delivery):
+                            fx.duplicate = True
+                            return
+                        used = self.candidates.media_record(uow, cmd, plan, take, fx)
+                        self._commit(uow, fx)
+                    return
+                except ConcurrentUpdate:
+                    self.s.observer.conflict_retried()
+                    log.info("concurrent update; recording the take again",
+                             extra={"attempt": attempt})
+            raise RuntimeError(f"recording a take: still conflicting after {ATTEMPTS} attempts")
+        finally:
+            if not used and take.media_key:
+                self.s.audio.delete(take.media_key)
 
     # -- timers ------------------------------------------------------------------------
     async def timer_fired(self, interview_id: str, kind: str, index: int) -> None:
         """A scheduler timer fired: act only if its reason still holds, exactly once."""
         async with self._locks[f"interview:{interview_id}"]:
-            fx = Effects()
-            try:
-                with self.s.uow() as uow:
-                    self.timers.fire(uow, interview_id, TimerKind(kind), index, fx)
-                    uow.commit()
-            except AlreadyHandled:
-                return
+            for _ in range(ATTEMPTS):
+                fx = Effects()
+                try:
+                    with self.s.uow() as uow:
+                        self.timers.fire(uow, interview_id, TimerKind(kind), index, fx)
+                        uow.commit()
+                    break
+                except AlreadyHandled:
+                    return
+                except ConcurrentUpdate:
+                    self.s.observer.conflict_retried()
+            else:
+                raise RuntimeError(f"timer {kind} of {interview_id}: still conflicting")
         await self._perform(fx)
 
     async def extend(self, interview_id: str, by: timedelta, actor: str) -> Interview | None:
@@ -361,6 +440,11 @@ class Engine:
                 out = OutMessage(message.text, message.buttons,
                                  Audio(path, mime, "Follow-up reply", key[1]))
             await self.send(dest, out)
+
+
+def _first(uow: UnitOfWork, delivery: str | None) -> bool:
+    """Record an inbound delivery (if it has a key); False if it was handled before."""
+    return delivery is None or uow.first_delivery(delivery)
 
 
 def _without_audio(message: OutMessage) -> OutMessage:

@@ -28,6 +28,10 @@ class Observer(Protocol):
         """The engine finished one command (its class name), taking `seconds`."""
         ...
 
+    def conflict_retried(self) -> None:
+        """A command ran again because another transaction changed its interview first."""
+        ...
+
 
 class NullObserver:
     """Observes nothing: the default when no metrics are wired."""
@@ -45,4 +49,7 @@ class NullObserver:
         pass
 
     def command_handled(self, command: str, seconds: float) -> None:
+        pass
+
+    def conflict_retried(self) -> None:
         pass

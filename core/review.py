@@ -8,6 +8,7 @@ from statistics import mean
 
 from core import payloads as pl
 from core import texts
+from core.candidate import clean_text, unreadable
 from core.commands import ReviewerText
 from core.deadlines import extend_deadline
 from core.effects import Effects
@@ -15,6 +16,7 @@ from core.messages import Audio, Button, OutMessage
 from core.model import (
     Answer,
     AuditEntry,
+    CandidateQuestion,
     Decision,
     FollowUp,
     Interview,
@@ -29,6 +31,7 @@ from core.script import Script
 from core.services import Services
 from core.states import State
 
+REVIEWER_TEXT_LIMIT = 2000  # characters of a follow-up question or reply
 DECISION_LABELS = {Decision.ADVANCE: "Advance", Decision.HOLD: "Hold", Decision.REJECT: "Reject"}
 
 
@@ -269,6 +272,11 @@ class ReviewFlow:
 
     # -- texts -------------------------------------------------------------------------
     def text(self, uow: UnitOfWork, cmd: ReviewerText, fx: Effects) -> None:
+        """A reviewer's follow-up question or reply, cleaned like a candidate's text.
+
+        Control characters are dropped (PostgreSQL cannot store NUL); a text with no words
+        left is refused with a new reply box, and nothing is stored or sent.
+        """
         payload = pl.parse(cmd.target)
         interview = uow.interviews.get(payload.interview_id) if payload else None
         if payload is None or interview is None:
@@ -278,15 +286,27 @@ class ReviewFlow:
         if not is_reviewer(self.s, script, interview, cmd.user, cmd.chat):
             fx.notes.append((cmd.chat, cmd.user, texts.NOT_A_REVIEWER))
             return
-        text = cmd.text.strip()[:2000]
-        if not text or interview.state is not State.COMPLETED or interview.chat is None:
+        if interview.state is not State.COMPLETED or interview.chat is None:
             fx.send(cmd.chat, "That can no longer reach the candidate.")
             return
+        answer: Answer | None = None
+        found: CandidateQuestion | None = None
         if payload.action == pl.FOLLOW_UP:
             answer = interview.answer_by_id(payload.arg(0))
-            if answer is None:
-                fx.send(cmd.chat, texts.STALE_BUTTON)
-                return
+        elif payload.action == pl.REPLY:
+            found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
+                         None)
+        if answer is None and found is None:
+            fx.send(cmd.chat, texts.STALE_BUTTON)
+            return
+        text = clean_text(cmd.text)
+        refusal = unreadable(text, "follow-up question" if answer is not None else "reply")
+        if refusal is not None:
+            fx.send(cmd.chat, OutMessage(f"{refusal} Nothing was sent to the candidate.",
+                                         ask_reply=cmd.target))
+            return
+        text = text[:REVIEWER_TEXT_LIMIT].rstrip()
+        if answer is not None:
             waiting = interview.open_follow_up()
             follow_up = FollowUp(new_id(), answer.id, cmd.user, text, self._now())
             interview.follow_ups.append(follow_up)
@@ -301,19 +321,12 @@ class ReviewFlow:
                     f"{texts.question_label(script, question)}:\n\n\"{text}\"\n\n"
                     f"Please reply with {texts.kinds_phrase(question.answer.kinds)}."))
             fx.changed.append(interview.id)
-        elif payload.action == pl.REPLY:
-            found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
-                         None)
-            if found is None:
-                fx.send(cmd.chat, texts.STALE_BUTTON)
-                return
+        elif found is not None:
             found.reply = text
             found.replied_by = cmd.user
             fx.send(cmd.chat, "Your reply was sent to the candidate.")
             fx.send(interview.chat, f"The team replied to your question \"{found.text}\":\n\n"
                                     f"{text}")
-        else:
-            fx.send(cmd.chat, texts.STALE_BUTTON)
 
     def broadcast_audio(self, interview: Interview, kind: str) -> tuple[str, float] | None:
         """The (media key, duration) to attach to a follow-up reply broadcast, if voice."""

@@ -21,6 +21,8 @@ TOKEN_USED = (
     "This invitation has already been used. Each link works for one person only; please ask "
     "the person who invited you for a new one."
 )
+MOVED_ON = ("That recording arrived after your interview had moved on, so it was not used. "
+            "Here is where you are:")
 TOKEN_THROTTLED = "Too many invalid invitation links in a row. Please wait a few minutes."
 NOT_YOUR_BUTTON = "This button isn't for you."
 STALE_BUTTON = "This button is no longer active."
