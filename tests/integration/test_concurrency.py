@@ -1,0 +1,189 @@
+"""Two engines on one database, as two processes behind a load balancer would be.
+
+Each `World` below has its own engine, locks and messengers and shares only the database, so
+nothing in-process keeps their commands apart: versioned writes must.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import Engine, event
+
+from core.commands import (
+    ButtonPressed,
+    CreateInvitation,
+    InviteAccepted,
+    MediaReceived,
+    TextReceived,
+)
+from core.observe import NullObserver
+from core.ports import ConcurrentUpdate
+from core.refs import ChatRef, MediaRef, UserRef
+from core.states import State
+from core.texts import MOVED_ON, TOKEN_THROTTLED
+from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.support.core_fakes import FakeMessenger, World, make_world
+from tests.support.scripts import small_script
+
+ADA = UserRef("telegram", "42")
+CHAT = ChatRef("telegram", "42")
+
+
+class Counting(NullObserver):
+    def __init__(self) -> None:
+        self.conflicts = 0
+
+    def conflict_retried(self) -> None:
+        self.conflicts += 1
+
+
+async def started(world: World) -> str:
+    """Invite Ada, accept, consent and skip the practice question; return the interview id."""
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await world.engine.handle(InviteAccepted(ADA, CHAT, token))
+    payload, ref = world.telegram.button(CHAT, "I agree")
+    await world.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-consent"))
+    payload, ref = world.telegram.button(CHAT, "Skip practice")
+    await world.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-skip"))
+    return interview.id
+
+
+def test_a_stale_write_is_refused_and_the_first_one_kept(db: Engine) -> None:
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    interview, _ = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    with SqlUnitOfWork(db) as first, SqlUnitOfWork(db) as second:
+        mine, theirs = first.interviews.get(interview.id), second.interviews.get(interview.id)
+        assert mine is not None and theirs is not None
+        mine.tz, theirs.candidate_name = "Europe/Berlin", "Overwritten"
+        first.commit()
+        with pytest.raises(ConcurrentUpdate):
+            second.commit()
+    with SqlUnitOfWork(db) as uow:
+        stored = uow.interviews.get(interview.id)
+        assert stored is not None and (stored.tz, stored.candidate_name) == ("Europe/Berlin", "Ada")
+
+
+def statements(db: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def sql(db: Engine) -> Iterator[list[str]]:
+    yield from statements(db)
+
+
+async def test_only_changed_rows_are_written(db: Engine, sql: list[str]) -> None:
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    interview_id = await started(world)
+    sql.clear()
+    with SqlUnitOfWork(db) as uow:
+        assert uow.interviews.get(interview_id) is not None
+        uow.commit()  # loaded, nothing changed: nothing is written
+    assert [s for s in sql if s in ("INSERT", "UPDATE", "DELETE")] == []
+    sql.clear()
+    await world.engine.handle(TextReceived(ADA, CHAT, "The cache returned stale rows.", "u-1"))
+    writes = sorted(s for s in sql if s in ("INSERT", "UPDATE", "DELETE"))
+    # the delivery key, the new answer and take, and the interview row (activity, version)
+    assert writes == ["INSERT", "INSERT", "INSERT", "UPDATE"]
+
+
+class Interfering(SqlUnitOfWork):
+    """Runs `before_commit` once, just before its own commit: another process got there first."""
+
+    before_commit: ClassVar[list[Callable[[], None]]] = []
+
+    def commit(self) -> None:
+        while self.before_commit:
+            self.before_commit.pop()()
+        super().commit()
+
+
+async def test_a_command_overtaken_by_another_process_runs_again(db: Engine) -> None:
+    world = make_world(small_script(), uow=lambda: Interfering(db))
+    observer = world.engine.s.observer = Counting()
+    interview_id = await started(world)
+
+    def reviewer_extends_meanwhile() -> None:
+        with SqlUnitOfWork(db) as other:
+            found = other.interviews.get(interview_id)
+            assert found is not None
+            found.deadline += timedelta(days=2)
+            other.commit()
+
+    with SqlUnitOfWork(db) as uow:
+        before = uow.interviews.get(interview_id)
+        assert before is not None
+    Interfering.before_commit.append(reviewer_extends_meanwhile)
+    await world.engine.handle(TextReceived(ADA, CHAT, "Both changes must survive.", "u-2"))
+    assert observer.conflicts == 1
+    with SqlUnitOfWork(db) as uow:
+        after = uow.interviews.get(interview_id)
+        assert after is not None
+        answer = after.answer_for("bug")
+        assert answer is not None and [t.text for t in answer.takes] == [
+            "Both changes must survive."]
+        assert after.deadline == before.deadline + timedelta(days=2)
+    assert world.telegram.texts(CHAT)[-1].startswith("Got your written answer")
+
+
+class SlowDownloads(FakeMessenger):
+    """Holds every download until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__("telegram")
+        self.release = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def download(self, media: MediaRef, max_bytes: int) -> bytes:
+        self.waiting.set()
+        await self.release.wait()
+        return await super().download(media, max_bytes)
+
+
+async def test_a_recording_overtaken_on_another_process_is_not_used(db: Engine) -> None:
+    first = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    second = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    slow = SlowDownloads()
+    first.engine.s.messengers["telegram"] = slow
+    interview_id = await started(second)
+    slow.files["f1"] = b"speech:5"
+    media = MediaRef("telegram", "f1", "voice", "audio/ogg", size=8, duration=5.0)
+    voice = MediaReceived(ADA, CHAT, media, "u-voice")
+    fetching = asyncio.create_task(first.engine.handle(voice))
+    await slow.waiting.wait()  # the download runs with no transaction open...
+    await second.engine.handle(TextReceived(ADA, CHAT, "Typed while it uploads.", "u-text"))
+    payload, ref = second.telegram.button(CHAT, "Keep")
+    await second.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-keep"))
+    slow.release.set()  # ...and ends after the candidate moved on to the next question
+    await fetching
+    assert slow.texts(CHAT)[0] == MOVED_ON
+    assert len(first.audio.deleted) == 1 and not first.audio.stored
+    with SqlUnitOfWork(db) as uow:
+        stored = uow.interviews.get(interview_id)
+        assert stored is not None and stored.state is State.IN_PROGRESS
+        answer = stored.answer_for("bug")
+        assert answer is not None and [t.kind for t in answer.takes] == ["text"]
+        assert stored.answer_for("voice") is None
+
+
+async def test_wrong_invitation_tokens_are_counted_across_processes(db: Engine) -> None:
+    worlds = [make_world(small_script(), uow=SqlUnitOfWorkFactory(db)) for _ in range(2)]
+    for attempt in range(5):
+        await worlds[attempt % 2].engine.handle(InviteAccepted(ADA, CHAT, f"wrong-{attempt}"))
+    await worlds[1].engine.handle(InviteAccepted(ADA, CHAT, "wrong-again"))
+    assert worlds[1].telegram.texts(CHAT)[-1] == TOKEN_THROTTLED
+    assert TOKEN_THROTTLED not in worlds[0].telegram.texts(CHAT)
