@@ -8,7 +8,8 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlalchemy import Engine as DbEngine
@@ -16,6 +17,7 @@ from sqlalchemy import Engine as DbEngine
 from bots.channels import Channel
 from bots.clock import SystemClock
 from bots.metrics import make_metrics
+from bots.outbox_sweeper import OutboxSweeper
 from bots.scheduler import ReminderScheduler
 from bots.scripts import ScriptCatalog
 from bots.settings import Settings
@@ -26,6 +28,9 @@ from core.services import Services
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bots.audio import S3Bucket, SweepReport
 
 log = logging.getLogger("interviewbot")
 
@@ -48,6 +53,7 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
     from bots.audio import PydubAudioProcessor
 
     settings.media_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    bucket = media_bucket(settings)
     db = make_engine(settings.database_url)
     if migrate:
         upgrade(db)
@@ -56,9 +62,10 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         uow=SqlUnitOfWorkFactory(db),
         scripts=catalog,
         clock=SystemClock(),
-        audio=PydubAudioProcessor(settings.media_dir),
+        audio=PydubAudioProcessor(settings.media_dir, bucket=bucket),
         messengers=dict(messengers or {}),
         review_destinations=review_destinations,
+        outbox_retry=timedelta(seconds=settings.outbox_retry),
     )
     if settings.transcribe:
         from bots.audio import PocketsphinxTranscriber, pocketsphinx_available
@@ -66,8 +73,43 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         if not pocketsphinx_available():
             raise RuntimeError("INTERVIEWBOT_TRANSCRIBE is on but pocketsphinx is not installed: "
                                "pip install 'interviewbot[transcribe]'")
-        services.transcriber = PocketsphinxTranscriber(settings.media_dir)
+        services.transcriber = PocketsphinxTranscriber(settings.media_dir, bucket=bucket)
     return App(settings, db, catalog, services, Engine(services))
+
+
+def media_bucket(settings: Settings) -> S3Bucket | None:
+    """The media bucket when INTERVIEWBOT_MEDIA_S3_URL is set (no request is made here)."""
+    from bots.audio import S3Bucket, S3Location
+
+    if not settings.media_s3_url:
+        if settings.media_s3_endpoint:
+            raise ValueError("INTERVIEWBOT_MEDIA_S3_ENDPOINT is set but "
+                             "INTERVIEWBOT_MEDIA_S3_URL (s3://bucket/prefix) is not")
+        return None
+    return S3Bucket(S3Location.parse(settings.media_s3_url, settings.media_s3_endpoint or None))
+
+
+def sweep_media(app: App, grace: float | None = None) -> SweepReport:
+    """Remove orphaned media (folder and bucket) older than `grace` seconds (default an hour).
+    Blocking: database and bucket requests."""
+    from bots.audio import ORPHAN_GRACE, PydubAudioProcessor
+    from storage.media_refs import media_refs
+
+    audio = app.services.audio
+    assert isinstance(audio, PydubAudioProcessor)
+    return audio.sweep_orphans(lambda: media_refs(app.db),
+                               grace=ORPHAN_GRACE if grace is None else grace)
+
+
+async def sweep_in_background(app: App) -> None:
+    """`sweep_media` in a thread, logging what it removed or why it failed."""
+    try:
+        report = await asyncio.to_thread(sweep_media, app)
+    except Exception:
+        log.exception("the orphaned media sweep failed")
+        return
+    log.info("orphaned media swept", extra={"keys": len(report.keys), "files": report.files,
+                                            "objects": report.objects})
 
 
 async def run_console(settings: Settings) -> None:
@@ -119,6 +161,7 @@ def make_channels(settings: Settings, app: App) -> list[Channel]:
 async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
     """Run the channels, the scheduler and the shared HTTP server until `stop` is set."""
     scheduler = ReminderScheduler(app.db, app.engine)
+    sweeper = OutboxSweeper(app.engine, interval=max(0.5, app.settings.outbox_retry / 3))
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_get("/healthz", _health(app, channels, scheduler))
     metrics = make_metrics(app)
@@ -137,8 +180,10 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
             started.append(channel)
             log.info("channel %s started", channel.name)
         await scheduler.start()
+        sweeper.start()
         await stop.wait()
     finally:
+        await sweeper.stop()
         await scheduler.stop()
         for channel in reversed(started):
             await channel.stop()
@@ -174,7 +219,11 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await serve(app, channels, stop)
+    sweep = asyncio.create_task(sweep_in_background(app))  # in a thread, once per start
+    try:
+        await serve(app, channels, stop)
+    finally:
+        sweep.cancel()
 
 
 def main_run(settings: Settings) -> None:

@@ -219,10 +219,26 @@ def _duration(text: str) -> timedelta:
 @cli.command()
 def purge(
     older_than: Annotated[str, typer.Option("--older-than", help="e.g. 90d")],
+    orphans_older_than: Annotated[str, typer.Option(
+        "--orphans-older-than",
+        help="Also remove media no answer refers to (left by a crash) once this old.")] = "1h",
 ) -> None:
-    """Erase interviews (answers, audio, names) with no activity for longer than given."""
-    count = _app().engine.purge(_duration(older_than))
-    out.print(f"erased {count} interview{'s' if count != 1 else ''} older than {older_than}")
+    """Erase interviews (answers, audio, names) with no activity for longer than given, and
+    orphaned media files."""
+    from bots.app import sweep_media
+
+    delta, grace = _duration(older_than), _duration(orphans_older_than)
+    app = _app()
+    try:
+        count = app.engine.purge(delta)
+        out.print(f"erased {count} interview{'s' if count != 1 else ''} older than {older_than}")
+        swept = sweep_media(app, grace.total_seconds())
+    finally:
+        app.db.dispose()
+    bucket = (f" and {swept.objects} bucket object{'s' if swept.objects != 1 else ''}"
+              if app.settings.media_s3_url else "")
+    out.print(f"removed {swept.files} orphaned media file{'s' if swept.files != 1 else ''}"
+              f"{bucket} older than {orphans_older_than}", highlight=False)
 
 
 @db_cli.command("upgrade")

@@ -80,6 +80,9 @@ class Metrics:
         self.conflicts = Counter("interviewbot_conflicts_retried", "Commands run again because "
                                  "another transaction changed their interview first.",
                                  registry=self.registry)
+        self.resent = Counter("interviewbot_outbox_resent", "Committed outbound work done by a "
+                              "sweep because its process had not done it.",
+                              registry=self.registry)
         self.latency = Histogram("interviewbot_handler_seconds", "Time the engine took per "
                                  "command.", ["command"], buckets=LATENCY_BUCKETS,
                                  registry=self.registry)
@@ -104,6 +107,9 @@ class Metrics:
 
     def conflict_retried(self) -> None:
         self.conflicts.inc()
+
+    def outbox_resent(self) -> None:
+        self.resent.inc()
 
     # -- exposition ---------------------------------------------------------------------
     def exposition(self, accept: str = "") -> tuple[bytes, str]:

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, alias="INTERVIEWBOT_HTTP_PORT")
     log_level: str = Field("INFO", alias="INTERVIEWBOT_LOG_LEVEL")
     transcribe: bool = Field(False, alias="INTERVIEWBOT_TRANSCRIBE")
+    # Media also in an S3-compatible bucket (s3://bucket/prefix); credentials from the usual
+    # boto3 chain (AWS_ACCESS_KEY_ID... in the environment, a profile, an instance role).
+    media_s3_url: str | None = Field(None, alias="INTERVIEWBOT_MEDIA_S3_URL")
+    media_s3_endpoint: str | None = Field(None, alias="INTERVIEWBOT_MEDIA_S3_ENDPOINT")
+    # seconds after which committed messages not yet sent are sent by the outbox sweep
+    outbox_retry: float = Field(30.0, alias="INTERVIEWBOT_OUTBOX_RETRY", gt=0)
 
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")

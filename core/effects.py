@@ -26,6 +26,7 @@ class Effects:
     committed: dict[str, Interview] = field(default_factory=dict)
     transcribe: list[tuple[str, str]] = field(default_factory=list)  # (interview id, take id)
     duplicate: bool = False
+    outbox_id: int | None = None  # where this work was committed, until it is done
 
     def send(self, chat: ChatRef, message: OutMessage | str) -> None:
         self.sends.append((chat, OutMessage(message) if isinstance(message, str) else message))

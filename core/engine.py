@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from core import outbox, texts
 from core import payloads as pl
-from core import texts
 from core.candidate import CandidateFlow, erase
 from core.commands import (
     ButtonPressed,
@@ -48,6 +48,7 @@ from core.timers import TimerFlow
 log = logging.getLogger("interviewbot.engine")
 REEL = "reel"  # the review post holding an interview's reel (no card to refresh)
 T = TypeVar("T")
+OUTBOX_ATTEMPTS = 5  # tries of a message that keeps failing, backing off, before giving up
 ATTEMPTS = 5  # runs of one command that another transaction keeps overtaking
 
 
@@ -182,7 +183,11 @@ class Engine:
             self._commit(uow, fx)
 
     def _commit(self, uow: UnitOfWork, fx: Effects) -> None:
+        """Commit, with the outbound work of `fx` in the outbox (done after the commit)."""
         changed = {i: uow.interviews.get(i) for i in dict.fromkeys(fx.changed)}
+        if outbox.has_work(fx):
+            fx.outbox_id = uow.outbox.add(outbox.encode(fx),
+                                          self.s.clock.now() + self.s.outbox_retry)
         uow.commit()
         fx.committed = {i: found for i, found in changed.items() if found is not None}
 
@@ -238,7 +243,7 @@ class Engine:
                 try:
                     with self.s.uow() as uow:
                         self.timers.fire(uow, interview_id, TimerKind(kind), index, fx)
-                        uow.commit()
+                        self._commit(uow, fx)
                     break
                 except AlreadyHandled:
                     return
@@ -255,7 +260,7 @@ class Engine:
             interview = uow.interviews.get(interview_id)
             if interview is None or not extend_deadline(self.s, uow, interview, by, actor, fx):
                 return None
-            uow.commit()
+            self._commit(uow, fx)
         await self._perform(fx)
         return interview
 
@@ -274,13 +279,18 @@ class Engine:
         return erased
 
     # -- effects -----------------------------------------------------------------------
-    async def _perform(self, fx: Effects) -> None:
+    async def _perform(self, fx: Effects) -> Effects:
+        """Do a committed command's outbound work, then settle its outbox entry: done, or
+        what failed kept for another attempt."""
+        failed = Effects()
         for ref, message in fx.edits:
             await self._edit(ref, message)
         for chat, message in fx.sends:
-            await self.send(chat, message)
+            if await self.send(chat, message) is None:
+                failed.sends.append((chat, message))
         for chat, user, text in fx.notes:
-            await self._notify(chat, user, text)
+            if not await self._notify(chat, user, text):
+                failed.notes.append((chat, user, text))
         for interview_id in dict.fromkeys(fx.completed):
             await self.post_for_review(interview_id)
         for interview_id, message in fx.broadcasts:
@@ -292,12 +302,52 @@ class Engine:
                 task = asyncio.create_task(self._transcribe(interview_id, take_id))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
+        if fx.outbox_id is not None:
+            self._settle(fx.outbox_id, failed, attempts=0)
         if self.scheduler is not None and fx.changed:
             with self.s.uow() as uow:
                 for interview_id in dict.fromkeys(fx.changed):
                     found = fx.committed.get(interview_id) or uow.interviews.get(interview_id)
                     if found is not None:
                         self.scheduler.interview_changed(found)
+        return failed
+
+    def _settle(self, entry_id: int, failed: Effects, attempts: int) -> None:
+        with self.s.uow() as uow:
+            if outbox.has_work(failed) and attempts < OUTBOX_ATTEMPTS:
+                retry = self.s.outbox_retry * 2 ** attempts
+                uow.outbox.reschedule(entry_id, outbox.encode(failed), self.s.clock.now() + retry)
+            else:
+                if outbox.has_work(failed):
+                    log.error("giving up on %d outbound messages after %d attempts",
+                              len(failed.sends) + len(failed.notes), attempts)
+                uow.outbox.done(entry_id)
+            uow.commit()
+
+    async def resend_due(self, limit: int = 100) -> int:
+        """Do committed outbound work whose process did not (it died, or a send failed).
+
+        Called periodically by every process; an entry is claimed before it is done, so two
+        sweeps never do the same one. Returns how many entries were done.
+        """
+        now = self.s.clock.now()
+        with self.s.uow() as uow:
+            due = uow.outbox.due(now, limit)
+        count = 0
+        for entry in due:
+            with self.s.uow() as uow:
+                claimed = uow.outbox.claim(entry, now + self.s.outbox_retry)
+                uow.commit()
+            if not claimed:
+                continue
+            fx = outbox.decode(entry.body)
+            log.info("re-sending committed outbound work", extra={
+                "outbox_id": entry.id, "attempt": entry.attempts + 1, "sent": len(fx.sends)})
+            self.s.observer.outbox_resent()
+            fx.outbox_id = None
+            self._settle(entry.id, await self._perform(fx), entry.attempts + 1)
+            count += 1
+        return count
 
     async def _transcribe(self, interview_id: str, take_id: str) -> None:
         """Attach an offline transcript to a stored take; never fails the interview."""
@@ -347,35 +397,45 @@ class Engine:
     async def _edit(self, ref: MessageRef, message: OutMessage) -> None:
         await self._safely(ref.chat.platform, lambda m: m.edit(ref, message))
 
-    async def _notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
-        await self._safely(chat.platform, lambda m: m.notify(chat, user, text))
+    async def _notify(self, chat: ChatRef, user: UserRef, text: str) -> bool:
+        async def note(m: Messenger) -> bool:
+            await m.notify(chat, user, text)
+            return True
+        return bool(await self._safely(chat.platform, note))
 
     # -- review posting ----------------------------------------------------------------
     async def post_for_review(self, interview_id: str) -> int:
-        """Post an interview's cards to every review destination; return messages posted."""
-        posted = 0
+        """Post an interview's cards to every review destination; return messages posted.
+
+        Each card is recorded as posted right after it is sent, so doing this again (the
+        outbox after a crash) posts only what is missing.
+        """
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None or interview.state is not State.COMPLETED:
                 return 0
             script = self.s.script(interview.script_id)
             existing = {(p.destination, p.answer_id) for p in uow.reviews.posts(interview_id)}
+            todo: list[tuple[ChatRef, str | None, OutMessage]] = []
             for dest in self.s.destinations(script):
                 if dest.platform not in self.s.messengers:
                     log.warning("review destination %s skipped: channel not running", dest)
                     continue
                 cards = await self.reviews.cards(uow, interview, dest.platform)
+                if all((dest, answer_id) in existing for answer_id, _ in cards):
+                    continue
                 reel = await self._reel(script, interview, dest.platform)
                 if reel is not None:
                     cards.append((REEL, reel))
-                for answer_id, card in cards:
-                    if (dest, answer_id) in existing:
-                        continue
-                    ref = await self.send(dest, card)
-                    if ref is not None:
-                        uow.reviews.add_post(ReviewPost(interview_id, dest, ref.id, answer_id))
-                        posted += 1
-            uow.commit()
+                todo += [(dest, a, card) for a, card in cards if (dest, a) not in existing]
+        posted = 0
+        for dest, answer_id, card in todo:
+            ref = await self.send(dest, card)
+            if ref is not None:
+                with self.s.uow() as uow:
+                    uow.reviews.add_post(ReviewPost(interview_id, dest, ref.id, answer_id))
+                    uow.commit()
+                posted += 1
         return posted
 
     async def _reel(self, script: Script, interview: Interview, platform: str

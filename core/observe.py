@@ -32,6 +32,10 @@ class Observer(Protocol):
         """A command ran again because another transaction changed its interview first."""
         ...
 
+    def outbox_resent(self) -> None:
+        """A sweep did committed outbound work that its process had not done."""
+        ...
+
 
 class NullObserver:
     """Observes nothing: the default when no metrics are wired."""
@@ -52,4 +56,7 @@ class NullObserver:
         pass
 
     def conflict_retried(self) -> None:
+        pass
+
+    def outbox_resent(self) -> None:
         pass

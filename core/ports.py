@@ -7,6 +7,7 @@ the scheduler and the audio pipeline (see core/audio.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -128,6 +129,38 @@ class ReviewRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One command's committed outbound work (JSON, see core/outbox.py)."""
+
+    id: int
+    body: str
+    attempts: int
+    due_at: datetime
+
+
+class OutboxRepository(Protocol):
+    """Outbound work committed with the change that caused it, kept until performed."""
+
+    def add(self, body: str, due_at: datetime) -> int:
+        """Keep `body`; a sweep performs it after `due_at` unless marked done before."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
+        """Entries due at `now`, oldest first."""
+        ...
+
+    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
+        """Take `entry` for one attempt (until `until`); False if someone else took it."""
+        ...
+
+    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
+        """Keep only `body` (what is left to do) for another attempt after `due_at`."""
+        ...
+
+    def done(self, entry_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories plus inbound de-duplication; commit or nothing."""
 
@@ -136,6 +169,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core.audio import AudioProcessor, Transcriber
 from core.errors import ScriptError
@@ -27,6 +28,8 @@ class Services:
     review_destinations: tuple[ChatRef, ...] | None = None  # overrides the scripts' lists
     max_download: dict[str, int] = field(default_factory=dict)
     observer: Observer = field(default_factory=NullObserver)
+    # committed outbound work not done by then (the process died?) is done by a sweep
+    outbox_retry: timedelta = timedelta(seconds=30)
 
     def script(self, script_id: str) -> Script:
         script = self.scripts.get(script_id)

@@ -26,7 +26,7 @@ from core.model import (
     Take,
     WrapUp,
 )
-from core.ports import AlreadyHandled, ConcurrentUpdate
+from core.ports import AlreadyHandled, ConcurrentUpdate, OutboxEntry
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
@@ -45,6 +45,7 @@ TAKE = SQLModel.metadata.tables["take"]
 FOLLOW_UP = SQLModel.metadata.tables["follow_up"]
 QUESTION = SQLModel.metadata.tables["candidate_question"]
 DELIVERY = SQLModel.metadata.tables["delivery"]
+OUTBOX = SQLModel.metadata.tables["outbox"]
 CHILDREN = (ANSWER, TAKE, FOLLOW_UP, QUESTION)  # parents before children (foreign keys)
 
 
@@ -405,6 +406,36 @@ class SqlReviews:
         return self.session.exec(query).one()
 
 
+class SqlOutbox:
+    """`OutboxRepository` on SQL: one row per command with outbound work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, body: str, due_at: datetime) -> int:
+        done = self.session.execute(OUTBOX.insert().values(body=body, due_at=due_at,
+                                                           attempts=0))
+        return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
+        rows = self.session.execute(core_select(OUTBOX).where(OUTBOX.c.due_at <= now)
+                                    .order_by(OUTBOX.c.id).limit(limit)).all()
+        return [OutboxEntry(r.id, r.body, r.attempts, r.due_at) for r in rows]
+
+    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
+        done = self.session.execute(OUTBOX.update().where(
+            OUTBOX.c.id == entry.id, OUTBOX.c.attempts == entry.attempts
+        ).values(due_at=until, attempts=entry.attempts + 1))
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
+        self.session.execute(OUTBOX.update().where(OUTBOX.c.id == entry_id)
+                             .values(body=body, due_at=due_at))
+
+    def done(self, entry_id: int) -> None:
+        self.session.execute(OUTBOX.delete().where(OUTBOX.c.id == entry_id))
+
+
 class SqlUnitOfWork:
     """One database transaction implementing core's `UnitOfWork`."""
 
@@ -415,6 +446,7 @@ class SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False, autoflush=False)
         self.interviews = SqlInterviews(self.session)
         self.reviews = SqlReviews(self.session)
+        self.outbox = SqlOutbox(self.session)
         self.deliveries: dict[str, datetime] = {}
         return self
 

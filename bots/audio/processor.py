@@ -1,8 +1,9 @@
 """`PydubAudioProcessor`: validation and canonical storage here, review copies and reels in
-`bots.audio.review`.
+`bots.audio.review`, the optional bucket in `bots.audio.bucket`.
 
-Every blocking step (ffmpeg runs, level analysis, file writes) runs in an executor through
-module-level functions with picklable arguments, so a thread or a process pool both work.
+Every blocking step (ffmpeg runs, level analysis, file writes, bucket requests) runs in an
+executor through module-level functions with picklable arguments, so a thread or a process
+pool both work.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bots.audio import ffmpeg
+from bots.audio.bucket import ObjectStoreError, S3Bucket
 from bots.audio.decode import Container, complete, resolve
 from bots.audio.ffmpeg import AudioSegment, FfmpegError
 from bots.audio.levels import MIN_SPEECH_SECONDS, speech_seconds, window_levels
@@ -25,11 +27,14 @@ from bots.audio.review import (
     CANONICAL_BITRATE,
     CANONICAL_OPUS,
     OGG_REVIEW,
+    REEL,
     REVIEW_OUTPUTS,
+    Output,
     reel_sync,
     review_sync,
 )
 from bots.audio.store import MediaStore, sha256
+from bots.audio.sweep import ORPHAN_GRACE, MediaReferences, SweepReport, sweep_orphans
 from core.audio import AudioRejected, Reel, RejectReason, StoredAudio
 
 T = TypeVar("T")
@@ -41,9 +46,9 @@ DECODE_MARGIN = 0.5  # decode this far past the limit, enough to tell "too long"
 VERIFY_TOLERANCE = 0.05  # canonical vs decoded original, seconds
 
 
-
 class AudioStoreError(RuntimeError):
-    """The canonical file could not be written or verified; the original upload was kept."""
+    """The canonical file could not be written or verified (the original upload was kept),
+    or could not be stored in the bucket (nothing was kept)."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +65,19 @@ class PydubAudioProcessor:
     `executor` runs the heavy work (None: the event loop's default thread pool).
     `keep_originals` keeps each upload next to its canonical file instead of deleting it once
     the canonical file has been verified.
+
+    With a `bucket`, `root` is a working copy: each canonical file (and kept original, and
+    reel) is uploaded before `ingest` (`reel`) returns, a file missing from `root` is fetched
+    from the bucket when it is needed, and `delete` removes the objects too.
     """
 
     def __init__(self, root: Path, *, executor: Executor | None = None,
-                 keep_originals: bool = False) -> None:
+                 keep_originals: bool = False, bucket: S3Bucket | None = None) -> None:
         self.store = MediaStore(root)
         self.executor = executor
         self.keep_originals = keep_originals
+        self.bucket = bucket
+        self._deleting: set[asyncio.Future[int]] = set()
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
@@ -88,8 +99,12 @@ class PydubAudioProcessor:
             raise AudioRejected(RejectReason.TOO_LARGE, f"{len(data)} bytes > {max_bytes}")
         if not data:
             raise AudioRejected(RejectReason.TOO_SHORT, "empty file")
-        result = await self._run(ingest_sync, self.store, data, mime, key, max_seconds,
-                                 self.keep_originals)
+        try:
+            result = await self._run(ingest_sync, self.store, data, mime, key, max_seconds,
+                                     self.keep_originals, self.bucket)
+        except AudioStoreError as exc:  # channels log only the type: say why here
+            log.error("storing %s failed: %s", key, exc)
+            raise
         if isinstance(result, Rejection):
             log.info("rejected %s (%s): %s: %s", key, mime, result.reason.value, result.detail)
             raise AudioRejected(result.reason, result.detail)
@@ -100,7 +115,7 @@ class PydubAudioProcessor:
         output = REVIEW_OUTPUTS.get(platform, OGG_REVIEW)
         canonical, target = self.path(key), self.store.path(key, output.suffix)
         if not _is_fresh(target, canonical):
-            await self._run(review_sync, self.store, key, output)
+            await self._run(review_from, self.store, self.bucket, key, output)
         return str(target), output.mime
 
     async def reel(self, keys: list[tuple[str, str]], *, key: str) -> Reel:
@@ -109,11 +124,42 @@ class PydubAudioProcessor:
             raise ValueError("a reel needs at least one clip")
         for _, clip in [("", key), *keys]:
             self.store.check_key(clip)
-        return await self._run(reel_sync, self.store, keys, key)
+        return await self._run(reel_from, self.store, self.bucket, keys, key)
 
     def delete(self, key: str) -> None:
-        """Remove the canonical file, original and review copies of `key`."""
+        """Remove the canonical file, original and review copies of `key`, and its objects.
+
+        The objects are deleted in the executor when called on the event loop (failures are
+        logged; the orphan sweep removes what is left), at once otherwise (failures raise).
+        """
         self.store.delete(key)
+        if self.bucket is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (`interviewbot purge`): wait for it
+            self.bucket.delete(key)
+            return
+        future = loop.run_in_executor(self.executor, self.bucket.delete, key)
+        self._deleting.add(future)
+        future.add_done_callback(functools.partial(self._deleted, key))
+
+    def _deleted(self, key: str, future: asyncio.Future[int]) -> None:
+        self._deleting.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("deleting %s from the bucket failed; the orphan sweep will retry: %s",
+                        key, future.exception())
+
+    async def drain(self) -> None:
+        """Wait for the bucket deletions started by `delete` to finish."""
+        while self._deleting:
+            await asyncio.gather(*self._deleting, return_exceptions=True)
+
+    def sweep_orphans(self, references: Callable[[], MediaReferences], *,
+                      grace: float = ORPHAN_GRACE, now: float | None = None) -> SweepReport:
+        """Remove media nothing refers to, older than `grace` seconds (blocking: run it in a
+        thread); see `bots.audio.sweep`."""
+        return sweep_orphans(self.store, self.bucket, references, grace=grace, now=now)
 
 
 def _is_fresh(target: Path, source: Path) -> bool:
@@ -147,8 +193,9 @@ def decode_upload(path: Path, container: Container, max_seconds: float
 
 
 def ingest_sync(store: MediaStore, data: bytes, mime: str, key: str, max_seconds: float,
-                keep_original: bool) -> StoredAudio | Rejection:
-    """Blocking part of `ingest`."""
+                keep_original: bool, bucket: S3Bucket | None = None) -> StoredAudio | Rejection:
+    """Blocking part of `ingest`: with a `bucket`, the verified files are uploaded before it
+    returns (when that fails nothing is kept and `AudioStoreError` says why)."""
     store.sweep_scratch()
     container = resolve(mime, data)
     if container is None:
@@ -166,7 +213,39 @@ def ingest_sync(store: MediaStore, data: bytes, mime: str, key: str, max_seconds
         original = store.path(key, f"orig.{container.extension}")
         store.make_dirs(original.parent)
         os.replace(staged, original)
-    return store_canonical(store, key, decoded, original, keep_original)
+    stored = store_canonical(store, key, decoded, original, keep_original)
+    if bucket is not None:
+        try:
+            bucket.upload(store.path(key, "ogg"), key, "ogg", stored.checksum)
+            if keep_original:
+                bucket.upload(original, key, f"orig.{container.extension}")
+        except ObjectStoreError as exc:
+            store.delete(key)
+            raise AudioStoreError(f"could not store {key!r} in the bucket: {exc}") from exc
+    return stored
+
+
+def review_from(store: MediaStore, bucket: S3Bucket | None, key: str, output: Output) -> None:
+    """Blocking part of `review_copy`: the canonical file is fetched first if missing."""
+    if bucket is not None:
+        bucket.fetch(store, key)
+    review_sync(store, key, output)
+
+
+def reel_from(store: MediaStore, bucket: S3Bucket | None, keys: list[tuple[str, str]],
+              key: str) -> Reel:
+    """Blocking part of `reel`: missing clips are fetched first; the reel is uploaded (it can
+    be made again from the clips, so a failed upload is only logged)."""
+    if bucket is not None:
+        for _, clip in keys:
+            bucket.fetch(store, clip)
+    reel = reel_sync(store, keys, key)
+    if bucket is not None:
+        try:
+            bucket.upload(store.path(key, REEL.suffix), key, REEL.suffix)
+        except ObjectStoreError as exc:
+            log.warning("the reel %s was made but not stored in the bucket: %s", key, exc)
+    return reel
 
 
 def store_canonical(store: MediaStore, key: str, segment: AudioSegment, original: Path,

@@ -98,11 +98,15 @@ class MediaStore:
             return []
         return sorted(base.parent.glob(f"{base.name[:-2]}.*"))
 
-    def delete(self, key: str) -> None:
-        """Remove every file of `key` and any directories left empty below the root."""
+    def delete(self, key: str) -> int:
+        """Remove every file of `key` and any directories left empty below the root; return
+        how many files were removed."""
         base = self.path(key, "x")
+        removed = 0
         for path in self.derived(key):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
         directory = base.parent
         while directory != self.root and directory.is_relative_to(self.root):
             try:
@@ -110,6 +114,37 @@ class MediaStore:
             except OSError:  # not empty (other keys), or already gone
                 break
             directory = directory.parent
+        return removed
+
+    def stored_keys(self) -> dict[str, float]:
+        """Every key with files under the root (scratch files aside), with the modification
+        time of its newest file."""
+        found: dict[str, float] = {}
+        for directory, subdirectories, files in os.walk(self.root):
+            relative = Path(directory).relative_to(self.root).as_posix()
+            if relative == ".":
+                subdirectories[:] = [d for d in subdirectories if d != STAGING]
+            for filename in files:
+                key = key_of(filename if relative == "." else f"{relative}/{filename}")
+                if key is None:
+                    continue
+                try:
+                    modified = os.lstat(os.path.join(directory, filename)).st_mtime
+                except FileNotFoundError:  # deleted meanwhile
+                    continue
+                found[key] = max(found.get(key, modified), modified)
+        return found
+
+
+def key_of(relative: str) -> str | None:
+    """The key a stored name such as `<interview>/<take>.review.ogg` belongs to, or None when
+    the name is not one this store makes."""
+    directory, _, filename = relative.rpartition("/")
+    stem, dot, _ = filename.partition(".")
+    key = f"{directory}/{stem}" if directory else stem
+    if not dot or len(key) > MAX_KEY_LENGTH or not KEY_PATTERN.fullmatch(key):
+        return None
+    return key
 
 
 def sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.audio import ffmpeg
+from bots.audio.bucket import S3Bucket
 from bots.audio.store import MediaStore
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,14 @@ class PocketsphinxTranscriber:
 
     pocketsphinx holds the GIL while it decodes, so by default it runs in a one-worker process
     pool (started on first use with the "spawn" method, stopped by `close()`); pass `executor` to
-    use another one. It decodes at about 3x real time on one core.
+    use another one. It decodes at about 3x real time on one core. With a `bucket`, a clip
+    missing under `root` is fetched from it first (in a thread).
     """
 
-    def __init__(self, root: Path, *, executor: Executor | None = None) -> None:
+    def __init__(self, root: Path, *, executor: Executor | None = None,
+                 bucket: S3Bucket | None = None) -> None:
         self.store = MediaStore(root)
+        self.bucket = bucket
         self._executor = executor
         self._own: ProcessPoolExecutor | None = None
 
@@ -76,10 +80,12 @@ class PocketsphinxTranscriber:
         """The transcript of clip `key`, or None (logged) when it cannot be made."""
         try:
             path = self.store.path(key, "ogg")
+            loop = asyncio.get_running_loop()
+            if not path.is_file() and self.bucket is not None:
+                await loop.run_in_executor(None, self.bucket.fetch, self.store, key)
             if not path.is_file():
                 log.warning("no stored audio to transcribe for %s", key)
                 return None
-            loop = asyncio.get_running_loop()
             text = await loop.run_in_executor(self._pool(), transcribe_file, str(path))
         except BrokenProcessPool:
             log.warning("transcription worker died; restarting it next time", exc_info=True)

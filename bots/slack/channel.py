@@ -21,12 +21,16 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bots.channels import EngineObserver
 from bots.settings import Settings
 from bots.slack import lookup, render, translate
 from bots.slack.messenger import SlackMessenger, make_client
-from core.commands import ButtonPressed
+from core import payloads as pl
+from core.candidate import clean_text, unreadable
+from core.commands import ButtonPressed, ReviewerText
 from core.engine import Engine
 from core.messages import OutMessage
+from core.observe import Observer
 from core.ports import Messenger
 from core.refs import ChatRef, UserRef
 
@@ -67,6 +71,19 @@ class _NoRequestBodies(logging.Filter):
         return True
 
 
+def _modal_refusal(body: Mapping[str, Any], cmd: ReviewerText | None) -> str | None:
+    """Why a follow-up / reply modal's text cannot be sent, shown in the modal itself.
+
+    The rule is the engine's (control characters dropped, at least two letters or digits),
+    which checks again; here it spares the reviewer a closed modal and a message in the
+    channel.
+    """
+    text = translate.submitted_text(body.get("view") or {}) or ""
+    target = pl.parse(cmd.target) if cmd is not None else None
+    what = "reply" if target is not None and target.action == pl.REPLY else "follow-up question"
+    return unreadable(clean_text(text), what)
+
+
 def _quiet_request_bodies() -> None:
     bolt = logging.getLogger("slack_bolt.RequestVerification")
     if not any(isinstance(f, _NoRequestBodies) for f in bolt.filters):
@@ -78,7 +95,10 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, *,
+                 observer: Observer | None = None) -> None:
+        """`observer` counts outbound retries; by default the engine's (`Services.observer`,
+        looked up at each retry, so metrics the composition root installs later count)."""
         if not settings.slack_bot_token:
             raise ValueError("SLACK_BOT_TOKEN is not set")
         if not settings.slack_app_token and not settings.slack_signing_secret:
@@ -86,7 +106,9 @@ class SlackChannel:
                              "Socket Mode)")
         self.settings = settings
         self.engine = engine
-        self.client = make_client(settings.slack_bot_token, settings.slack_api_url)
+        self.observer: Observer = observer or EngineObserver(engine)
+        self.client = make_client(settings.slack_bot_token, settings.slack_api_url,
+                                  self.observer)
         self.slack = SlackMessenger(self.client)
         self.messenger: Messenger = self.slack
         self.socket_mode = bool(settings.slack_app_token)
@@ -213,13 +235,12 @@ class SlackChannel:
 
         @app.view(translate.REPLY_CALLBACK)
         async def on_view(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
-            text = translate.submitted_text(body.get("view") or {}) or ""
-            if len(text.strip()) < 2:
-                await ack(response_action="errors",
-                          errors={translate.REPLY_BLOCK: "Please write at least a few words."})
+            cmd = translate.view_submission(body)
+            refusal = _modal_refusal(body, cmd)
+            if refusal is not None:
+                await ack(response_action="errors", errors={translate.REPLY_BLOCK: refusal})
                 return
             await ack()
-            cmd = translate.view_submission(body)
             if cmd is not None:
                 self._spawn(self._engine(cmd))
 

@@ -38,7 +38,7 @@ async def invite_slack_user(app: App, token: str, user_id: str, tz: str | None =
         raise SlackInviteFailed("SLACK_BOT_TOKEN is not set")
     running = app.services.messengers.get("slack")
     messenger = running if isinstance(running, SlackMessenger) else SlackMessenger(
-        make_client(settings.slack_bot_token, settings.slack_api_url))
+        make_client(settings.slack_bot_token, settings.slack_api_url, app.services.observer))
     await messenger.open()
     try:
         try:

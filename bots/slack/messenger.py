@@ -11,15 +11,20 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiolimiter import AsyncLimiter
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import render
 from core.messages import OutMessage
+from core.observe import NullObserver, Observer
 from core.ports import DeliveryFailed, MediaTooLarge
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.texts import clock
@@ -35,13 +40,40 @@ class DownloadFailed(Exception):
     """A file could not be fetched (HTTP error, login page instead of the file, foreign host)."""
 
 
-def make_client(token: str, api_url: str) -> AsyncWebClient:
-    """A Web API client that retries 429s (after `Retry-After`), 5xx and dropped connections."""
+class CountedRetries(AsyncRetryHandler):
+    """A slack_sdk retry handler that reports each retry it makes to the observer.
+
+    The decision and the wait stay `inner`'s (`Retry-After` for 429s, backoff for the rest).
+    """
+
+    def __init__(self, inner: AsyncRetryHandler, observer: Observer) -> None:
+        super().__init__(inner.max_retry_count, inner.interval_calculator)
+        self.inner = inner
+        self.observer = observer
+
+    async def can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                              response: HttpResponse | None = None,
+                              error: Exception | None = None) -> bool:
+        return await self.inner.can_retry_async(state=state, request=request,
+                                                response=response, error=error)
+
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
+                                             response: HttpResponse | None = None,
+                                             error: Exception | None = None) -> None:
+        self.observer.delivery_retried(PLATFORM)
+        await self.inner.prepare_for_next_attempt_async(state=state, request=request,
+                                                        response=response, error=error)
+
+
+def make_client(token: str, api_url: str, observer: Observer | None = None) -> AsyncWebClient:
+    """A Web API client that retries 429s (after `Retry-After`), 5xx and dropped connections,
+    counting every retry as `observer.delivery_retried("slack")`."""
     base_url = api_url if api_url.endswith("/") else api_url + "/"
+    counted = observer or NullObserver()
     return AsyncWebClient(token=token, base_url=base_url, timeout=30, retry_handlers=[
-        AsyncConnectionErrorRetryHandler(max_retry_count=3),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        AsyncServerErrorRetryHandler(max_retry_count=3),
+        CountedRetries(AsyncConnectionErrorRetryHandler(max_retry_count=3), counted),
+        CountedRetries(AsyncRateLimitErrorRetryHandler(max_retry_count=5), counted),
+        CountedRetries(AsyncServerErrorRetryHandler(max_retry_count=3), counted),
     ])
 
 
@@ -202,4 +234,4 @@ def _filename(title: str, path: Path, mime: str) -> str:
     return (stem or "answer") + (suffix or path.suffix)
 
 
-__all__ = ["DeliveryFailed", "DownloadFailed", "SlackMessenger", "make_client"]
+__all__ = ["CountedRetries", "DeliveryFailed", "DownloadFailed", "SlackMessenger", "make_client"]

@@ -22,6 +22,7 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bots.channels import EngineObserver
 from bots.settings import Settings
 from bots.telegram.invite import deep_link
 from bots.telegram.messenger import TelegramMessenger
@@ -31,6 +32,7 @@ from bots.telegram.updates import PerChatUpdateProcessor, UpdatesRequest, parse_
 from core.commands import ButtonPressed
 from core.engine import Engine
 from core.messages import OutMessage
+from core.observe import Observer
 from core.refs import ChatRef
 
 log = logging.getLogger("interviewbot.telegram")
@@ -64,7 +66,10 @@ class TelegramChannel:
     default_pacing = Pacing()  # Telegram's limits; tests swap in faster pacing here
 
     def __init__(self, settings: Settings, engine: Engine, *, pacing: Pacing | None = None,
-                 workers: int = 32, poll_timeout: float = 10.0) -> None:
+                 workers: int = 32, poll_timeout: float = 10.0,
+                 observer: Observer | None = None) -> None:
+        """`observer` counts outbound retries; by default the engine's (`Services.observer`,
+        looked up at each retry, so metrics the composition root installs later count)."""
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.settings = settings
@@ -73,6 +78,7 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.webhook_url = settings.telegram_webhook_url or None
         self.processor = PerChatUpdateProcessor(workers)
+        self.observer: Observer = observer or EngineObserver(engine)
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
@@ -80,7 +86,7 @@ class TelegramChannel:
             .base_file_url(settings.telegram_file_url)
             .job_queue(None)
             .get_updates_request(UpdatesRequest())
-            .rate_limiter(ChatPacedRateLimiter(self.pacing))
+            .rate_limiter(ChatPacedRateLimiter(self.pacing, self.observer))
             .concurrent_updates(self.processor)
         )
         if self.webhook_url:
@@ -88,7 +94,7 @@ class TelegramChannel:
         self.application: AnyApplication = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self.messenger = TelegramMessenger(self.application.bot, self.pacing)
+        self.messenger = TelegramMessenger(self.application.bot, self.pacing, self.observer)
         self._secret = webhook_secret(settings)
         self._accepting = False
         self._inflight: set[asyncio.Future[None]] = set()

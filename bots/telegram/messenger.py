@@ -2,7 +2,8 @@
 
 Pacing and 429 retries happen in the bot's rate limiter (see pacing.py); this module retries
 5xx answers, timeouts and dropped connections with backoff, and turns what is left into
-`DeliveryFailed`. Logs name methods and Telegram's error text, never chat ids or content.
+`DeliveryFailed`. Both count their retries as `Observer.delivery_retried("telegram")`.
+Logs name methods and Telegram's error text, never chat ids or content.
 
 Edits: the engine re-renders every review card when anything changes; most re-renders are
 identical. The messenger remembers what it last showed per message (a bounded LRU) and skips
@@ -38,6 +39,7 @@ from bots.telegram.render import (
     render,
 )
 from core.messages import Audio, OutMessage
+from core.observe import NullObserver, Observer
 from core.ports import DeliveryFailed, MediaTooLarge
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 
@@ -64,9 +66,11 @@ class TelegramMessenger:
 
     platform = "telegram"
 
-    def __init__(self, bot: Bot, pacing: Pacing | None = None) -> None:
+    def __init__(self, bot: Bot, pacing: Pacing | None = None,
+                 observer: Observer | None = None) -> None:
         self.bot = bot
         self.pacing = pacing or Pacing()
+        self.observer: Observer = observer or NullObserver()
         # per message: fingerprint of what this process last showed, and whether it is a caption
         self._shown: OrderedDict[tuple[int | str, int], tuple[str, bool]] = OrderedDict()
 
@@ -229,6 +233,7 @@ class TelegramMessenger:
                     raise
                 log.warning("%s failed (%s); retry %d in %.1fs", what, exc.message, attempt,
                             delay)
+                self.observer.delivery_retried(self.platform)
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")

@@ -6,6 +6,9 @@ the chat *finished*, not from when it was let through: a request let through on 
 reach Telegram late (a busy event loop, a queue at the overall limiter) and the next one early,
 which Telegram answers with a 429 (measured: see the Telegram e2e tests). Finishing-time pacing
 also sends one chat's messages strictly one after another, so they arrive in order.
+
+Every 429 retry is counted as `Observer.delivery_retried("telegram")`: the request's callback
+is wrapped, and every call of it after the first is a retry.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
+from core.observe import NullObserver, Observer
+
 JSONDict = dict[str, Any]
+Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
 _MAX_TRACKED_CHATS = 1024
 MARGIN = 1.05  # pace 5% under each limit
 
@@ -57,7 +63,7 @@ class ChatPacedRateLimiter(AIORateLimiter):
     """`AIORateLimiter` plus at most `private_burst` messages per private chat in any
     `private_burst / private_per_second` seconds."""
 
-    def __init__(self, pacing: Pacing) -> None:
+    def __init__(self, pacing: Pacing, observer: Observer | None = None) -> None:
         # Overall: evenly spaced, no burst. A limiter that lets 30 go at once uses up the
         # server's own burst allowance; after that every request arrives with ~1 ms to spare
         # and the least jitter gives a 429 (bench.pacing: 75-93 of them in 1000 messages).
@@ -74,6 +80,7 @@ class ChatPacedRateLimiter(AIORateLimiter):
         self._window = (self._burst / pacing.private_per_second * MARGIN
                         if pacing.private_per_second > 0 else 0.0)
         self._chats: dict[int, _ChatPace] = {}
+        self.observer: Observer = observer or NullObserver()
 
     def _pace(self, chat_id: int, now: float) -> _ChatPace:
         if chat_id not in self._chats and len(self._chats) >= _MAX_TRACKED_CHATS:
@@ -85,9 +92,23 @@ class ChatPacedRateLimiter(AIORateLimiter):
             self._chats[chat_id] = _ChatPace(self._burst)
         return self._chats[chat_id]
 
+    def _counted(self, callback: Callback) -> Callback:
+        """`callback`, reporting every call after the first (AIORateLimiter's retries after a
+        429) to the observer."""
+        calls = 0
+
+        async def call(*args: Any, **kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+            nonlocal calls
+            calls += 1
+            if calls > 1:
+                self.observer.delivery_retried("telegram")
+            return await callback(*args, **kwargs)
+
+        return call
+
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        callback: Callback,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
@@ -95,6 +116,7 @@ class ChatPacedRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         """Wait for the private chat's turn first, then for the overall and group limits."""
+        callback = self._counted(callback)
         chat_id = _int(data.get("chat_id"))
         if chat_id is None or chat_id <= 0 or not self._window or not is_paced(endpoint):
             return await super().process_request(callback, args, kwargs, endpoint, data,

@@ -5,8 +5,9 @@ or Bolt over HTTP against the in-repo fakes, or the `interviewbot` command line)
 both a clear reply or error *and* an unchanged database: every row of every table is compared
 before and after, plus the media files on disk. Left out of the comparison is only the
 bookkeeping of the attempt itself: the `delivery` table (ids of handled updates, kept for
-de-duplication), `interview.last_activity_at` (the person was active) and the scheduler's job
-store (idle reminders are re-planned from that activity).
+de-duplication), the `outbox` (the reply, until it has been sent),
+`interview.last_activity_at` (the person was active) with the `version` that every write
+bumps, and the scheduler's job store (idle reminders are re-planned from that activity).
 
 Kinds already covered elsewhere are not repeated here (tampered and foreign-interview Keep
 payloads, another person's button, unknown/used/expired invitations, stickers, photos,
@@ -32,8 +33,15 @@ from bots.slack import render
 from bots.telegram.channel import SECRET_HEADER, TelegramChannel
 from core import payloads as pl
 from core import texts
-from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextReceived
-from core.refs import ChatRef, UserRef
+from core.commands import (
+    ButtonPressed,
+    CreateInvitation,
+    InviteAccepted,
+    MediaReceived,
+    ReviewerText,
+    TextReceived,
+)
+from core.refs import ChatRef, MediaRef, UserRef
 from core.script import MAX_QUESTIONS, parse_script
 from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.e2e.slack_support import GRACE, SECRET, SlackWorld, slack_world
@@ -50,13 +58,14 @@ from tests.fakes import slack_events as ev
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
 from tests.support.console import BIN, cli_env
 from tests.support.core_fakes import make_world
+from tests.support.scripts import small_script
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 # -- the database, all of it ------------------------------------------------------------------
 
-BOOKKEEPING_TABLES = {"delivery", "apscheduler_jobs", "alembic_version"}
-BOOKKEEPING_COLUMNS = {("interview", "last_activity_at")}
+BOOKKEEPING_TABLES = {"delivery", "outbox", "apscheduler_jobs", "alembic_version"}
+BOOKKEEPING_COLUMNS = {("interview", "last_activity_at"), ("interview", "version")}
 
 
 def snapshot(db: Engine, media: Path | None = None) -> dict[str, Any]:
@@ -508,3 +517,55 @@ async def test_an_answer_with_a_nul_inside_is_stored_without_it(pg_or_sqlite: En
         assert stored is not None
         answer = stored.answer_for("one")
         assert answer is not None and answer.takes[0].text == "Line one[31m\nline\ttwo"
+
+
+async def test_a_reviewer_follow_up_with_a_nul_inside(pg_or_sqlite: Engine) -> None:
+    """Reviewers' texts were stored as typed: a follow-up with a NUL failed on PostgreSQL.
+    They are cleaned like answers now, and one with nothing left is refused, storing
+    nothing and sending the candidate nothing."""
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(pg_or_sqlite))
+    ada, chat = UserRef("telegram", "1"), ChatRef("telegram", "1")
+    reviewer, channel = UserRef("slack", "U1"), ChatRef("slack", "CREV")
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await world.engine.handle(InviteAccepted(ada, chat, token))
+
+    async def press(label: str) -> None:
+        payload, ref = world.telegram.button(chat, label)
+        await world.engine.handle(ButtonPressed(ada, chat, payload, ref))
+
+    await press("I agree")
+    await press("Skip practice")
+    await world.engine.handle(TextReceived(ada, chat, "A race in the cache."))
+    await press("Keep")
+    world.telegram.files["v"] = b"speech:30"
+    await world.engine.handle(MediaReceived(ada, chat, MediaRef(
+        "telegram", "v", "voice", "audio/ogg", 100, 30.0, transcript="")))
+    await press("Keep")
+    assert world.telegram.texts(chat)[-1].startswith("That was the last question")
+    card = next(s for s in world.slack.sent if s.chat == channel and "Tell us" in s.message.text)
+    ask = card.message.buttons[-1][0]
+    assert ask.label == "Ask a follow-up"
+    await world.engine.handle(ButtonPressed(reviewer, channel, ask.payload, card.ref))
+    target = world.slack.last(channel).message.ask_reply
+    assert target is not None
+    to_candidate = len(world.telegram.texts(chat))
+
+    before = snapshot(pg_or_sqlite)
+    await world.engine.handle(ReviewerText(reviewer, channel, target, "\x00\x01\x07\x1b\x7f\x9b",
+                                           "slack:view:V1:h1"))
+    assert world.slack.last(channel).message.text == (
+        "That follow-up question is empty. Please write your follow-up question. Nothing was "
+        "sent to the candidate.")
+    assert snapshot(pg_or_sqlite) == before
+    assert len(world.telegram.texts(chat)) == to_candidate
+
+    await world.engine.handle(ReviewerText(
+        reviewer, channel, target, "How did\x00 you find\x1b[1m it?\x07\nAnd\tthen?",
+        "slack:view:V2:h2"))
+    assert world.slack.last(channel).message.text.startswith("Your follow-up was sent")
+    assert '"How did you find[1m it?\nAnd\tthen?"' in world.telegram.texts(chat)[-1]
+    with SqlUnitOfWork(pg_or_sqlite) as uow:
+        stored = uow.interviews.get(interview.id)
+        assert stored is not None
+        (follow_up,) = stored.follow_ups
+        assert follow_up.text == "How did you find[1m it?\nAnd\tthen?"

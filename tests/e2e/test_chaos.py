@@ -13,14 +13,14 @@ What a kill does to a conversation, and what the simulated people do about it:
 * an update fetched but not yet committed is lost: python-telegram-bot confirms updates when it
   fetches the next batch, so Telegram will not deliver it again. The person got no reply;
 * an update committed whose reply had not gone out yet (replies are sent after the commit, at
-  Telegram's 1 message/s per chat): the answer is stored but the person was not told.
+  Telegram's 1 message/s per chat): the answer is stored, and so is its reply, in the outbox.
+  The next process's outbox sweep sends it (`INTERVIEWBOT_OUTBOX_RETRY` is 2 s here).
 
-A person who got no reply taps the invitation link again (`/start <token>`): the bot answers
-"Welcome back" and repeats what is waiting (the question, or the receipt with Keep). If that is
-still the step they were on, their message was lost and they send it again; if it moved on,
-it was stored and they continue. (A blind re-send in the third case would be recorded again,
-as the answer to the *next* question or as a re-record: the bot has no outbox that re-sends
-replies lost in a crash.)
+A person who got no reply waits until the next process is up and the outbox entries that were
+pending at the kill are done (the test reads the database to know when). If the reply came,
+they go on. If not, their message was lost: they tap the invitation link again
+(`/start <token>`), the bot answers "Welcome back" and repeats what is waiting (the question,
+or the receipt with Keep), and they send their message again.
 The figures are printed (run pytest with -s).
 
 Nothing here depends on how fast the machine is: people wait for replies (or for a kill and
@@ -38,6 +38,7 @@ import random
 import re
 import signal
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -58,7 +59,7 @@ from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
 SEED = int(os.environ.get("CHAOS_SEED", "20240808"))  # set to explore other kill moments
 CANDIDATES = 12
 KILLS = 4
-KILL_AFTER = (0.4, 2.5)  # seconds after a process is up, drawn from the seeded RNG
+KILL_AFTER = (0.5, 5.0)  # seconds after a process is up, drawn from the seeded RNG
 BOUND = 240.0  # seconds: only a failing run gets near this
 BIN = Path(sys.executable).parent / "interviewbot"
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
@@ -144,7 +145,8 @@ class Figures:
     reopened_first: int = 0  # ... waiting for the first reply to the link
     resends: int = 0  # answers or presses sent again: the restated step had not moved on
     carried_over: int = 0  # ... it had: the next process handled the message first
-    stored_not_told: int = 0  # ... it had: stored before the kill, the reply lost in it
+    stored_not_told: int = 0  # ... it had: stored before the kill, the reply never sent
+    outbox_told: int = 0  # no reply across a kill, then the outbox sent it
     try_again: int = 0  # "please try again" replies acted upon
     stale_presses: int = 0
 
@@ -152,14 +154,29 @@ class Figures:
 class Bot:
     """Starts, kills and restarts `interviewbot run`; `epoch` counts kills."""
 
-    def __init__(self, fake: FakeTelegram, env: dict[str, str], cwd: Path, logs: Path) -> None:
+    def __init__(self, fake: FakeTelegram, env: dict[str, str], cwd: Path, logs: Path,
+                 database: Path) -> None:
         self.fake = fake
         self.env = env
         self.cwd = cwd
         self.logs = logs
+        self.database = database
         self.process: asyncio.subprocess.Process | None = None
         self.epoch = 0
         self.ready_epoch = -1
+        self.outbox_at_kill = 0  # the newest outbox entry when the process was last killed
+
+    def _outbox(self, query: str, *args: object) -> int:
+        with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as conn:
+            return int(conn.execute(query, args).fetchone()[0] or 0)
+
+    def outbox_drained(self) -> bool:
+        """Whether the outbound work committed before the last kill has been done."""
+        return self.ready and self._outbox("SELECT count(*) FROM outbox WHERE id <= ?",
+                                           self.outbox_at_kill) == 0
+
+    def outbox_left(self) -> int:
+        return self._outbox("SELECT count(*) FROM outbox")
 
     @property
     def ready(self) -> bool:
@@ -191,6 +208,7 @@ class Bot:
         os.killpg(self.process.pid, signal.SIGKILL)
         await self.process.wait()
         self.process = None
+        self.outbox_at_kill = self._outbox("SELECT max(id) FROM outbox")
 
     async def stop(self) -> int:
         """SIGTERM: a clean shutdown; the exit status."""
@@ -320,6 +338,12 @@ class Candidate:
                 self.figures.try_again += 1
                 continue
             if got == "killed":
+                await self._until(lambda: True if self.bot.outbox_drained() else None)
+                told = self._reply(mark, current, self.bot.epoch)
+                if isinstance(told, Prompt):
+                    self.figures.outbox_told += 1
+                    prompt = told
+                    continue
                 got, carried = await self._reopen()
                 if prompt is None:
                     # The first /start: the re-opened link does what it would have done.
@@ -348,6 +372,7 @@ def _environment(tmp: Path, fake: FakeTelegram) -> dict[str, str]:
         INTERVIEWBOT_DATA_DIR=str(tmp / "data"),
         INTERVIEWBOT_SCRIPTS=str(scripts),
         INTERVIEWBOT_LOG_LEVEL="INFO",
+        INTERVIEWBOT_OUTBOX_RETRY="2",
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_API_URL=fake.api_url,
         TELEGRAM_FILE_URL=fake.file_url,
@@ -377,7 +402,7 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
 
         logs = tmp_path / "logs"
         logs.mkdir()
-        bot = Bot(fake, env, tmp_path, logs)
+        bot = Bot(fake, env, tmp_path, logs, tmp_path / "chaos.db")
         figures = Figures()
         deadline = asyncio.get_running_loop().time() + BOUND
         candidates = [
@@ -409,6 +434,7 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
                 figures.starts += 1
             await asyncio.wait_for(people, BOUND)
             assert await bot.stop() == 0, bot.log_text()[-3000:]
+            outbox_left = bot.outbox_left()
         finally:
             bot.ensure_dead()
         logs_text = bot.log_text()
@@ -472,6 +498,7 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
     orphans = [p for p in files if ".staging" not in p.parts
                and str(p.relative_to(media_root)) not in referenced]
     scratch = [p for p in files if ".staging" in p.parts]
+    resent = logs_text.count("re-sending committed outbound work")
     print(
         f"\nchaos: {CANDIDATES} interviews completed, {figures.kills} SIGKILLs "
         f"({figures.starts} starts of `interviewbot run`) in {elapsed:.1f} s (seed {SEED})\n"
@@ -481,8 +508,9 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         f"never committed): {figures.lost_updates}\n"
         f"  no reply across a kill, link re-opened: {figures.reopened} ({figures.reopened_first}"
         f" before the first reply); answer or press re-sent (lost): {figures.resends}; "
-        f"handled by the next process: {figures.carried_over}; stored, reply lost: "
-        f"{figures.stored_not_told}\n"
+        f"handled by the next process: {figures.carried_over}; stored, reply sent by the "
+        f"outbox: {figures.outbox_told}; stored, reply never sent: {figures.stored_not_told}\n"
+        f"  outbox entries re-sent by a sweep: {resent}; left at the end: {outbox_left}\n"
         f"  'please try again' replies: {figures.try_again}; stale button presses: "
         f"{figures.stale_presses}\n"
         f"  audio files without a take (ingested, killed before the commit): {len(orphans)}; "
@@ -490,6 +518,8 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
     )
     # every lost update left its person without a reply, and they re-opened the link
     assert figures.lost_updates <= figures.reopened
+    # every reply committed was sent: by its process, or by the next one's outbox sweep
+    assert outbox_left == 0 and figures.stored_not_told == 0
     # the kills left nothing for the next process to complain about
     problems = [line for line in logs_text.splitlines()
                 if '"level": "error"' in line or '"level": "critical"' in line

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.metrics import Metrics
 from bots.slack import render
 from bots.slack import translate as tr
 from bots.slack.invite import SlackInviteFailed, invite_slack_user
@@ -22,6 +23,7 @@ from bots.slack.messenger import DownloadFailed, SlackMessenger, make_client
 from core import texts
 from core.commands import CreateInvitation
 from core.messages import OutMessage
+from core.observe import NullObserver
 from core.ports import MediaTooLarge
 from core.refs import ChatRef
 from core.states import State
@@ -354,7 +356,7 @@ async def test_ack_comes_before_the_work_and_a_retry_meanwhile_is_skipped(
     await world.start()
     dm = world.dm(GRACE)
     envelope = ev.message(GRACE, "Slow to handle, quick to acknowledge", channel=dm)
-    lock = world.app.engine._locks[f"interview:{world.interview().id}"]
+    lock = world.app.engine._locks[f"user:slack:{GRACE}"]
     async with lock:  # the engine is busy with Grace: handling must wait, the ack must not
         first = await world.sender.event(envelope)
         retry = await world.sender.event(envelope, retry_num=1)
@@ -390,6 +392,50 @@ async def test_rate_limited_post_is_retried_and_delivered(world: SlackWorld) -> 
     failed = [c for c in world.fake.calls if c.method == "chat.postMessage" and not c.ok]
     assert [(c.status, c.error) for c in failed] == [(429, "ratelimited")]
     assert world.last(world.dm(GRACE)).startswith("Got your written answer")
+
+
+def retries_counted(world: SlackWorld) -> float:
+    """`interviewbot_deliveries_retried_total{platform="slack"}` in the app's own registry."""
+    metrics = world.app.services.observer
+    assert isinstance(metrics, Metrics)  # installed by `serve`, as in production
+    value = metrics.registry.get_sample_value("interviewbot_deliveries_retried_total",
+                                              {"platform": "slack"})
+    return value or 0.0
+
+
+async def test_every_rate_limited_retry_is_counted(world: SlackWorld) -> None:
+    await world.start()
+    dm = world.dm(GRACE)
+    before = retries_counted(world)
+    world.fake.fail_next("chat.postMessage", retry_after=0, times=2)
+    await world.say(GRACE, "An answer whose receipt hits two 429s")
+    failed = [c for c in world.fake.calls if c.method == "chat.postMessage" and not c.ok]
+    assert [(c.status, c.error) for c in failed] == [(429, "ratelimited")] * 2
+    assert retries_counted(world) - before == 2
+    receipts = [t for t in world.texts(dm) if t.startswith("Got your written answer")]
+    assert len(receipts) == 1
+
+
+async def test_server_error_retries_are_counted_too() -> None:
+    class Recording(NullObserver):
+        def __init__(self) -> None:
+            self.retried: list[str] = []
+
+        def delivery_retried(self, platform: str) -> None:
+            self.retried.append(platform)
+
+    async with FakeSlack(bot_token=TOKEN) as fake:
+        fake.channel(REVIEW, "reviews")
+        observer = Recording()
+        messenger = SlackMessenger(make_client(TOKEN, fake.api_url, observer))
+        await messenger.open()
+        try:
+            fake.fail_next("chat.postMessage", "internal_error", status=500)
+            await messenger.send(ChatRef("slack", REVIEW), OutMessage("after a 500"))
+        finally:
+            await messenger.close()
+        assert observer.retried == ["slack"]
+        assert [m.text for m in fake.messages(REVIEW)] == ["after a 500"]
 
 
 async def test_posts_are_paced_per_channel() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bots.metrics import Metrics
 from bots.telegram.channel import SECRET_HEADER, SORRY, TelegramChannel
 from bots.telegram.messenger import TelegramMessenger
 from bots.telegram.translate import EDITS_IGNORED
@@ -349,6 +350,32 @@ async def test_server_errors_and_dropped_connections_are_retried(session: Sessio
     fake.send_text(ada, "I traded latency for simplicity.")
     await session.reply(ada, "Question 3 of 3")
     assert [c.status for c in fake.calls_to("sendMessage")[-3:]][-1] == 200
+
+
+def retries_counted(session: Session, platform: str = "telegram") -> float:
+    """`interviewbot_deliveries_retried_total{platform}` in the app's own registry."""
+    metrics = session.app.services.observer
+    assert isinstance(metrics, Metrics)  # installed by `serve`, as in production
+    value = metrics.registry.get_sample_value("interviewbot_deliveries_retried_total",
+                                              {"platform": platform})
+    return value or 0.0
+
+
+async def test_every_retry_is_counted_and_the_message_sent_once(session: Session) -> None:
+    """Two 429s (retried by the rate limiter) and a 502 (retried by the messenger) on one
+    message: three retries in the metrics, one message in the chat."""
+    fake = session.fake
+    ada = fake.user(1001, "Ada")
+    await session.to_question(ada, question="tradeoff")
+    before = retries_counted(session)
+    fake.fail_next("sendMessage", 429, retry_after=1, times=2)
+    fake.fail_next("sendMessage", 502)
+    fake.send_text(ada, "I traded latency for simplicity.")
+    await session.reply(ada, "Question 3 of 3")
+    statuses = [c.status for c in fake.calls_to("sendMessage")]
+    assert statuses[-4:] == [429, 429, 502, 200]
+    assert retries_counted(session) - before == 3
+    assert len([m for m in fake.messages(ada.id) if "Question 3 of 3" in (m.text or "")]) == 1
 
 
 async def test_a_download_failure_asks_to_send_again(session: Session) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import pytest
@@ -97,19 +97,28 @@ async def test_only_changed_rows_are_written(db: Engine, sql: list[str]) -> None
     sql.clear()
     await world.engine.handle(TextReceived(ADA, CHAT, "The cache returned stale rows.", "u-1"))
     writes = sorted(s for s in sql if s in ("INSERT", "UPDATE", "DELETE"))
-    # the delivery key, the new answer and take, and the interview row (activity, version)
-    assert writes == ["INSERT", "INSERT", "INSERT", "UPDATE"]
+    # the delivery key, the new answer and take, the interview row (activity, version) and the
+    # receipt in the outbox; then, once it is sent, the outbox entry goes
+    assert writes == ["DELETE", "INSERT", "INSERT", "INSERT", "INSERT", "UPDATE"]
 
 
 class Interfering(SqlUnitOfWork):
-    """Runs `before_commit` once, just before its own commit: another process got there first."""
+    """Runs `meanwhile` once, after its command's reads and before any of its writes: another
+    process got there first."""
 
-    before_commit: ClassVar[list[Callable[[], None]]] = []
+    meanwhile: ClassVar[list[Callable[[], None]]] = []
 
-    def commit(self) -> None:
-        while self.before_commit:
-            self.before_commit.pop()()
-        super().commit()
+    def __enter__(self) -> Interfering:
+        super().__enter__()
+        add = self.outbox.add  # the first write of a command with a reply
+
+        def interfere_then_add(body: str, due_at: datetime) -> int:
+            while self.meanwhile:
+                self.meanwhile.pop()()
+            return add(body, due_at)
+
+        self.outbox.add = interfere_then_add  # type: ignore[method-assign]
+        return self
 
 
 async def test_a_command_overtaken_by_another_process_runs_again(db: Engine) -> None:
@@ -127,7 +136,7 @@ async def test_a_command_overtaken_by_another_process_runs_again(db: Engine) -> 
     with SqlUnitOfWork(db) as uow:
         before = uow.interviews.get(interview_id)
         assert before is not None
-    Interfering.before_commit.append(reviewer_extends_meanwhile)
+    Interfering.meanwhile.append(reviewer_extends_meanwhile)
     await world.engine.handle(TextReceived(ADA, CHAT, "Both changes must survive.", "u-2"))
     assert observer.conflicts == 1
     with SqlUnitOfWork(db) as uow:

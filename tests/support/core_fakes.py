@@ -13,7 +13,7 @@ from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
 from core.engine import Engine
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
-from core.ports import MediaTooLarge, UnitOfWorkFactory
+from core.ports import MediaTooLarge, OutboxEntry, UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.report import reminder_key_prefixes
 from core.script import Script
@@ -42,6 +42,7 @@ class Store:
     posts: list[ReviewPost] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     deliveries: dict[str, datetime] = field(default_factory=dict)
+    outbox: dict[int, OutboxEntry] = field(default_factory=dict)
 
 
 class FakeInterviews:
@@ -122,6 +123,33 @@ class FakeReviews:
         return sum(1 for key in self.data.deliveries if key.startswith(prefixes))
 
 
+class FakeOutbox:
+    def __init__(self, data: Store) -> None:
+        self.data = data
+
+    def add(self, body: str, due_at: datetime) -> int:
+        entry_id = max(self.data.outbox, default=0) + 1
+        self.data.outbox[entry_id] = OutboxEntry(entry_id, body, 0, due_at)
+        return entry_id
+
+    def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
+        return [e for _, e in sorted(self.data.outbox.items()) if e.due_at <= now][:limit]
+
+    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
+        found = self.data.outbox.get(entry.id)
+        if found is None or found.attempts != entry.attempts:
+            return False
+        self.data.outbox[entry.id] = OutboxEntry(entry.id, entry.body, entry.attempts + 1, until)
+        return True
+
+    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
+        found = self.data.outbox[entry_id]
+        self.data.outbox[entry_id] = OutboxEntry(entry_id, body, found.attempts, due_at)
+
+    def done(self, entry_id: int) -> None:
+        self.data.outbox.pop(entry_id, None)
+
+
 class FakeUnitOfWork:
     """Works on a deep copy of the store; commit publishes it, anything else discards it."""
 
@@ -133,6 +161,7 @@ class FakeUnitOfWork:
         self.working = copy.deepcopy(self.store)
         self.interviews = FakeInterviews(self.working)
         self.reviews = FakeReviews(self.working)
+        self.outbox = FakeOutbox(self.working)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from bots.channels import EngineObserver
 from bots.metrics import Metrics
 from core.commands import CreateInvitation
 from core.observe import NullObserver, Observer
@@ -69,6 +70,23 @@ def test_null_observer_is_an_observer() -> None:
     observer: Observer = NullObserver()
     observer.answer_received("voice", "telegram")
     observer.command_handled("X", 1.0)
+
+
+def test_a_channels_default_observer_follows_the_engines() -> None:
+    """Channels are built before `serve` installs the metrics; their retries still count."""
+    world = make_world(small_script())
+    observer: Observer = EngineObserver(world.engine)
+    observer.delivery_retried("slack")  # the NullObserver the engine starts with
+    metrics = Metrics()
+    world.engine.s.observer = metrics
+    observer.delivery_retried("slack")
+    observer.delivery_retried("telegram")
+    found = samples(metrics.exposition()[0].decode())
+    assert found[("interviewbot_deliveries_retried_total", (("platform", "slack"),))] == 1
+    assert found[("interviewbot_deliveries_retried_total", (("platform", "telegram"),))] == 1
+    # it forwards every method of the port, not only the one the adapters call today
+    port = {name for name in vars(NullObserver) if not name.startswith("_")}
+    assert port <= {name for name in vars(EngineObserver) if not name.startswith("_")}
 
 
 async def test_interviews_by_state_are_read_on_every_scrape(tmp_path: Path) -> None:

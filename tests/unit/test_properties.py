@@ -1,14 +1,22 @@
-"""Property tests: no sequence of inputs reaches an illegal state or loses an answer."""
+"""Property tests: no sequence of inputs reaches an illegal state or loses an answer, and a
+candidate who follows the happy path always finishes, whatever stale or repeated input
+arrives in between."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import re
+from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import payloads as pl
+from core import texts
 from core.commands import (
     ButtonPressed,
+    Command,
     CreateInvitation,
     InviteAccepted,
     MediaReceived,
@@ -16,7 +24,10 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
-from core.refs import ChatRef, MediaRef, UserRef
+from core.messages import OutMessage
+from core.model import Interview, WrapUp
+from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.script import Script
 from core.states import TRANSITIONS, State
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
@@ -24,39 +35,144 @@ from tests.support.scripts import small_script
 ADA = UserRef("telegram", "1")
 CHAT = ChatRef("telegram", "1")
 EVE = UserRef("telegram", "2")
+REVIEW = ChatRef("slack", "CREV")
 LABELS = ["I agree", "No thanks", "Keep", "Re-record", "Skip practice", "Done", "3", "Cancel",
           "Yes, withdraw", "Yes, erase"]
-ACTIONS = st.one_of(
+ANSWERING = st.one_of(  # drawn as often as everything else together: runs get far
+    st.tuples(st.just("press"), st.sampled_from(["Keep", "Re-record", "Skip practice"])),
+    st.tuples(st.just("text"), st.sampled_from(["an answer", "x", "another answer"])),
+    st.tuples(st.just("voice"), st.sampled_from([b"speech:5", b"speech:12", b"silence",
+                                                 b"junk", b"speech:0.2"])),
+)
+ACTIONS = st.one_of(ANSWERING, st.one_of(
     st.tuples(st.just("press"), st.sampled_from(LABELS)),
     st.tuples(st.just("foreign"), st.sampled_from(LABELS)),
-    st.tuples(st.just("text"), st.sampled_from(["an answer", "x", "another answer"])),
-    st.tuples(st.just("voice"), st.sampled_from([b"speech:5", b"silence", b"junk", b"speech:0.2"])),
     st.tuples(st.just("sticker"), st.just("")),
     st.tuples(st.just("command"), st.sampled_from(["status", "withdraw", "delete", "help"])),
     st.tuples(st.just("redeliver"), st.just("")),
     st.tuples(st.just("wait"), st.sampled_from([1, 24, 200])),
-)
+))
+RECEIPT = re.compile(r"Got your (voice|written) answer \((.+?)\) to (.+?)\. "
+                     r"(?:Keep it, or re-record\?|No re-records left; tap Keep to continue\.)$")
+LAST_QUESTION = "That was the last question."
 
 
-async def play(world: World, steps: list[tuple[str, object]]) -> None:
+def content(data: str | bytes) -> str | float:
+    """What a take must hold for what was sent: the text, or a voice note's seconds."""
+    if isinstance(data, bytes):
+        return float(data.decode().split(":")[1])
+    return data
+
+
+@dataclass
+class Acknowledged:
+    """The takes the candidate was told were received, read from the bot's messages only.
+
+    Per question label: (kind, content, take id) in the order received; the id is the one on
+    the receipt's Keep button, None for a take kept at once (no re-records, no receipt).
+    `kept`: the position of the take the candidate was told is kept, per question label.
+    """
+
+    takes: dict[str, list[tuple[str, str | float, str | None]]] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+    asked: str | None = None  # the question the bot last asked
+
+    def read(self, messages: list[OutMessage], sent: str | bytes | None) -> None:
+        """Take in what the bot sent after one input (`sent`: a text or voice, else None)."""
+        for message in messages:
+            found = RECEIPT.match(message.text)
+            if found is not None:
+                assert sent is not None, message.text
+                kind = "voice" if found[1] == "voice" else "text"
+                value = content(sent)
+                shown = (texts.clock(value) if isinstance(value, float)
+                         else f"{len(value)} characters")
+                assert found[2] == shown, (found[2], sent)
+                keep = next(b for b in message.all_buttons() if b.label == "Keep")
+                parsed = pl.parse(keep.payload)
+                assert parsed is not None
+                self.takes.setdefault(found[3], []).append((kind, value, parsed.arg(0)))
+                continue
+            asks = message.text.split(" · ", 1)[0]
+            next_question = asks.startswith(("Question ", "Practice question")) and " · " in (
+                message.text)
+            if sent is not None and (message.text.startswith(LAST_QUESTION) or (
+                    next_question and asks != self.asked)):
+                # kept at once: the next question (or the end) is the acknowledgement
+                assert self.asked is not None
+                kind = "voice" if isinstance(sent, bytes) else "text"
+                self.takes.setdefault(self.asked, []).append((kind, content(sent), None))
+                self.kept[self.asked] = len(self.takes[self.asked]) - 1
+                sent = None  # one input, one take
+            if next_question:
+                self.asked = asks
+
+    def pressed(self, payload: str, reply: str | None) -> None:
+        """A press the bot answered: "Kept." keeps the take on the button, "Erased." erases
+        every take."""
+        parsed = pl.parse(payload)
+        if reply == "Kept." and parsed is not None:
+            label, position = next(
+                (label, i) for label, rows in self.takes.items()
+                for i, (_, _, take_id) in enumerate(rows) if take_id == parsed.arg(0))
+            self.kept[label] = position
+        elif reply == "Erased.":
+            self.takes.clear()
+            self.kept.clear()
+
+    def check(self, script: Script, interview: Interview) -> None:
+        """The store holds exactly the acknowledged takes, and keeps the acknowledged ones."""
+        labels = {q.id: texts.question_label(script, q) for q in script.questions}
+        receipted = {take_id for rows in self.takes.values() for *_, take_id in rows if take_id}
+        stored: dict[str, list[tuple[str, str | float, str | None]]] = {}
+        kept: dict[str, int] = {}
+        for answer in interview.answers:
+            label = labels[answer.question_id]
+            for position, take in enumerate(answer.takes):
+                value = take.text if take.kind == "text" else take.duration
+                assert value is not None
+                stored.setdefault(label, []).append(
+                    (take.kind, value, take.id if take.id in receipted else None))
+                if take.id == answer.kept_take_id:
+                    kept[label] = position
+        assert stored == self.takes, (stored, self.takes)
+        assert kept == self.kept, (kept, self.kept)
+
+
+def new_messages(world: World, before: int) -> list[OutMessage]:
+    return [s.message for s in world.telegram.sent[before:] if s.chat == CHAT]
+
+
+async def play(world: World, steps: list[tuple[str, object]], *, agree: bool) -> None:
+    """Run `steps` (after agreeing to the consent first if `agree`), checking after each."""
+    script = world.engine.s.script("qa")
     _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     await world.engine.handle(InviteAccepted(ADA, CHAT, token))
+    if agree:
+        steps = [("press", "I agree"), *steps]
+    record = Acknowledged()
+    record.read(new_messages(world, 0), None)
     last_delivery: TextReceived | None = None
-    receipts = 0
     seen_states = [next(iter(world.store.interviews.values())).state]
     for n, (kind, arg) in enumerate(steps):
+        before = len(world.telegram.sent)
+        sent: str | bytes | None = None
         if kind in ("press", "foreign"):
             try:
                 payload, ref = world.telegram.button(CHAT, str(arg))
             except AssertionError:
                 continue
             who = ADA if kind == "press" else EVE
-            await world.engine.handle(ButtonPressed(who, CHAT, payload, ref, f"cb{n}"))
+            reply = await world.engine.handle(ButtonPressed(who, CHAT, payload, ref, f"cb{n}"))
+            record.pressed(payload, reply)
         elif kind == "text":
-            last_delivery = TextReceived(ADA, CHAT, str(arg), f"u{n}")
+            sent = str(arg)
+            last_delivery = TextReceived(ADA, CHAT, sent, f"u{n}")
             await world.engine.handle(last_delivery)
         elif kind == "voice":
-            world.telegram.files[f"f{n}"] = arg  # type: ignore[assignment]
+            assert isinstance(arg, bytes)
+            sent = arg
+            world.telegram.files[f"f{n}"] = arg
             media = MediaRef("telegram", f"f{n}", "voice", "audio/ogg", size=10, duration=None)
             await world.engine.handle(MediaReceived(ADA, CHAT, media, f"u{n}"))
         elif kind == "sticker":
@@ -64,40 +180,150 @@ async def play(world: World, steps: list[tuple[str, object]]) -> None:
         elif kind == "command":
             await world.engine.handle(UserCommand(ADA, CHAT, str(arg)))
         elif kind == "redeliver" and last_delivery is not None:
-            await world.engine.handle(last_delivery)
+            await world.engine.handle(last_delivery)  # the same update id: nothing happens
+            assert len(world.telegram.sent) == before
         elif kind == "wait":
             world.clock.advance(hours=int(arg))  # type: ignore[call-overload]
+        record.read(new_messages(world, before), sent)
         interview = next(iter(world.store.interviews.values()))
         if interview.state is not seen_states[-1]:
             assert interview.state in TRANSITIONS[seen_states[-1]], (seen_states, interview.state)
             seen_states.append(interview.state)
-        receipts = sum(1 for s in world.telegram.sent if s.message.text.startswith("Got your"))
-        takes = sum(len(a.takes) for a in interview.answers)
-        if interview.state is not State.ERASED:
-            # every take acknowledged with a receipt is stored; nothing stored unacknowledged
-            assert takes == receipts + sum(
-                1 for a in interview.answers for t in a.takes if a.done and t.id == a.kept_take_id
-                and _auto_kept(world, t.id)), (takes, receipts)
-        else:
+        record.check(script, interview)
+        if interview.state is State.ERASED:
             assert interview.answers == [] and interview.candidate is None
 
 
-def _auto_kept(world: World, take_id: str) -> bool:
-    """Takes kept without a receipt: questions that allow no re-records."""
-    return not any(take_id in b.payload for s in world.telegram.sent
-                   for b in s.message.all_buttons())
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(ACTIONS, max_size=40))
-def test_no_sequence_breaks_the_interview(steps: list[tuple[str, object]]) -> None:
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.booleans(), st.lists(ACTIONS, min_size=8, max_size=40))
+def test_no_sequence_breaks_the_interview(agree: bool, steps: list[tuple[str, object]]) -> None:
     world = make_world(small_script())
-    asyncio.run(play(world, steps))
+    asyncio.run(play(world, steps, agree=agree))
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(ACTIONS, max_size=30))
-def test_same_with_no_retakes(steps: list[tuple[str, object]]) -> None:
+@settings(max_examples=100, deadline=None)
+@given(st.booleans(), st.lists(ACTIONS, min_size=8, max_size=30))
+def test_same_with_no_retakes(agree: bool, steps: list[tuple[str, object]]) -> None:
     world = make_world(small_script(answer={"kinds": ["voice", "text"], "max_seconds": 60,
                                             "retakes": 0}))
-    asyncio.run(play(world, steps))
+    asyncio.run(play(world, steps, agree=agree))
+
+
+# -- the happy path, with stale and repeated input in between ---------------------------------
+
+WRITTEN = st.sampled_from(["A race in the cache.", "Property tests, mostly.", "Hello there"])
+SPOKEN = st.integers(min_value=1, max_value=60).map(lambda s: f"speech:{s}".encode())
+NOISE = st.lists(st.tuples(st.sampled_from(["stale", "repeat"]), st.integers(0, 1000)),
+                 max_size=3)
+
+
+class HappyCandidate:
+    """Ada follows the happy path; between her steps, old buttons get pressed again and old
+    updates are delivered again, and each of those must change nothing."""
+
+    def __init__(self, world: World, data: st.DataObject) -> None:
+        self.world = world
+        self.data = data
+        self.n = 0
+        self.stale: list[tuple[str, MessageRef]] = []  # buttons of messages already acted on
+        self.history: list[Command] = []  # updates already handled, to deliver again
+
+    def _id(self) -> str:
+        self.n += 1
+        return f"d{self.n}"
+
+    async def noise(self) -> None:
+        for kind, pick in self.data.draw(NOISE):
+            world = self.world
+            before = (copy.deepcopy(world.store.interviews), len(world.telegram.sent),
+                      len(world.telegram.edits), len(world.slack.sent))
+            if kind == "stale" and self.stale:
+                payload, ref = self.stale[pick % len(self.stale)]
+                reply = await world.engine.handle(ButtonPressed(ADA, CHAT, payload, ref,
+                                                                self._id()))
+                assert reply == texts.STALE_BUTTON, (payload, reply)
+            elif kind == "repeat" and self.history:
+                command = self.history[pick % len(self.history)]
+                assert await world.engine.handle(command) is None
+            after = (world.store.interviews, len(world.telegram.sent),
+                     len(world.telegram.edits), len(world.slack.sent))
+            assert after == before, kind
+
+    async def handle(self, command: Command) -> str | None:
+        await self.noise()
+        if getattr(command, "delivery", None) is not None:
+            self.history.append(command)
+        return await self.world.engine.handle(command)
+
+    async def press(self, label: str) -> None:
+        payload, ref = self.world.telegram.button(CHAT, label)
+        reply = await self.handle(ButtonPressed(ADA, CHAT, payload, ref, self._id()))
+        assert reply is not None and reply != texts.STALE_BUTTON, (label, reply)
+        pressed = next(s for s in self.world.telegram.sent if s.ref == ref)
+        self.stale.extend((b.payload, ref) for b in pressed.message.all_buttons())
+
+    async def answer(self, data: str | bytes) -> None:
+        delivery = self._id()
+        if isinstance(data, bytes):
+            self.world.telegram.files[delivery] = data
+            await self.handle(MediaReceived(ADA, CHAT, MediaRef(
+                "telegram", delivery, "voice", "audio/ogg", size=10, duration=None), delivery))
+        else:
+            await self.handle(TextReceived(ADA, CHAT, data, delivery))
+
+
+async def follow_the_happy_path(world: World, data: st.DataObject) -> dict[str, list[object]]:
+    """Run the interview to the end; return what was sent per question id, in order."""
+    script = world.engine.s.script("qa")
+    ada = HappyCandidate(world, data)
+    _, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await ada.handle(InviteAccepted(ADA, CHAT, token, delivery="start"))
+    await ada.press("I agree")
+    sent: dict[str, list[object]] = {}
+    for question in script.questions:
+        if question.practice and data.draw(st.booleans(), label="skip practice"):
+            await ada.press("Skip practice")
+            sent[question.id] = []
+            continue
+        kinds = question.answer.kinds
+        answers: st.SearchStrategy[str | bytes] = st.one_of(
+            [WRITTEN] * ("text" in kinds) + [SPOKEN] * ("voice" in kinds))
+        redos = data.draw(st.integers(0, question.answer.retakes), label="re-records")
+        for take in range(redos + 1):
+            answer = data.draw(answers, label=question.id)
+            await ada.answer(answer)
+            sent.setdefault(question.id, []).append(content(answer))
+            if take < redos:
+                await ada.press("Re-record")
+        if question.answer.retakes:
+            await ada.press("Keep")
+    await ada.press("Done")
+    await ada.press("5")
+    await ada.noise()
+    return sent
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(retakes=st.integers(0, 2), data=st.data())
+def test_the_happy_path_always_completes(retakes: int, data: st.DataObject) -> None:
+    world = make_world(small_script(answer={"kinds": ["voice", "text"], "max_seconds": 60,
+                                            "retakes": retakes}))
+    sent = asyncio.run(follow_the_happy_path(world, data))
+    (interview,) = world.store.interviews.values()
+    assert interview.state is State.COMPLETED
+    assert interview.wrap_up is WrapUp.DONE and interview.experience_rating == 5
+    script = world.engine.s.script("qa")
+    assert {a.question_id for a in interview.answers} == {q.id for q in script.questions}
+    for answer in interview.answers:
+        assert answer.done
+        takes = [t.text if t.kind == "text" else t.duration for t in answer.takes]
+        assert takes == sent[answer.question_id]
+        if not takes:  # the practice question, skipped
+            assert answer.kept_take_id is None
+            continue
+        # one kept take: the last one sent
+        assert [t.id for t in answer.takes if t.id == answer.kept_take_id] == [
+            answer.takes[-1].id]
+    # the review cards went out once, however often the last Keep was repeated
+    summaries = [m for m in world.slack.texts(REVIEW) if " completed QA Engineer" in m]
+    assert len(summaries) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from core.commands import (
     ButtonPressed,
     CreateInvitation,
@@ -202,3 +204,71 @@ async def test_reel_of_every_voice_answer_is_posted_and_erased_with_the_intervie
     payload, ref = world.telegram.button(ADA_CHAT, "Yes, erase")
     await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
     assert world.audio.stored == {}
+
+
+async def test_reviewer_text_is_cleaned_like_a_candidates() -> None:
+    """Control characters (NUL included: PostgreSQL cannot store it) are dropped from
+    follow-ups and replies; line breaks and tabs stay."""
+    world = make_world(small_script())
+    iid = await completed(world)
+    sent = card(world, "Tell us about a bug")
+    await world.engine.handle(ButtonPressed(R1, CHANNEL, sent.message.buttons[-1][0].payload,
+                                            sent.ref))
+    target = world.slack.last(CHANNEL).message.ask_reply
+    assert target is not None
+    await world.engine.handle(ReviewerText(R1, CHANNEL, target,
+                                           "  How\x00 did you\x1b[0m\treproduce it?\x07\n\x7f"))
+    (follow_up,) = world.store.interviews[iid].follow_ups
+    assert follow_up.text == "How did you[0m\treproduce it?"
+    assert '"How did you[0m\treproduce it?"' in world.telegram.texts(ADA_CHAT)[-1]
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "With a stress test."))
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Is the role remote?"))
+    question = world.slack.last(CHANNEL)
+    await world.engine.handle(ButtonPressed(R2, CHANNEL, question.message.buttons[0][0].payload,
+                                            question.ref))
+    reply_target = world.slack.last(CHANNEL).message.ask_reply
+    assert reply_target is not None
+    await world.engine.handle(ReviewerText(R2, CHANNEL, reply_target,
+                                           "Yes,\x00 fully\u0085 remote."))
+    (asked,) = world.store.interviews[iid].candidate_questions
+    assert asked.reply == "Yes, fully remote."
+    assert world.telegram.texts(ADA_CHAT)[-1].endswith("\n\nYes, fully remote.")
+
+
+async def test_reviewer_text_without_words_is_refused_and_changes_nothing() -> None:
+    world = make_world(small_script())
+    iid = await completed(world)
+    sent = card(world, "Tell us about a bug")
+    await world.engine.handle(ButtonPressed(R1, CHANNEL, sent.message.buttons[-1][0].payload,
+                                            sent.ref))
+    target = world.slack.last(CHANNEL).message.ask_reply
+    assert target is not None
+    to_candidate = len(world.telegram.texts(ADA_CHAT))
+    before = copy.deepcopy(world.store)
+    cases = {
+        "\x00\x01\x07\x1b\x7f\x9b": "That follow-up question is empty. Please write your "
+                                    "follow-up question.",
+        " \u200b\n\t ": "That follow-up question is empty. Please write your follow-up question.",
+        "?! 👍": "That follow-up question has no words in it. Please write your follow-up "
+                "question in words.",
+    }
+    for n, (text, refusal) in enumerate(cases.items()):
+        await world.engine.handle(ReviewerText(R1, CHANNEL, target, text, f"slack:view:{n}"))
+        answer = world.slack.last(CHANNEL).message
+        # a clear reply, with a new reply box for the same follow-up
+        assert answer.text == refusal + " Nothing was sent to the candidate."
+        assert answer.ask_reply == target
+    assert len(world.telegram.texts(ADA_CHAT)) == to_candidate
+    assert world.store.interviews == before.interviews and world.store.audit == before.audit
+    # a reply to a candidate's question: the same rule, its own wording
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Is the role remote?"))
+    question = world.slack.last(CHANNEL)
+    await world.engine.handle(ButtonPressed(R2, CHANNEL, question.message.buttons[0][0].payload,
+                                            question.ref))
+    reply_target = world.slack.last(CHANNEL).message.ask_reply
+    assert reply_target is not None
+    await world.engine.handle(ReviewerText(R2, CHANNEL, reply_target, "\x00\x00"))
+    assert world.slack.last(CHANNEL).message.text == (
+        "That reply is empty. Please write your reply. Nothing was sent to the candidate.")
+    (asked,) = world.store.interviews[iid].candidate_questions
+    assert asked.reply is None and asked.replied_by is None

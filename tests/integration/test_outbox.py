@@ -1,0 +1,78 @@
+"""The outbox on SQLite and PostgreSQL: replies committed with their change survive the process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import Engine, text
+
+from core.commands import TextReceived
+from core.effects import Effects
+from core.refs import ChatRef, UserRef
+from storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.integration.test_concurrency import started
+from tests.support.core_fakes import FakeClock, World, make_world
+from tests.support.scripts import small_script
+
+ADA = UserRef("telegram", "42")
+CHAT = ChatRef("telegram", "42")
+
+
+def pending(db: Engine) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM outbox")).scalar_one())
+
+
+def dies_after_commits(world: World) -> None:
+    """From now on `world`'s process commits, then dies before sending anything."""
+    async def nothing(fx: Effects) -> Effects:
+        return Effects()
+    world.engine._perform = nothing  # type: ignore[method-assign]
+
+
+async def test_replies_of_a_process_that_died_are_sent_by_the_next(db: Engine) -> None:
+    clock = FakeClock()
+    dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    await started(dying)
+    dies_after_commits(dying)
+    await dying.engine.handle(TextReceived(ADA, CHAT, "Committed, never acknowledged.", "u-1"))
+    assert pending(db) == 1
+    assert not any(t.startswith("Got your") for t in dying.telegram.texts(CHAT))
+
+    nxt = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    assert await nxt.engine.resend_due() == 0  # not due: its own process may still send it
+    clock.advance(seconds=31)
+    assert await nxt.engine.resend_due() == 1
+    (receipt,) = nxt.telegram.texts(CHAT)
+    assert receipt.startswith("Got your written answer")
+    assert [b.label for b in nxt.telegram.last(CHAT).message.all_buttons()] == [
+        "Keep", "Re-record (1 left)"]
+    assert pending(db) == 0
+    clock.advance(seconds=120)
+    assert await nxt.engine.resend_due() == 0  # sent once
+
+
+async def test_two_sweeps_at_once_send_each_entry_once(db: Engine) -> None:
+    clock = FakeClock()
+    dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    await started(dying)
+    dies_after_commits(dying)
+    await dying.engine.handle(TextReceived(ADA, CHAT, "One receipt, two sweepers.", "u-1"))
+    clock.advance(seconds=31)
+    sweepers = [make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+                for _ in range(2)]
+    done = await asyncio.gather(*(w.engine.resend_due() for w in sweepers))
+    assert sorted(done) == [0, 1]
+    assert sum(len(w.telegram.texts(CHAT)) for w in sweepers) == 1
+    assert pending(db) == 0
+
+
+async def test_the_outbox_is_empty_once_replies_are_sent(db: Engine) -> None:
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    await started(world)
+    await world.engine.handle(TextReceived(ADA, CHAT, "Sent straight away.", "u-1"))
+    assert world.telegram.texts(CHAT)[-1].startswith("Got your written answer")
+    assert pending(db) == 0
+    world.clock.advance(seconds=timedelta(days=1).total_seconds())
+    assert await world.engine.resend_due() == 0
