@@ -259,8 +259,12 @@ class ReminderScheduler:
                     self.scheduler.remove_job(timer_id)
                 self._scheduled.pop(timer_id, None)
         for timer in wanted.values():
-            if self._scheduled.get(timer.id) == datetime_to_utc_timestamp(timer.at):
-                continue  # already planned for that moment
+            planned = self._scheduled.get(timer.id)
+            if planned is not None and planned <= datetime_to_utc_timestamp(timer.at):
+                # planned for that moment, or earlier: that early look finds its reason not
+                # due yet and plans again (TimerFlow.fire), so an answer that only pushes the
+                # idle reminder later costs no job-store write
+                continue
             self._add(timer.id, timer.at,
                       [self.name, timer.interview_id, timer.kind.value, timer.index])
 

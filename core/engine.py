@@ -156,9 +156,8 @@ class Engine:
     def _run(self, cmd: Command, fx: Effects) -> None:
         with self.s.uow() as uow:
             delivery = getattr(cmd, "delivery", None)
-            if delivery is not None and not uow.first_delivery(delivery):
-                fx.duplicate = True
-                return
+            if delivery is not None:
+                uow.record_delivery(delivery)  # a redelivery fails the commit: AlreadyHandled
             handled = True
             if isinstance(cmd, InviteAccepted):
                 self.candidates.accept(uow, cmd, fx)

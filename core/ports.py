@@ -186,6 +186,11 @@ class UnitOfWork(Protocol):
         """Record an inbound delivery key; False if it was recorded before (a duplicate)."""
         ...
 
+    def record_delivery(self, key: str) -> None:
+        """Record an inbound delivery key with this transaction, unchecked: the commit raises
+        `AlreadyHandled` if it was recorded before (a redelivery is rare; no read for it)."""
+        ...
+
     def seen(self, key: str) -> bool:
         """Whether a delivery key is recorded (committed), without recording it."""
         ...

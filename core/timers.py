@@ -48,7 +48,10 @@ class TimerFlow:
         script = self.s.script(interview.script_id)
         now = self.s.clock.now()
         timer = self.due(script, interview, kind, index, now)
-        if timer is None or not uow.first_delivery(timer.key):
+        if timer is None:
+            fx.changed.append(interview.id)  # an early look (see plan): plan it again
+            return
+        if not uow.first_delivery(timer.key):
             return
         if kind is TimerKind.EXPIRE:
             self._expire(script, interview, now, fx)

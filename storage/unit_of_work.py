@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_
+from sqlalchemy import Engine, bindparam, delete, func, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -47,6 +47,20 @@ QUESTION = SQLModel.metadata.tables["candidate_question"]
 DELIVERY = SQLModel.metadata.tables["delivery"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
 CHILDREN = (ANSWER, TAKE, FOLLOW_UP, QUESTION)  # parents before children (foreign keys)
+# the hot queries, built once (statements with bound parameters are cached by SQLAlchemy)
+BY_ID = core_select(INTERVIEW).where(INTERVIEW.c.id == bindparam("id"))
+BY_TOKEN = core_select(INTERVIEW).where(INTERVIEW.c.token_hash == bindparam("token_hash"))
+CURRENT_FOR = core_select(INTERVIEW).where(
+    INTERVIEW.c.candidate_platform == bindparam("platform"),
+    INTERVIEW.c.candidate_id == bindparam("user"),
+    INTERVIEW.c.state != State.ERASED.value,
+).order_by(INTERVIEW.c.accepted_at.desc()).limit(1)
+CHILD_ROWS = {
+    table.name: core_select(table).where(table.c.interview_id == bindparam("i")).order_by(order)
+    for table, order in ((ANSWER, ANSWER.c.position), (TAKE, TAKE.c.number),
+                         (FOLLOW_UP, FOLLOW_UP.c.asked_at), (QUESTION, QUESTION.c.asked_at))
+}
+DELIVERY_SEEN = core_select(DELIVERY.c.key).where(DELIVERY.c.key == bindparam("key"))
 
 
 def _take(row: Any) -> Take:
@@ -139,23 +153,20 @@ class SqlInterviews:
     def add(self, interview: Interview) -> None:
         self.seen[interview.id] = interview
 
-    def _one(self, query: Any) -> Interview | None:
-        row = self.session.execute(query.limit(1)).first()
+    def _one(self, query: Any, **params: Any) -> Interview | None:
+        row = self.session.execute(query, params).first()
         return self._load(row) if row else None
 
     def get(self, interview_id: str) -> Interview | None:
         if interview_id in self.seen:
             return self.seen[interview_id]
-        return self._one(core_select(INTERVIEW).where(INTERVIEW.c.id == interview_id))
+        return self._one(BY_ID, id=interview_id)
 
     def by_token_hash(self, token_hash: str) -> Interview | None:
-        return self._one(core_select(INTERVIEW).where(INTERVIEW.c.token_hash == token_hash))
+        return self._one(BY_TOKEN, token_hash=token_hash)
 
     def current_for(self, user: UserRef) -> Interview | None:
-        c = INTERVIEW.c
-        return self._one(core_select(INTERVIEW).where(
-            c.candidate_platform == user.platform, c.candidate_id == user.id,
-            c.state != State.ERASED.value).order_by(c.accepted_at.desc()))
+        return self._one(CURRENT_FOR, platform=user.platform, user=user.id)
 
     def for_script(self, script_id: str) -> list[Interview]:
         rows = self.session.execute(core_select(INTERVIEW).where(INTERVIEW.c.script_id == script_id)
@@ -176,19 +187,18 @@ class SqlInterviews:
         return max([found or 0, *pending]) + 1
 
     # -- mapping -----------------------------------------------------------------------
-    def _children(self, table: Any, interview_id: str, order: Any) -> list[Any]:
-        return list(self.session.execute(
-            core_select(table).where(table.c.interview_id == interview_id).order_by(order)).all())
+    def _children(self, table: Any, interview_id: str) -> list[Any]:
+        return list(self.session.execute(CHILD_ROWS[table.name], {"i": interview_id}).all())
 
     def _load(self, row: Any) -> Interview:
         if row.id in self.seen:
             return self.seen[row.id]
-        answers = self._children(ANSWER, row.id, ANSWER.c.position)
-        takes = self._children(TAKE, row.id, TAKE.c.number)
+        answers = self._children(ANSWER, row.id)
+        takes = self._children(TAKE, row.id)
         # follow-ups and the candidate's questions exist only once an interview is complete
         complete = row.completed_at is not None
-        follow_ups = self._children(FOLLOW_UP, row.id, FOLLOW_UP.c.asked_at) if complete else []
-        questions = self._children(QUESTION, row.id, QUESTION.c.asked_at) if complete else []
+        follow_ups = self._children(FOLLOW_UP, row.id) if complete else []
+        questions = self._children(QUESTION, row.id) if complete else []
         takes_by_answer: dict[str | None, list[Take]] = {}
         take_by_id: dict[str, Take] = {}
         for t in takes:
@@ -465,9 +475,11 @@ class SqlUnitOfWork:
         self.deliveries[key] = at or datetime.now(UTC)
         return True
 
+    def record_delivery(self, key: str) -> None:
+        self.deliveries.setdefault(key, datetime.now(UTC))
+
     def seen(self, key: str) -> bool:
-        found = self.session.execute(core_select(DELIVERY.c.key).where(
-            DELIVERY.c.key == key)).first()
+        found = self.session.execute(DELIVERY_SEEN, {"key": key}).first()
         return found is not None
 
     def recent(self, prefix: str, since: datetime) -> int:

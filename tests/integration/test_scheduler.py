@@ -125,3 +125,33 @@ async def test_one_leader_on_postgres_and_takeover(postgres_url: str) -> None:
         await sa.stop()
         await sb.stop()
         db.dispose()
+
+
+async def test_activity_pushes_the_idle_reminder_without_rewriting_the_job(db: Engine) -> None:
+    from core.commands import TextReceived
+    from tests.integration.test_concurrency import ADA, CHAT, started
+
+    w = make_world(small_script(reminders=dict(REMINDERS, not_started=[], idle="2s")),
+                   uow=SqlUnitOfWorkFactory(db), clock=RealClock())
+    scheduler = ReminderScheduler(db, w.engine, name="a", poll=0.2)
+    w.engine.scheduler = scheduler
+    await scheduler.start()
+    try:
+        interview_id = await started(w)
+        assert scheduler.store is not None
+        first = scheduler.store.run_times()[f"{interview_id}:idle:0"]
+        await w.engine.handle(TextReceived(ADA, CHAT, "Still here, typing.", "u-1"))
+        # the job stays at the earlier moment: nothing written for this answer...
+        assert scheduler.store.run_times()[f"{interview_id}:idle:0"] == first
+        with SqlUnitOfWorkFactory(db)() as uow:
+            found = uow.interviews.get(interview_id)
+            assert found is not None and found.last_activity_at is not None
+            active = found.last_activity_at
+        # ...it fires early, finds the candidate was active since, and plans itself again
+        await eventually(lambda: reminders(w.telegram, CHAT) == 1)
+        sent = datetime.now(UTC)
+        assert (sent - active).total_seconds() >= 2.0
+        await asyncio.sleep(1.0)
+        assert reminders(w.telegram, CHAT) == 1
+    finally:
+        await scheduler.stop()

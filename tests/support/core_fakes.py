@@ -13,7 +13,7 @@ from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
 from core.engine import Engine
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
-from core.ports import MediaTooLarge, OutboxEntry, UnitOfWorkFactory
+from core.ports import AlreadyHandled, MediaTooLarge, OutboxEntry, UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.report import reminder_key_prefixes
 from core.script import Script
@@ -162,6 +162,7 @@ class FakeUnitOfWork:
         self.interviews = FakeInterviews(self.working)
         self.reviews = FakeReviews(self.working)
         self.outbox = FakeOutbox(self.working)
+        self.unchecked: set[str] = set()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -174,6 +175,9 @@ class FakeUnitOfWork:
         self.working.deliveries[key] = at or datetime.now(UTC)
         return True
 
+    def record_delivery(self, key: str) -> None:
+        self.unchecked.add(key)
+
     def seen(self, key: str) -> bool:
         return key in self.store.deliveries
 
@@ -182,6 +186,11 @@ class FakeUnitOfWork:
                    if key.startswith(prefix) and at >= since)
 
     def commit(self) -> None:
+        if self.unchecked & self.store.deliveries.keys():
+            raise AlreadyHandled(", ".join(sorted(self.unchecked & self.store.deliveries.keys())))
+        for key in self.unchecked:
+            self.working.deliveries[key] = datetime.now(UTC)
+        self.unchecked = set()
         for name in vars(self.store):
             setattr(self.store, name, copy.deepcopy(getattr(self.working, name)))
         self.commits += 1
