@@ -59,6 +59,12 @@ def webhook_secret(settings: Settings) -> str:
     return hmac.new(token, b"interviewbot-webhook", hashlib.sha256).hexdigest()
 
 
+# Sends share this many connections (waiting for a free one, never timing out: pacing already
+# bounds the rate). httpcore scans every pooled connection on each request, so PTB's 256 made
+# that scan a large share of the CPU per message under load (bench/engine.py).
+POOL_SIZE = 16
+
+
 class TelegramChannel:
     """The Telegram side of `interviewbot run` (see `bots.channels.Channel`)."""
 
@@ -86,6 +92,8 @@ class TelegramChannel:
             .base_file_url(settings.telegram_file_url)
             .job_queue(None)
             .get_updates_request(UpdatesRequest())
+            .connection_pool_size(POOL_SIZE)
+            .pool_timeout(None)
             .rate_limiter(ChatPacedRateLimiter(self.pacing, self.observer))
             .concurrent_updates(self.processor)
         )
