@@ -59,9 +59,9 @@ def webhook_secret(settings: Settings) -> str:
     return hmac.new(token, b"interviewbot-webhook", hashlib.sha256).hexdigest()
 
 
-# Sends share this many connections (waiting for a free one, never timing out: pacing already
-# bounds the rate). httpcore scans every pooled connection on each request, so PTB's 256 made
-# that scan a large share of the CPU per message under load (bench/engine.py).
+# Sends share this many connections, and no more requests than that are handed to httpx at
+# once (ChatPacedRateLimiter). httpcore scans its pool and its queue on every request, so
+# PTB's 256 connections made that scan a large share of the CPU per message (bench/engine.py).
 POOL_SIZE = 16
 
 
@@ -94,7 +94,7 @@ class TelegramChannel:
             .get_updates_request(UpdatesRequest())
             .connection_pool_size(POOL_SIZE)
             .pool_timeout(None)
-            .rate_limiter(ChatPacedRateLimiter(self.pacing, self.observer))
+            .rate_limiter(ChatPacedRateLimiter(self.pacing, self.observer, POOL_SIZE))
             .concurrent_updates(self.processor)
         )
         if self.webhook_url:
