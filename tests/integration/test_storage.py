@@ -188,3 +188,12 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
     # the candidate's own /delete on an erased interview finds nothing to erase
     await world.engine.handle(UserCommand(ADA, chat, "delete"))
     assert "I have no interview waiting for you" in world.telegram.texts(chat)[-1]
+
+
+def test_a_name_with_control_characters_is_stored_cleaned(db: Engine) -> None:
+    world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    interview, _ = world.engine.invite(CreateInvitation("qa", " Ada\x00 Love\x07lace\n",
+                                                        "telegram", "UTC"))
+    with SqlUnitOfWork(db) as uow:  # PostgreSQL cannot store NUL: this insert used to fail
+        stored = uow.interviews.get(interview.id)
+        assert stored is not None and stored.candidate_name == "Ada Lovelace"
