@@ -268,26 +268,36 @@ class CandidateFlow:
         interview.last_activity_at = self._now()
         return interview
 
-    def text(self, uow: UnitOfWork, cmd: TextReceived, fx: Effects) -> bool:
-        """Handle a candidate's text; False if this person has no interview."""
-        interview = self._active(uow, cmd.user)
+    def _current(self, uow: UnitOfWork, user: UserRef, chat: ChatRef, fx: Effects
+                 ) -> tuple[Interview, Script] | None:
+        """The person's interview, marked active, with its script; None when `fx` holds the
+        reply instead (no interview, or its deadline has passed)."""
+        interview = self._active(uow, user)
         if interview is None:
-            return False
-        assert interview.chat is not None
+            fx.send(chat, texts.NO_INVITATION)
+            return None
         if not self._check_deadline(interview, fx):
+            return None
+        return interview, self.s.script(interview.script_id)
+
+    def text(self, uow: UnitOfWork, cmd: TextReceived, fx: Effects) -> bool:
+        """Handle a candidate's text (an answer, a time zone, a question for the team...)."""
+        found = self._current(uow, cmd.user, cmd.chat, fx)
+        if found is None:
             return True
-        script = self.s.script(interview.script_id)
+        interview, script = found
+        assert interview.chat is not None
         if interview.state is State.COMPLETED:
             self._text_after_completion(uow, script, interview, cmd.text, fx)
             return True
         if interview.state is State.INVITED and not interview.tz_confirmed:
-            found = texts.find_zone(cmd.text)
-            if found is None:
+            zone = texts.find_zone(cmd.text)
+            if zone is None:
                 fx.send(interview.chat, "I don't know that time zone. Tap one of the buttons, "
                                         "or type a city such as Lisbon or a zone such as "
                                         "America/Denver.")
             else:
-                self._set_zone(script, interview, found, fx)
+                self._set_zone(script, interview, zone, fx)
             return True
         if interview.state is State.INVITED:
             fx.send(interview.chat, texts.PRESS_A_BUTTON.format(labels="I agree or No thanks"))
@@ -316,14 +326,11 @@ class CandidateFlow:
     def media_plan(self, uow: UnitOfWork, cmd: MediaReceived, fx: Effects) -> MediaPlan | None:
         """Check a voice note or file before fetching it: what it would answer, or None when
         `fx` already holds the reply (no interview, wrong kind, too long...)."""
-        interview = self._active(uow, cmd.user)
-        if interview is None:
-            fx.send(cmd.chat, texts.NO_INVITATION)
+        found = self._current(uow, cmd.user, cmd.chat, fx)
+        if found is None:
             return None
+        interview, script = found
         assert interview.chat is not None
-        if not self._check_deadline(interview, fx):
-            return None
-        script = self.s.script(interview.script_id)
         chat = interview.chat
         follow_up = interview.open_follow_up() if interview.state is State.COMPLETED else None
         if not interview.is_open and follow_up is None:
@@ -391,14 +398,14 @@ class CandidateFlow:
                      fx: Effects) -> bool:
         """Record a stored recording if the interview still waits for it; False if not used
         (the candidate moved on meanwhile, or the interview ended)."""
-        interview = self._active(uow, cmd.user)
-        if interview is None or interview.id != plan.interview_id:
-            fx.send(cmd.chat, texts.NO_INVITATION)
+        found = self._current(uow, cmd.user, cmd.chat, fx)
+        if found is None:
             return False
+        interview, script = found
         assert interview.chat is not None
-        if not self._check_deadline(interview, fx):
+        if interview.id != plan.interview_id:  # a newer interview began meanwhile
+            fx.send(interview.chat, texts.MOVED_ON)
             return False
-        script = self.s.script(interview.script_id)
         if plan.follow_up_id is not None:
             follow_up = interview.open_follow_up() if interview.state is State.COMPLETED else None
             if follow_up is None or follow_up.id != plan.follow_up_id:

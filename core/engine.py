@@ -73,7 +73,8 @@ class Engine:
         with self.s.uow() as uow:
             interview = Interview(
                 id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
-                candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token), invited_at=now,
+                candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token),
+                invited_at=now,
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
                 tz_confirmed=cmd.tz is not None or cmd.platform == "console",
             )
