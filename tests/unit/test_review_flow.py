@@ -206,16 +206,22 @@ async def test_reel_of_every_voice_answer_is_posted_and_erased_with_the_intervie
     assert world.audio.stored == {}
 
 
-async def test_reviewer_text_is_cleaned_like_a_candidates() -> None:
-    """Control characters (NUL included: PostgreSQL cannot store it) are dropped from
-    follow-ups and replies; line breaks and tabs stay."""
-    world = make_world(small_script())
-    iid = await completed(world)
+async def open_follow_up_box(world: World) -> str:
+    """R1 presses "Follow up" on the first card; the reply box's target."""
     sent = card(world, "Tell us about a bug")
     await world.engine.handle(ButtonPressed(R1, CHANNEL, sent.message.buttons[-1][0].payload,
                                             sent.ref))
     target = world.slack.last(CHANNEL).message.ask_reply
     assert target is not None
+    return target
+
+
+async def test_reviewer_text_is_cleaned_like_a_candidates() -> None:
+    """Control characters (NUL included: PostgreSQL cannot store it) are dropped from
+    follow-ups and replies; line breaks and tabs stay."""
+    world = make_world(small_script())
+    iid = await completed(world)
+    target = await open_follow_up_box(world)
     await world.engine.handle(ReviewerText(R1, CHANNEL, target,
                                            "  How\x00 did you\x1b[0m\treproduce it?\x07\n\x7f"))
     (follow_up,) = world.store.interviews[iid].follow_ups
@@ -238,11 +244,7 @@ async def test_reviewer_text_is_cleaned_like_a_candidates() -> None:
 async def test_reviewer_text_without_words_is_refused_and_changes_nothing() -> None:
     world = make_world(small_script())
     iid = await completed(world)
-    sent = card(world, "Tell us about a bug")
-    await world.engine.handle(ButtonPressed(R1, CHANNEL, sent.message.buttons[-1][0].payload,
-                                            sent.ref))
-    target = world.slack.last(CHANNEL).message.ask_reply
-    assert target is not None
+    target = await open_follow_up_box(world)
     to_candidate = len(world.telegram.texts(ADA_CHAT))
     before = copy.deepcopy(world.store)
     cases = {
