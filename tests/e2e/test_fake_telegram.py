@@ -400,6 +400,45 @@ async def test_webhook_push_with_a_wrong_secret_is_retried_then_reported() -> No
         assert "403" in str(info.last_error_message)
 
 
+async def test_webhook_pushes_chats_concurrently_and_each_chat_in_order(bot: Bot,
+                                                                         fake: FakeTelegram
+                                                                         ) -> None:
+    """Like Telegram: another chat's update is not held up by a slow one, while the next
+    update of the same chat waits until the previous one was answered."""
+    release = asyncio.Event()
+    arrived: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        update = await request.json()
+        arrived.append(update["message"]["text"])
+        if update["message"]["text"] == "ada 1":
+            await release.wait()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+        ada, bob = fake.user(1001), fake.user(1002)
+        fake.send_text(ada, "ada 1")
+        fake.send_text(ada, "ada 2")
+        fake.send_text(bob, "bob 1")
+        await fake.wait_for(lambda: len(arrived) == 2)
+        assert sorted(arrived) == ["ada 1", "bob 1"]  # ada 2 waits for ada 1's answer
+        assert fake.pending_updates == 2
+        release.set()
+        await fake.wait_for(lambda: len(arrived) == 3 and fake.pending_updates == 0)
+        assert arrived[2] == "ada 2"
+        assert all(d.ok for d in fake.webhook_deliveries)
+        await bot.delete_webhook()
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
 # ------------------------------------------------------------------ protocol level
 
 

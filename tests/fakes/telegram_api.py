@@ -18,6 +18,12 @@ The test side simulates people (`user`, `group`, `send_*`, `press_button`, ...),
 (`fail_next`, `drop_next`, `delay_next`), optionally enforces Telegram's flood limits
 (`RateLimits`) and inspects what the bot did (`messages`, `calls`, `callback_answers`,
 `wait_for*`).
+
+After `setWebhook`, updates are pushed to the URL (with the secret header) as Telegram does:
+those of different chats concurrently, up to the webhook's `max_connections`; those of one chat
+one at a time, the next only once the previous was answered. A non-2xx answer, a timeout
+(`webhook_timeout`) or a refused connection is retried (`webhook_max_attempts`,
+`webhook_retry_delay`); every attempt is in `webhook_deliveries`.
 """
 
 from __future__ import annotations
@@ -607,6 +613,18 @@ def parse_formatted(
 # --------------------------------------------------------------------------- internals
 
 
+def _update_chat(update: JSON, update_id: int) -> object:
+    """What Telegram orders webhook deliveries by: the chat of the update (else the update)."""
+    for kind, payload in update.items():
+        if kind == "update_id" or not isinstance(payload, dict):
+            continue
+        message = payload.get("message") if kind == "callback_query" else payload
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return ("chat", chat["id"])
+    return ("update", update_id)
+
+
 class _Signal:
     """Wakes every waiter once per `notify()`."""
 
@@ -706,6 +724,7 @@ class FakeTelegram:
         wall_clock: Callable[[], float] = time.time,
         webhook_max_attempts: int = 3,
         webhook_retry_delay: float = 0.05,
+        webhook_timeout: float = 10.0,
         callback_query_ttl: float | None = None,
     ) -> None:
         self.token = token
@@ -719,6 +738,7 @@ class FakeTelegram:
         self.wall_clock = wall_clock
         self.webhook_max_attempts = webhook_max_attempts
         self.webhook_retry_delay = webhook_retry_delay
+        self.webhook_timeout = webhook_timeout
         self.callback_query_ttl = callback_query_ttl
 
         self.calls: list[ApiCall] = []
@@ -1886,15 +1906,43 @@ class FakeTelegram:
                 await task
 
     async def _webhook_loop(self) -> None:
-        while self.webhook_url and not self._closing:
-            batch = self._take(1)
-            if not batch:
+        """Push pending updates like Telegram: updates of different chats concurrently (at most
+        `max_connections` requests at once), those of one chat one after another, each only
+        once the previous one was answered (or given up on)."""
+        pushing: dict[int, tuple[object, asyncio.Task[None]]] = {}  # id(entry) -> chat, task
+        try:
+            while self.webhook_url and not self._closing:
+                limit = max(1, int(self._webhook_info.get("max_connections") or 40))
+                self._take(0)  # drops updates of kinds the bot did not ask for
+                busy = {chat for chat, _ in pushing.values()}
+                for entry in list(self._queue):
+                    if len(pushing) >= limit:
+                        break
+                    if id(entry) in pushing:
+                        continue
+                    chat = _update_chat(entry.update, entry.update_id)
+                    if chat in busy:
+                        continue  # behind an earlier update of the same chat
+                    busy.add(chat)
+                    entry.redelivery = False
+                    task = asyncio.create_task(self._push_entry(entry))
+                    pushing[id(entry)] = (chat, task)
+
+                    def finished(_task: asyncio.Task[None], key: int = id(entry)) -> None:
+                        pushing.pop(key, None)
+                        self._signal_updates()  # the chat's next update may go now
+
+                    task.add_done_callback(finished)
                 await self._updates_changed.wait(None)
-                continue
-            update = batch[0]
-            await self._push(update)
-            self._queue = [entry for entry in self._queue if entry.update is not update]
-            self._signal_updates()
+        finally:
+            for _chat, task in list(pushing.values()):
+                task.cancel()
+            if pushing:
+                await asyncio.gather(*(t for _c, t in pushing.values()), return_exceptions=True)
+
+    async def _push_entry(self, entry: _Pending) -> None:
+        await self._push(entry.update)
+        self._queue = [pending for pending in self._queue if pending is not entry]
 
     async def _push(self, update: JSON) -> bool:
         headers = {"Content-Type": "application/json"}
@@ -1910,7 +1958,7 @@ class FakeTelegram:
                     self.webhook_url,
                     data=body,
                     headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=10),
+                    timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
                 ) as response:
                     status = response.status
                     if not 200 <= status < 300:
