@@ -24,19 +24,21 @@ def pending(db: Engine) -> int:
         return int(conn.execute(text("SELECT count(*) FROM outbox")).scalar_one())
 
 
-def dies_after_commits(world: World) -> None:
-    """From now on `world`'s process commits, then dies before sending anything."""
+async def dies_after_answer(db: Engine, clock: FakeClock, answer: str) -> World:
+    """A process that takes Ada's answer, commits, then dies before sending anything."""
+    dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    await started(dying)
+
     async def nothing(fx: Effects) -> Effects:
         return Effects()
-    world.engine._perform = nothing  # type: ignore[method-assign]
+    dying.engine._perform = nothing  # type: ignore[method-assign]
+    await dying.engine.handle(TextReceived(ADA, CHAT, answer, "u-1"))
+    return dying
 
 
 async def test_replies_of_a_process_that_died_are_sent_by_the_next(db: Engine) -> None:
     clock = FakeClock()
-    dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
-    await started(dying)
-    dies_after_commits(dying)
-    await dying.engine.handle(TextReceived(ADA, CHAT, "Committed, never acknowledged.", "u-1"))
+    dying = await dies_after_answer(db, clock, "Committed, never acknowledged.")
     assert pending(db) == 1
     assert not any(t.startswith("Got your") for t in dying.telegram.texts(CHAT))
 
@@ -55,10 +57,7 @@ async def test_replies_of_a_process_that_died_are_sent_by_the_next(db: Engine) -
 
 async def test_two_sweeps_at_once_send_each_entry_once(db: Engine) -> None:
     clock = FakeClock()
-    dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
-    await started(dying)
-    dies_after_commits(dying)
-    await dying.engine.handle(TextReceived(ADA, CHAT, "One receipt, two sweepers.", "u-1"))
+    await dies_after_answer(db, clock, "One receipt, two sweepers.")
     clock.advance(seconds=31)
     sweepers = [make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
                 for _ in range(2)]
