@@ -86,7 +86,13 @@ def media_bucket(settings: Settings) -> S3Bucket | None:
             raise ValueError("INTERVIEWBOT_MEDIA_S3_ENDPOINT is set but "
                              "INTERVIEWBOT_MEDIA_S3_URL (s3://bucket/prefix) is not")
         return None
-    return S3Bucket(S3Location.parse(settings.media_s3_url, settings.media_s3_endpoint or None))
+    location = S3Location.parse(settings.media_s3_url, settings.media_s3_endpoint or None)
+    try:
+        import boto3  # noqa: F401  (the optional `s3` extra)
+    except ImportError:
+        raise RuntimeError("INTERVIEWBOT_MEDIA_S3_URL is set but boto3 is not installed: "
+                           "pip install 'interviewbot[s3]'") from None
+    return S3Bucket(location)
 
 
 def sweep_media(app: App, grace: float | None = None) -> SweepReport:

@@ -26,7 +26,8 @@ def draw_chart(report: FunnelReport, path: Path) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise ChartUnavailable("--chart needs matplotlib: pip install matplotlib") from exc
+        raise ChartUnavailable("--chart needs matplotlib, which is not installed: "
+                               "pip install 'interviewbot[charts]'") from exc
 
     figure = Figure(figsize=(11, 4.8), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
