@@ -1,4 +1,4 @@
-"""Settings from the environment and `.env` (see the README's configuration table)."""
+"""Settings from the environment and `.env` (see the configuration table in docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Level analysis on decoded clips: speech detection, loudness, silence trim, normalisation.
 
 All levels are RMS dBFS over 20 ms windows. The thresholds come from measurements on
-tests/fixtures/audio (see the README's audio section for the figures).
+tests/fixtures/audio (figures in docs/hiring-teams.md, "Audio answers").
 """
 
 from __future__ import annotations
