@@ -77,6 +77,7 @@ class Engine:
                 invited_at=now,
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
                 tz_confirmed=cmd.tz is not None or cmd.platform == "console",
+                external_ref=cmd.external_ref,
             )
             uow.interviews.add(interview)
             uow.commit()
