@@ -28,6 +28,7 @@ class AtsStandIn:
 
     secret: str = SECRET
     fail_first: int = 0
+    delay: float = 0.0  # seconds before answering (a slow receiver)
     attempts: list[str] = field(default_factory=list)  # webhook-id of every request
     events: dict[str, Received] = field(default_factory=dict)  # accepted, by webhook-id
     rejected: list[str] = field(default_factory=list)  # signature failures
@@ -42,6 +43,8 @@ class AtsStandIn:
         raw = await request.text()
         msg_id = request.headers.get("webhook-id", "")
         self.attempts.append(msg_id)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         try:
             event = Webhook(self.secret).verify(raw, dict(request.headers))
         except WebhookVerificationError as exc:
