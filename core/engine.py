@@ -29,6 +29,7 @@ from core.effects import Effects
 from core.errors import ScriptError
 from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
+from core.outcome import OutcomeFlow
 from core.ports import (
     AlreadyHandled,
     ConcurrentUpdate,
@@ -61,6 +62,7 @@ class Engine:
         self.candidates = CandidateFlow(services)
         self.reviews = ReviewFlow(services)
         self.timers = TimerFlow(services)
+        self.outcomes = OutcomeFlow(services)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -169,12 +171,16 @@ class Engine:
                 handled = self.candidates.unsupported(uow, cmd, fx)
             elif isinstance(cmd, UserCommand):
                 handled = self.candidates.command(uow, cmd, fx)
+            elif isinstance(cmd, ReviewerText) and cmd.target.startswith(pl.OUTCOME_FEEDBACK):
+                self.outcomes.text(uow, cmd, fx)
             elif isinstance(cmd, ReviewerText):
                 self.reviews.text(uow, cmd, fx)
             elif isinstance(cmd, ButtonPressed):
                 payload = pl.parse(cmd.payload)
                 if payload is None:
                     fx.reply = texts.STALE_BUTTON
+                elif payload.action in pl.OUTCOME_ACTIONS:
+                    self.outcomes.button(uow, cmd.user, cmd.chat, payload, cmd.message, fx)
                 elif payload.action in pl.REVIEWER_ACTIONS:
                     self.reviews.button(uow, cmd.user, cmd.chat, payload, fx)
                 else:

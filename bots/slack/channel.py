@@ -38,7 +38,7 @@ log = logging.getLogger("interviewbot.slack")
 
 EVENTS_PATH = "/slack/events"
 SEEN_LIMIT = 10_000  # event ids remembered for skipping Slack's retries
-MODAL_ACTIONS = ("fu:", "rq:")
+MODAL_ACTIONS = ("fu:", "rq:", "of:")  # of: a decider's outcome feedback (core/outcome.py)
 
 
 class _SkipRetries(AsyncMiddleware):
