@@ -10,7 +10,10 @@ second process) finds the outcome recorded and sends nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from statistics import median
+from typing import TYPE_CHECKING
 
 from core import payloads as pl
 from core import review, texts  # core.review imports this module: names used at call time
@@ -24,6 +27,9 @@ from core.refs import ChatRef, MessageRef, UserRef
 from core.script import Script
 from core.services import Services
 from core.states import State
+
+if TYPE_CHECKING:
+    from core.report import Timing
 
 SENT = "outcome sent"
 SKIPPED = "outcome not sent"
@@ -185,3 +191,17 @@ class OutcomeFlow:
         uow.reviews.audit(AuditEntry(interview.id, str(cmd.user), FEEDBACK,
                                      f"{decision.value}:{text}", self._now()))
         fx.send(cmd.chat, preview(script, interview, decision, text))
+
+
+def outcome_timing(interviews: Sequence[Interview], uow: UnitOfWork) -> Timing:
+    """From completion to the outcome message, over the interviews that were sent one."""
+    from core.report import Timing, percentile  # core.report imports core.review, this
+
+    seconds = []
+    for interview in interviews:
+        if interview.completed_at is None:
+            continue
+        sent = next((e for e in uow.reviews.audit_log(interview.id) if e.action == SENT), None)
+        if sent is not None:
+            seconds.append((sent.at - interview.completed_at).total_seconds())
+    return Timing(len(seconds), median(seconds) if seconds else None, percentile(seconds, 0.9))

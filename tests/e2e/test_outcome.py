@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.report import read_report
 from tests.e2e import slack_support
 from tests.e2e.slack_support import GRACE, REV1, REV2, REVIEW, SlackWorld, slack_world
 from tests.fakes import slack_events as ev
@@ -99,6 +100,12 @@ async def test_a_deciders_advance_reaches_the_candidate_once_with_the_booking_li
         with world.app.services.uow() as uow:
             actions = [a.action for a in uow.reviews.audit_log(world.interview().id)]
         assert actions.count("outcome sent") == 1
+        # counted in the report: time from completion to the outcome
+        script = world.app.catalog.get("referral")
+        assert script is not None
+        with world.app.services.uow() as uow:
+            told = read_report(script, uow).time_to_outcome
+        assert told.count == 1 and told.median is not None and told.median >= 0
 
 
 async def test_no_outcome_reaches_an_erased_interview(tmp_path: Path) -> None:
