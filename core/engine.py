@@ -27,6 +27,7 @@ from core.commands import (
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
+from core.invitations import withdraw_by_team
 from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
 from core.outcome import OutcomeFlow
@@ -266,6 +267,17 @@ class Engine:
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None or not extend_deadline(self.s, uow, interview, by, actor, fx):
+                return None
+            self._commit(uow, fx)
+        await self._perform(fx)
+        return interview
+
+    async def withdraw(self, interview_id: str, actor: str) -> Interview | None:
+        """A hiring manager withdraws an open invitation; None if it is not open."""
+        fx = Effects()
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not withdraw_by_team(self.s, uow, interview, actor, fx):
                 return None
             self._commit(uow, fx)
         await self._perform(fx)

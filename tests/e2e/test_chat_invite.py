@@ -5,8 +5,14 @@ gets a clear refusal and nothing is created."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.e2e import slack_support
+from tests.e2e.slack_support import EVE, GRACE, REV1, slack_world
 from tests.e2e.telegram_support import SCRIPT_ID, settings_for, start_bot
+from tests.fakes import slack_events as ev
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -48,3 +54,72 @@ async def test_a_hiring_manager_invites_from_a_telegram_group(tmp_path: Path) ->
             assert interview.candidate is not None and interview.candidate.id == "7001"
         finally:
             await bot.stop()
+
+
+# -- Slack: /interview invite (a modal) and /interview list, real Bolt, signed requests ------
+@pytest.fixture
+def managed_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slack_support, "SCRIPT", slack_support.SCRIPT.replace(
+        "blind: true, independent: true}",
+        f'blind: true, independent: true, deciders: ["slack:{REV1}"]}}'))
+
+
+def select(block: str, kind: str, value: str) -> dict[str, Any]:
+    field = ({"selected_option": {"value": value, "text": {"type": "plain_text", "text": value}}}
+             if kind == "static_select" else {"selected_user": value or None}
+             if kind == "users_select" else {"value": value or None})
+    return {block: {block: {"type": kind, **field}}}
+
+
+def form(script: str = "referral", user: str = "", name: str = "", tz: str = "",
+         ref: str = "") -> dict[str, Any]:
+    return {**select("script", "static_select", script), **select("user", "users_select", user),
+            **select("name", "plain_text_input", name), **select("tz", "plain_text_input", tz),
+            **select("ref", "plain_text_input", ref)}
+
+
+async def test_a_recruiter_invites_and_manages_from_slack(tmp_path: Path,
+                                                          managed_script: None) -> None:
+    async with slack_world(tmp_path) as world:
+        # not a hiring manager: a clear refusal, no modal
+        reply = await world.command(EVE, "invite")
+        assert "Only hiring managers" in reply.body
+        assert world.fake.modals(EVE) == []
+        reply = await world.command(EVE, "list")
+        assert "Only hiring managers" in reply.body
+        # the candidates' subcommands still reach their own listener
+        reply = await world.command(EVE, "help")
+        assert "/interview status" in reply.body
+
+        await world.command(REV1, "invite")
+        (modal,) = world.fake.modals(REV1)
+        view = modal.as_slack()
+        assert view["callback_id"] == "ib-invite"
+        for values, block in ((form(), "name"), (form(user=GRACE, name="Grace"), "name"),
+                              (form(user=GRACE, tz="Mars/Olympus"), "tz"),
+                              (form(name="Ada"), "name")):  # Telegram is not set up here
+            refused = await world.interact(ev.view_submission(REV1, view, values=values))
+            assert refused.json()["response_action"] == "errors", values
+            assert block in refused.json()["errors"]
+        assert world.interviews() == []
+
+        accepted = await world.interact(ev.view_submission(
+            REV1, view, values=form(user=GRACE, tz="Europe/Berlin", ref="gh-app-9")))
+        assert accepted.status == 200
+        await world.fake.wait_for(lambda: world.fake.messages(world.dm(GRACE)), timeout=30)
+        interview = world.interview()
+        assert interview.candidate_name == "Grace Hopper" and interview.external_ref == "gh-app-9"
+        assert interview.tz == "Europe/Berlin"
+        assert "I agree" in repr(world.fake.messages(world.dm(GRACE))[-1].blocks)
+        assert "sent to them in a Slack DM" in world.last(world.dm(REV1))
+
+        await world.command(REV1, "list")
+        listing = world.fake.messages(world.dm(REV1))[-1]
+        assert "1 open interview" in listing.all_text and "#1* Grace Hopper" in listing.all_text
+        await world.press(world.dm(REV1), "Withdraw", EVE, message=listing)
+        assert world.interview().state.value == "invited"  # EVE is refused
+        await world.press(world.dm(REV1), "Withdraw", REV1, message=listing)
+        assert world.interview().state.value == "withdrawn"
+        assert "withdrawn" in world.last(world.dm(GRACE))
+        await world.press(world.dm(REV1), "Extend 3 days", REV1, message=listing)
+        assert "cannot be extended" in world.last(world.dm(REV1))
