@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select, update
+
 from core.model import Interview, Rating, ReviewerDecision
 from core.ports import ScriptCatalog
 from core.review import complete_reviewers, scored_answers
@@ -141,6 +143,8 @@ class WebhookRecorder:
                      else STATE_EVENTS.get(interview.state.value))
             if event is None:
                 continue
+            if event == "interview.erased":
+                scrub_pending(uow, interview.id)
             data = interview_data(script, interview)
             if event == "interview.completed" and script is not None:
                 data["scorecard"] = scorecard_data(script, interview, [], [])
@@ -191,6 +195,18 @@ class WebhookRecorder:
                 url=receiver.url, secret_env=receiver.secret_env, body=body, created_at=now,
                 due_at=now, attempts=0))
         uow.session.flush()
+
+
+def scrub_pending(uow: SqlUnitOfWork, interview_id: str) -> None:
+    """An erasure also removes the name from events of the interview not yet delivered."""
+    table = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
+    rows = uow.session.execute(select(table.c.id, table.c.body).where(
+        table.c.interview_id == interview_id, table.c.status == "pending")).all()
+    for row in rows:
+        event = json.loads(row.body)
+        if event.get("data", {}).pop("candidate_name", None) is not None:
+            uow.session.execute(update(table).where(table.c.id == row.id).values(
+                body=json.dumps(event, separators=(",", ":"), sort_keys=True)))
 
 
 def secret_for(env: str | None, default: str | None) -> str | None:

@@ -25,7 +25,7 @@ from bots.webhook_events import DEFAULT_SECRET_ENV, backoff, event_body, new_web
 from storage.tables import WebhookDeliveryRow
 
 log = logging.getLogger("interviewbot.webhooks")
-MAX_ATTEMPTS = 10  # about 85 minutes of doubling from 5 s, then the row is marked failed
+MAX_ATTEMPTS = 10  # about 43 minutes of doubling from 5 s, then the row is marked failed
 LEASE = timedelta(seconds=60)  # longer than one attempt's timeout
 TIMEOUT = 15.0
 T = WebhookDeliveryRow

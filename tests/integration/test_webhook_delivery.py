@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bots.app import App, build
 from bots.settings import Settings
 from bots.webhooks import MAX_ATTEMPTS, WebhookSender
+from core.candidate import erase
 from core.commands import CreateInvitation
 from core.ports import ConcurrentUpdate
 from core.states import State
@@ -146,3 +147,16 @@ async def test_a_receiver_without_a_secret_is_given_up_not_sent_unsigned(app: Ap
         assert "no secret in HOOKS_SECRET" in (by_env["HOOKS_SECRET"].last_error or "")
         assert by_env["INTERVIEWBOT_WEBHOOK_SECRET"].status == "delivered"
         assert len(ats.attempts) == 1
+
+
+def test_an_erasure_removes_the_name_from_events_not_yet_delivered(app: App) -> None:
+    interview, _ = app.engine.invite(CreateInvitation("hooks", "Lin Ostrander", "telegram"))
+    assert all("Lin Ostrander" in r.body for r in rows(app))
+    with app.services.uow() as uow:
+        found = uow.interviews.get(interview.id)
+        assert found is not None
+        erase(app.services, uow, found, actor="test", now=datetime.now(UTC))
+        uow.commit()
+    assert {r.event_type for r in rows(app)} == {"interview.invited", "interview.erased"}
+    assert not any("Lin Ostrander" in r.body for r in rows(app))
+    assert all(f'"interview_id":"{interview.id}"' in r.body for r in rows(app))
