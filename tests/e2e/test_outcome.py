@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bots.telegram.channel import TelegramChannel
 from core.report import read_report
-from tests.e2e import slack_support
+from tests.e2e import slack_support, telegram_support
 from tests.e2e.slack_support import GRACE, REV1, REV2, REVIEW, SlackWorld, slack_world
+from tests.e2e.telegram_support import FAST, REVIEW_GROUP, Session, settings_for, start_bot
 from tests.fakes import slack_events as ev
+from tests.fakes.telegram_api import FakeTelegram
 
 BOOKING = "https://cal.com/acme/platform-interview"
 OUTCOME = f"""\
@@ -123,3 +126,51 @@ async def test_no_outcome_reaches_an_erased_interview(tmp_path: Path) -> None:
         assert world.whispers(REV1)[-1] == ("This interview was erased: no message goes to the "
                                             "candidate.")
         assert len(world.texts(world.dm(GRACE))) == sent_before
+
+
+# -- Telegram: a decider in the review group writes feedback in a force-reply box -----------
+async def test_a_telegram_decider_edits_the_feedback_and_sends_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = telegram_support.SCRIPT.replace(
+        "blind: true, independent: true}",
+        'blind: true, independent: true, deciders: ["telegram:2001"]}') + OUTCOME
+    assert "deciders" in script
+    monkeypatch.setattr(telegram_support, "SCRIPT", script)
+    monkeypatch.setattr(TelegramChannel, "default_pacing", FAST)
+    async with FakeTelegram() as fake:
+        group = fake.group(REVIEW_GROUP, "Backend reviews")
+        bot = await start_bot(settings_for(tmp_path, fake))
+        session = Session(fake, bot, tmp_path)
+        try:
+            ada, rita = fake.user(1001, "Ada"), fake.user(2001, "Rita")
+            await session.to_question(ada, question="testing")
+            fake.send_text(ada, "Unit tests first, then end-to-end tests against fakes.")
+            receipt = await session.reply(ada, "Got your written answer")
+            assert await session.press(ada, receipt, "Keep") == "Kept."
+            await session.reply(ada, "That was the last question")
+            await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)
+            summary, *cards = fake.messages(REVIEW_GROUP)[:4]
+            for card in cards:
+                for label in ("depth 1", "clarity 1"):
+                    if label in card.button_labels:
+                        await session.press(rita, card, label)
+            assert await session.press(rita, summary, "Reject") == "Your decision: Reject."
+            preview = await fake.wait_for_message(REVIEW_GROUP, "Outcome for Candidate #1")
+            assert "We will not continue this time." in (preview.text or "")
+            assert await session.press(rita, preview, "Edit feedback") == "Write the feedback."
+            prompt = await fake.wait_for_message(REVIEW_GROUP, "reply with the text for")
+            assert (prompt.text or "").splitlines()[-1].startswith("ref: of:")
+            fake.send_text(rita, "Strong testing answer; we need more depth.", chat=group,
+                           reply_to=prompt)
+            second = await fake.wait_for(lambda: [
+                m for m in fake.messages(REVIEW_GROUP)
+                if "Strong testing answer" in (m.text or "") and "Send" in m.button_labels],
+                timeout=30)
+            assert await session.press(rita, second[-1], "Send") == "Sent to the candidate."
+            answer = await session.press(rita, second[-1], "Send")
+            assert answer is not None and answer.startswith("The outcome was already sent")
+            told = [m.text for m in fake.messages(ada.id) if "will not continue" in (m.text or "")]
+            assert told == ["Thank you, Ada. We will not continue this time. Strong testing "
+                            "answer; we need more depth."]
+        finally:
+            await bot.stop()
