@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bots.app import App, build
 from bots.settings import Settings
@@ -22,7 +23,6 @@ from core.ports import ConcurrentUpdate
 from core.states import State
 from storage.tables import WebhookDeliveryRow
 from tests.e2e.ats_support import SECRET, AtsStandIn
-from tests.e2e.telegram_support import migrated_database
 
 TABLE = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
 SCRIPT = """\
@@ -38,14 +38,17 @@ webhooks: {url: "http://127.0.0.1:9/per-script", secret_env: HOOKS_SECRET}
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    migrated_database(tmp_path / "ib.db")
+def app(tmp_path: Path, db: Engine) -> Iterator[App]:
+    """On SQLite, then on a throwaway PostgreSQL (the `db` fixture)."""
     (tmp_path / "hooks.yaml").write_text(SCRIPT)
-    return build(Settings(_env_file=None, DATABASE_URL=f"sqlite:///{tmp_path / 'ib.db'}",
+    url = db.url.render_as_string(hide_password=False)
+    built = build(Settings(_env_file=None, DATABASE_URL=url,
                           INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"),
                           INTERVIEWBOT_SCRIPTS=str(tmp_path / "hooks.yaml"),
                           INTERVIEWBOT_WEBHOOK_URL="http://127.0.0.1:9/global",
                           INTERVIEWBOT_WEBHOOK_SECRET=SECRET))
+    yield built
+    built.db.dispose()
 
 
 def rows(app: App) -> list[WebhookDeliveryRow]:
