@@ -13,6 +13,13 @@ from datetime import time, timedelta
 from typing import Any
 
 from core.durations import parse_duration
+from core.script_hiring import (
+    Outcome,
+    WebhookTarget,
+    parse_deciders,
+    parse_outcome,
+    parse_webhooks,
+)
 
 ANSWER_KINDS = ("voice", "text")
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
@@ -106,23 +113,6 @@ class ReviewSettings:
     blind: bool = True
     independent: bool = True
     deciders: tuple[str, ...] = ()  # who makes the final call ("slack:U…"); empty: any reviewer
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The message each candidate gets once a decider has made the final call."""
-
-    advance: str | None = None  # placeholders {name}, {booking_url}, {feedback}, {title}
-    reject: str | None = None
-    booking_url: str = ""
-
-
-@dataclass(frozen=True)
-class WebhookTarget:
-    """A script's own webhook receiver (in addition to INTERVIEWBOT_WEBHOOK_URL)."""
-
-    url: str
-    secret_env: str  # the environment variable holding its whsec_ secret
 
 
 @dataclass(frozen=True)
@@ -391,59 +381,8 @@ def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
         reviewers=tuple(reviewers),
         blind=c.flag(raw.get("blind"), ("review", "blind"), True),
         independent=c.flag(raw.get("independent"), ("review", "independent"), True),
-        deciders=_deciders(c, raw.get("deciders", [])),
+        deciders=parse_deciders(c, raw.get("deciders", [])),
     )
-
-
-def _deciders(c: _Collector, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        c.add(("review", "deciders"), "must be a list like [slack:U0HM, telegram:42]")
-        return ()
-    found: list[str] = []
-    for i, ref in enumerate(value):
-        platform, _, ident = str(ref).partition(":")
-        if platform not in ("slack", "telegram", "console") or not ident:
-            c.add(("review", "deciders", i), f"{ref!r} is not slack:<user id> or telegram:<id>")
-        else:
-            found.append(f"{platform}:{ident}")
-    return tuple(found)
-
-
-OUTCOME_PLACEHOLDERS = {"name": "x", "booking_url": "x", "feedback": "x", "title": "x"}
-
-
-def _outcome(c: _Collector, raw: Mapping[str, Any]) -> Outcome | None:
-    if not raw:
-        return None
-    for key in raw:
-        if key not in ("advance", "reject", "booking_url"):
-            c.add(("outcome", str(key)), "is not a known field (advance, reject, booking_url)")
-    texts: dict[str, str | None] = {}
-    for key in ("advance", "reject"):
-        text = c.text(raw, key, ("outcome",), required=False) or None
-        if text is not None:
-            try:
-                text.format(**OUTCOME_PLACEHOLDERS)
-            except (KeyError, IndexError, ValueError) as exc:
-                c.add(("outcome", key), f"has an unknown placeholder {exc}; use {{name}}, "
-                                        "{booking_url}, {feedback} or {title}")
-        texts[key] = text
-    booking = c.text(raw, "booking_url", ("outcome",), required=False)
-    if booking and not booking.startswith(("https://", "http://")):
-        c.add(("outcome", "booking_url"), f"{booking!r} is not an http(s) link")
-    if "{booking_url}" in (texts["advance"] or "") and not booking:
-        c.add(("outcome", "booking_url"), "is required: the advance text uses {booking_url}")
-    return Outcome(advance=texts["advance"], reject=texts["reject"], booking_url=booking)
-
-
-def _webhooks(c: _Collector, raw: Mapping[str, Any]) -> WebhookTarget | None:
-    if not raw:
-        return None
-    url = c.text(raw, "url", ("webhooks",))
-    secret_env = c.text(raw, "secret_env", ("webhooks",))
-    if url and not url.startswith(("https://", "http://")):
-        c.add(("webhooks", "url"), f"{url!r} is not an http(s) URL")
-    return WebhookTarget(url, secret_env) if url and secret_env else None
 
 
 KNOWN_FIELDS = (
@@ -471,8 +410,8 @@ def parse_script(raw: Any) -> Script:
     questions = _questions(c, raw.get("questions"), base, rubric)
     reminders = _reminders(c, c.mapping(raw, "reminders", ()))
     review = _review(c, c.mapping(raw, "review", ()))
-    outcome = _outcome(c, c.mapping(raw, "outcome", ()))
-    webhooks = _webhooks(c, c.mapping(raw, "webhooks", ()))
+    outcome = parse_outcome(c, c.mapping(raw, "outcome", ()))
+    webhooks = parse_webhooks(c, c.mapping(raw, "webhooks", ()))
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
