@@ -144,11 +144,31 @@ async def test_ats_invites_through_the_api_and_receives_signed_webhooks_once(
                     (row,) = (await results.json())["items"]
                     assert row["candidate"] == "Candidate #1" and row["decision"] == "advance"
                     assert row["scores"]["story.empathy"] == 4.0
+                # a Slack referral: the bot DMs them; an unknown user is reported, not hidden
+                slack.user("U0GRACE", "grace", "Asia/Kolkata", real_name="Grace Hopper")
+                async with http.post(base + "/api/v1/invitations", json={
+                        "script_id": "ats", "name": "Grace Hopper", "channel": "slack",
+                        "slack_user": "U0GRACE", "external_ref": "gh-app-4413"}) as created:
+                    assert created.status == 201, await created.text()
+                    referral = await created.json()
+                assert referral["delivery"]["status"] == "sent" and referral["number"] == 2
+                assert "time zone Asia/Kolkata" in referral["delivery"]["detail"]
+                await slack.wait_for(lambda: slack.messages(slack.dm_channel("U0GRACE")),
+                                     timeout=30)
+                async with http.post(base + "/api/v1/invitations", json={
+                        "script_id": "ats", "name": "Nobody", "channel": "slack",
+                        "slack_user": "U0NOBODY"}) as created:
+                    assert created.status == 201
+                    lost = await created.json()
+                assert lost["delivery"]["status"] == "failed"
+                assert "U0NOBODY" in lost["delivery"]["detail"]
                 async with http.get(f"{base}/metrics") as metrics:
                     exposition = await metrics.text()
             await ats.wait_for("review.completed")
+            await ats.wait_for("interview.invited", 3)
             expected = ["interview.invited", "interview.started", "interview.completed",
-                        "review.completed", "decision.made"]
+                        "review.completed", "decision.made", "interview.invited",
+                        "interview.invited"]
             assert sorted(r.event["type"] for r in ats.events.values()) == sorted(expected)
             assert ats.rejected == []
             # the two 500s were retried with the same webhook-id: nothing delivered twice
