@@ -31,5 +31,6 @@ def start_hiring(app: App, web_app: web.Application, registry: CollectorRegistry
     add_api(web_app, app)
     sender = WebhookSender(app.db, app.settings.webhook_secret,
                            first_retry=app.settings.webhook_retry, registry=registry)
-    sender.start()
+    if app.settings.webhook_url or any(s.webhooks for s in app.catalog.all()):
+        sender.start()  # nothing to send otherwise: no polling
     return sender

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,8 @@ from storage.tables import WebhookDeliveryRow
 log = logging.getLogger("interviewbot.webhooks")
 MAX_ATTEMPTS = 10  # about 43 minutes of doubling from 5 s, then the row is marked failed
 LEASE = timedelta(seconds=60)  # longer than one attempt's timeout
+KEEP = timedelta(days=30)  # delivered and failed rows are deleted after this
+PRUNE_EVERY = 600.0  # seconds between two prunes of one sender
 TIMEOUT = 15.0
 T = WebhookDeliveryRow
 TABLE = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
@@ -85,6 +88,7 @@ class WebhookSender:
         self.metrics = WebhookMetrics(registry)
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._pruned = 0.0
 
     def start(self) -> None:
         self._stop.clear()
@@ -100,10 +104,20 @@ class WebhookSender:
             while not self._stop.is_set():
                 try:
                     await self.deliver_due(client)
+                    if time.monotonic() - self._pruned > PRUNE_EVERY:
+                        self._pruned = time.monotonic()
+                        await asyncio.to_thread(self.prune, datetime.now(UTC) - KEEP)
                 except Exception:
                     log.exception("webhook delivery pass failed")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    def prune(self, before: datetime) -> int:
+        """Delete delivered and failed rows created before `before`; return how many."""
+        with self.db.begin() as conn:
+            done = conn.execute(TABLE.delete().where(
+                TABLE.c.status != "pending", TABLE.c.created_at < before))
+        return int(done.rowcount or 0)
 
     def _due(self, now: datetime, limit: int) -> list[WebhookDeliveryRow]:
         with self.db.connect() as conn:

@@ -163,3 +163,20 @@ def test_an_erasure_removes_the_name_from_events_not_yet_delivered(app: App) -> 
     assert {r.event_type for r in rows(app)} == {"interview.invited", "interview.erased"}
     assert not any("Lin Ostrander" in r.body for r in rows(app))
     assert all(f'"interview_id":"{interview.id}"' in r.body for r in rows(app))
+
+
+async def test_old_delivered_and_failed_rows_are_pruned_pending_ones_kept(app: App) -> None:
+    async with AtsStandIn() as ats:
+        app.engine.invite(CreateInvitation("hooks", "Lin", "telegram"))
+        with app.db.begin() as conn:
+            conn.execute(TABLE.update().where(TABLE.c.secret_env == "HOOKS_SECRET")
+                         .values(url=ats.url, secret_env=None))
+            conn.execute(TABLE.update().where(TABLE.c.secret_env.is_not(None))
+                         .values(due_at=datetime.now(UTC) + timedelta(days=1)))
+        sender = WebhookSender(app.db, SECRET, registry=CollectorRegistry())
+        async with httpx.AsyncClient(timeout=10) as client:
+            await sender.deliver_due(client)
+        assert sorted(r.status for r in rows(app)) == ["delivered", "pending"]
+        assert sender.prune(datetime.now(UTC) - timedelta(days=30)) == 0
+        assert sender.prune(datetime.now(UTC) + timedelta(seconds=1)) == 1
+        assert [r.status for r in rows(app)] == ["pending"]
