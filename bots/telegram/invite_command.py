@@ -39,6 +39,11 @@ def invite_handler(engine: Engine, settings: Settings) -> CommandHandler[Any, No
                     else f"No script with id {script_id!r}.")
             await message.reply_text(text)
             raise ApplicationHandlerStop
+        if f"telegram:{message.chat_id}" not in {str(d) for d in engine.s.destinations(script)}:
+            await message.reply_text(
+                f"Use /invite in a review group of {script.id}: the link must stay with the "
+                "hiring team.")
+            raise ApplicationHandlerStop
         try:
             interview, token = engine.invite(CreateInvitation(script.id, name, "telegram"))
         except DomainError as exc:

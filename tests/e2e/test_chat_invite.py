@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e import slack_support
 from tests.e2e.slack_support import EVE, GRACE, REV1, slack_world
-from tests.e2e.telegram_support import SCRIPT_ID, settings_for, start_bot
+from tests.e2e.telegram_support import REVIEW_GROUP, SCRIPT_ID, settings_for, start_bot
 from tests.fakes import slack_events as ev
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -21,7 +21,8 @@ async def test_a_hiring_manager_invites_from_a_telegram_group(tmp_path: Path) ->
         bot = await start_bot(settings_for(tmp_path, tg,
                                            INTERVIEWBOT_ADMINS="slack:U0HM, telegram:9001"))
         try:
-            group = tg.group(-100500, "Hiring")
+            group = tg.group(REVIEW_GROUP, "Hiring")
+            elsewhere = tg.group(-100999, "Random")
             boss, other = tg.user(9001, "Hanna"), tg.user(9002, "Otto")
 
             def interviews() -> int:
@@ -37,6 +38,8 @@ async def test_a_hiring_manager_invites_from_a_telegram_group(tmp_path: Path) ->
             await tg.wait_for_message(group.id, "Usage: /invite", timeout=30)
             tg.send_command(boss, "/invite", "no-such-script Ada", chat=group)
             await tg.wait_for_message(group.id, "No script with id 'no-such-script'", timeout=30)
+            tg.send_command(boss, "/invite", f"{SCRIPT_ID} Ada Lovelace", chat=elsewhere)
+            await tg.wait_for_message(elsewhere.id, "Use /invite in a review group", timeout=30)
             assert interviews() == 0
 
             tg.send_command(boss, "/invite", f"{SCRIPT_ID} Ada Lovelace", chat=group, mention=True)
