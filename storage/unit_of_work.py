@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, or_
+from sqlalchemy import Engine, bindparam, delete, func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -419,6 +419,10 @@ class SqlReviews:
     def erase(self, interview_id: str) -> None:
         for table in (RatingRow, DecisionRow):
             self.session.execute(delete(table).where(col(table.interview_id) == interview_id))
+        # written feedback about the candidate (core/outcome.py) goes too; the entry stays
+        self.session.execute(update(AuditRow).where(
+            col(AuditRow.interview_id) == interview_id,
+            col(AuditRow.action) == "outcome feedback").values(detail="(erased)"))
 
     def reminders_sent(self, interview_id: str) -> int:
         keys = col(DeliveryRow.key)

@@ -118,6 +118,11 @@ async def test_no_outcome_reaches_an_erased_interview(tmp_path: Path) -> None:
         await world.press(REVIEW, "Reject", REV1)
         (preview,) = previews(world)
         assert "We will not continue this time." in preview
+        await world.press(REVIEW, "Edit feedback", REV1)
+        (modal,) = world.fake.modals(REV1)
+        await world.interact(ev.view_submission(
+            REV1, modal.as_slack(), {"ib-text-input": "Grace's testing answer was thin."}))
+        assert "Grace's testing answer was thin." in previews(world)[-1]
         await world.command(GRACE, "delete")  # the candidate erases their interview
         await world.press(world.dm(GRACE), "Yes, erase everything", GRACE)
         assert world.interview().state.value == "erased"
@@ -126,6 +131,12 @@ async def test_no_outcome_reaches_an_erased_interview(tmp_path: Path) -> None:
         assert world.whispers(REV1)[-1] == ("This interview was erased: no message goes to the "
                                             "candidate.")
         assert len(world.texts(world.dm(GRACE))) == sent_before
+        # the written feedback about her went with the erasure; the record that there was some
+        # stays
+        with world.app.services.uow() as uow:
+            log = uow.reviews.audit_log(world.interview().id)
+        assert [e.detail for e in log if e.action == "outcome feedback"] == ["(erased)"]
+        assert "thin" not in repr(log)
 
 
 # -- Telegram: a decider in the review group writes feedback in a force-reply box -----------
