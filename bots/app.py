@@ -16,6 +16,7 @@ from sqlalchemy import Engine as DbEngine
 
 from bots.channels import Channel
 from bots.clock import SystemClock
+from bots.hiring import record_webhooks, start_hiring
 from bots.metrics import make_metrics
 from bots.outbox_sweeper import OutboxSweeper
 from bots.scheduler import ReminderScheduler
@@ -74,7 +75,9 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
             raise RuntimeError("INTERVIEWBOT_TRANSCRIBE is on but pocketsphinx is not installed: "
                                "pip install 'interviewbot[transcribe]'")
         services.transcriber = PocketsphinxTranscriber(settings.media_dir, bucket=bucket)
-    return App(settings, db, catalog, services, Engine(services))
+    app = App(settings, db, catalog, services, Engine(services))
+    record_webhooks(app)
+    return app
 
 
 def media_bucket(settings: Settings) -> S3Bucket | None:
@@ -173,6 +176,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
     metrics = make_metrics(app)
     app.services.observer = metrics
     web_app.router.add_get("/metrics", metrics.handler)
+    webhooks = start_hiring(app, web_app, metrics.registry)
     for channel in channels:
         channel.add_routes(web_app)
     runner = web.AppRunner(web_app, access_log=None)
@@ -190,6 +194,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         await sweeper.stop()
+        await webhooks.stop()
         await scheduler.stop()
         for channel in reversed(started):
             await channel.stop()

@@ -308,3 +308,6 @@ def report(
     from bots.report_view import print_report
 
     print_report(out, funnel)
+
+
+__import__("bots.cli_api").cli_api.register(cli)  # api-key, webhooks (bots/cli_api.py)

@@ -60,6 +60,7 @@ def numbers_table(report: FunnelReport) -> Table:
     table.add_row("reminders sent", f"{report.reminders_sent}" + (
         f" ({per:.2f} per completion)" if per is not None else ""))
     table.add_row("reviewer turnaround", _timing(report.reviewer_turnaround, "reviewed"))
+    table.add_row("time to outcome", _timing(report.time_to_outcome, "told"))
     xp = report.experience
     if xp.mean is None:
         table.add_row("candidate experience", "- (no ratings)")

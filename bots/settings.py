@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     # seconds after which committed messages not yet sent are sent by the outbox sweep
     outbox_retry: float = Field(30.0, alias="INTERVIEWBOT_OUTBOX_RETRY", gt=0)
 
+    # outgoing webhooks (Standard Webhooks); see docs/webhooks.md
+    webhook_url: str | None = Field(None, alias="INTERVIEWBOT_WEBHOOK_URL")
+    webhook_secret: str | None = Field(None, alias="INTERVIEWBOT_WEBHOOK_SECRET")
+    webhook_retry: float = Field(5.0, alias="INTERVIEWBOT_WEBHOOK_RETRY", gt=0)  # first backoff
+    # hiring managers who may invite from chat ("slack:U…,telegram:123")
+    admins: str = Field("", alias="INTERVIEWBOT_ADMINS")
+
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
     telegram_file_url: str = Field("https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL")

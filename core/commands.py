@@ -15,6 +15,7 @@ class CreateInvitation:
     name: str
     platform: str  # telegram, slack or console
     tz: str | None = None
+    external_ref: str | None = None  # the inviting system's own reference (an ATS id)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,10 @@ from core.commands import (
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
+from core.invitations import withdraw_by_team
 from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
+from core.outcome import OutcomeFlow
 from core.ports import (
     AlreadyHandled,
     ConcurrentUpdate,
@@ -61,6 +63,7 @@ class Engine:
         self.candidates = CandidateFlow(services)
         self.reviews = ReviewFlow(services)
         self.timers = TimerFlow(services)
+        self.outcomes = OutcomeFlow(services)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -77,6 +80,7 @@ class Engine:
                 invited_at=now,
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
                 tz_confirmed=cmd.tz is not None or cmd.platform == "console",
+                external_ref=cmd.external_ref,
             )
             uow.interviews.add(interview)
             uow.commit()
@@ -168,12 +172,16 @@ class Engine:
                 handled = self.candidates.unsupported(uow, cmd, fx)
             elif isinstance(cmd, UserCommand):
                 handled = self.candidates.command(uow, cmd, fx)
+            elif isinstance(cmd, ReviewerText) and cmd.target.startswith(pl.OUTCOME_FEEDBACK):
+                self.outcomes.text(uow, cmd, fx)
             elif isinstance(cmd, ReviewerText):
                 self.reviews.text(uow, cmd, fx)
             elif isinstance(cmd, ButtonPressed):
                 payload = pl.parse(cmd.payload)
                 if payload is None:
                     fx.reply = texts.STALE_BUTTON
+                elif payload.action in pl.OUTCOME_ACTIONS:
+                    self.outcomes.button(uow, cmd.user, cmd.chat, payload, cmd.message, fx)
                 elif payload.action in pl.REVIEWER_ACTIONS:
                     self.reviews.button(uow, cmd.user, cmd.chat, payload, fx)
                 else:
@@ -259,6 +267,17 @@ class Engine:
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None or not extend_deadline(self.s, uow, interview, by, actor, fx):
+                return None
+            self._commit(uow, fx)
+        await self._perform(fx)
+        return interview
+
+    async def withdraw(self, interview_id: str, actor: str) -> Interview | None:
+        """A hiring manager withdraws an open invitation; None if it is not open."""
+        fx = Effects()
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not withdraw_by_team(self.s, uow, interview, actor, fx):
                 return None
             self._commit(uow, fx)
         await self._perform(fx)

@@ -133,6 +133,7 @@ class Interview:
     wrap_up: WrapUp | None = None
     experience_rating: int | None = None
     state_before_expiry: State | None = None
+    external_ref: str | None = None  # the inviting system's own reference (an ATS id)
     answers: list[Answer] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     candidate_questions: list[CandidateQuestion] = field(default_factory=list)

@@ -22,10 +22,15 @@ DECIDE = "dc"
 FOLLOW_UP = "fu"
 REPLY = "rq"
 EXTEND = "ex"
+# a decider's outcome preview (core/outcome.py)
+OUTCOME_SEND = "os"
+OUTCOME_FEEDBACK = "of"
+OUTCOME_SKIP = "on"
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
                                CONTINUE, TIMEZONE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
+OUTCOME_ACTIONS = frozenset({OUTCOME_SEND, OUTCOME_FEEDBACK, OUTCOME_SKIP})
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def make(action: str, interview_id: str, *args: str | int) -> str:
 def parse(text: str) -> Payload | None:
     """Decode a payload, or None if it is not one of ours (tampered, stale format, foreign)."""
     parts = text.split(":")
-    if len(parts) < 2 or parts[0] not in CANDIDATE_ACTIONS | REVIEWER_ACTIONS:
+    if len(parts) < 2 or parts[0] not in CANDIDATE_ACTIONS | REVIEWER_ACTIONS | OUTCOME_ACTIONS:
         return None
     if not parts[1] or len(text) > 64 or not all(p.replace("-", "").isalnum() for p in parts[1:]):
         return None

@@ -116,6 +116,8 @@ class FunnelReport:
     reviewer_turnaround: Timing
     experience: Experience
     agreement: Agreement
+    # from completion to the outcome message (core/outcome.py), over interviews told
+    time_to_outcome: Timing = field(default_factory=lambda: Timing(0, None, None))
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready data (durations in seconds)."""
@@ -139,6 +141,7 @@ class FunnelReport:
                 else round(self.reminders_per_completion, 2),
             },
             "reviewer_turnaround": timing(self.reviewer_turnaround),
+            "time_to_outcome": timing(self.time_to_outcome),
             "experience": {
                 "count": self.experience.count,
                 "mean": None if self.experience.mean is None else round(self.experience.mean, 2),
@@ -249,10 +252,15 @@ def funnel_report(script: Script, interviews: Sequence[Interview],
 
 def read_report(script: Script, uow: UnitOfWork) -> FunnelReport:
     """Gather one script's interviews, ratings, decisions and reminder counts, and report."""
+    from dataclasses import replace
+
+    from core.outcome import outcome_timing
+
     interviews = uow.interviews.for_script(script.id)
-    return funnel_report(
+    report = funnel_report(
         script, interviews,
         ratings={i.id: uow.reviews.ratings(i.id) for i in interviews},
         decisions={i.id: uow.reviews.decisions(i.id) for i in interviews},
         reminders={i.id: uow.reviews.reminders_sent(i.id) for i in interviews},
     )
+    return replace(report, time_to_outcome=outcome_timing(interviews, uow))

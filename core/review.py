@@ -6,8 +6,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from statistics import mean
 
+from core import outcome, texts
 from core import payloads as pl
-from core import texts
 from core.candidate import clean_text, unreadable
 from core.commands import ReviewerText
 from core.deadlines import extend_deadline
@@ -269,6 +269,7 @@ class ReviewFlow:
                                      self._now()))
         fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
         fx.refresh_reviews.append((interview.id, None))
+        outcome.decided(self.s, uow, script, interview, user, choice, fx)  # core/outcome.py
 
     # -- texts -------------------------------------------------------------------------
     def text(self, uow: UnitOfWork, cmd: ReviewerText, fx: Effects) -> None:

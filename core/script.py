@@ -13,6 +13,13 @@ from datetime import time, timedelta
 from typing import Any
 
 from core.durations import parse_duration
+from core.script_hiring import (
+    Outcome,
+    WebhookTarget,
+    parse_deciders,
+    parse_outcome,
+    parse_webhooks,
+)
 
 ANSWER_KINDS = ("voice", "text")
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
@@ -105,6 +112,7 @@ class ReviewSettings:
     reviewers: tuple[str, ...] = ()
     blind: bool = True
     independent: bool = True
+    deciders: tuple[str, ...] = ()  # who makes the final call ("slack:U…"); empty: any reviewer
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,8 @@ class Script:
     review: ReviewSettings
     reminders: Reminders = field(default_factory=Reminders)
     outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
+    outcome: Outcome | None = None
+    webhooks: WebhookTarget | None = None
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -371,12 +381,13 @@ def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
         reviewers=tuple(reviewers),
         blind=c.flag(raw.get("blind"), ("review", "blind"), True),
         independent=c.flag(raw.get("independent"), ("review", "independent"), True),
+        deciders=parse_deciders(c, raw.get("deciders", [])),
     )
 
 
 KNOWN_FIELDS = (
     "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
-    "review", "outro",
+    "review", "outro", "outcome", "webhooks",
 )
 
 
@@ -399,6 +410,8 @@ def parse_script(raw: Any) -> Script:
     questions = _questions(c, raw.get("questions"), base, rubric)
     reminders = _reminders(c, c.mapping(raw, "reminders", ()))
     review = _review(c, c.mapping(raw, "review", ()))
+    outcome = parse_outcome(c, c.mapping(raw, "outcome", ()))
+    webhooks = parse_webhooks(c, c.mapping(raw, "webhooks", ()))
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
@@ -414,6 +427,7 @@ def parse_script(raw: Any) -> Script:
         raise ScriptInvalid(c.problems)
     return Script(
         id=sid, title=title, intro=intro, consent=consent, deadline=deadline, questions=questions,
-        rubric=rubric, review=review, reminders=reminders, outro=outro,
+        rubric=rubric, review=review, reminders=reminders, outro=outro, outcome=outcome,
+        webhooks=webhooks,
     )
 

@@ -42,6 +42,7 @@ class InterviewRow(SQLModel, table=True):
     wrap_up: str | None = Field(default=None, max_length=16)
     experience_rating: int | None = None
     state_before_expiry: str | None = Field(default=None, max_length=16)
+    external_ref: str | None = Field(default=None, max_length=128)  # the ATS's own id
     version: int = 0  # bumped by every write; a stale writer's update matches no row
 
     __table_args__ = (
@@ -171,3 +172,38 @@ class OutboxRow(SQLModel, table=True):
     due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
     attempts: int = 0
     body: str  # JSON: the messages, edits and follow-up work of one command
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """A bearer key of the HTTP API, stored only as its SHA-256 (see bots/api/keys.py)."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    key_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16)  # the first characters, to recognise a key in a list
+    created_at: datetime = _when(nullable=False)  # type: ignore[assignment]
+    revoked_at: datetime | None = _when()
+    last_used_at: datetime | None = _when()
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One outgoing webhook event, committed with the change that caused it, kept until sent
+    (or given up). Its id is the `webhook-id` header, the same on every attempt."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: str = Field(primary_key=True, max_length=40)
+    event_type: str = Field(max_length=40)
+    interview_id: str | None = Field(default=None, index=True, max_length=32)
+    url: str = Field(max_length=500)
+    secret_env: str | None = Field(default=None, max_length=100)  # names the secret variable
+    body: str  # the JSON sent, fixed when the event happened
+    created_at: datetime = _when(nullable=False)  # type: ignore[assignment]
+    due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
+    leased_until: datetime | None = _when()
+    attempts: int = 0
+    status: str = Field(default="pending", max_length=16)  # pending, delivered, failed
+    delivered_at: datetime | None = _when()
+    last_error: str | None = Field(default=None, max_length=300)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, or_
+from sqlalchemy import Engine, bindparam, delete, func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -100,6 +100,7 @@ def _interview_values(i: Interview) -> Values:
         "wrap_up": i.wrap_up.value if i.wrap_up else None,
         "experience_rating": i.experience_rating,
         "state_before_expiry": i.state_before_expiry.value if i.state_before_expiry else None,
+        "external_ref": i.external_ref,
     }
 
 
@@ -149,6 +150,8 @@ class SqlInterviews:
         self.session = session
         self.seen: dict[str, Interview] = {}
         self.snapshots: dict[str, Snapshot] = {}
+        # state changes written by this transaction: (interview, state before or None if new)
+        self.transitions: list[tuple[Interview, str | None]] = []
 
     def add(self, interview: Interview) -> None:
         self.seen[interview.id] = interview
@@ -217,6 +220,7 @@ class SqlInterviews:
             wrap_up=WrapUp(row.wrap_up) if row.wrap_up else None,
             experience_rating=row.experience_rating,
             state_before_expiry=State(row.state_before_expiry) if row.state_before_expiry else None,
+            external_ref=row.external_ref,
             answers=[Answer(id=a.id, question_id=a.question_id,
                             takes=takes_by_answer.get(a.id, []), kept_take_id=a.kept_take_id,
                             kept_at=a.kept_at) for a in answers],
@@ -245,6 +249,7 @@ class SqlInterviews:
         values, children = _interview_values(i), _rows(i)
         before = self.snapshots.get(i.id)
         if before is None:
+            self.transitions.append((i, None))
             s.execute(INTERVIEW.insert().values(**values, version=1))
             old: dict[str, dict[str, Values]] = {t.name: {} for t in CHILDREN}
             version = 1
@@ -252,6 +257,8 @@ class SqlInterviews:
             if values == before.interview and children == before.children:
                 return
             changed = {k: v for k, v in values.items() if before.interview[k] != v}
+            if "state" in changed:
+                self.transitions.append((i, before.interview["state"]))
             version = before.version + 1
             done = s.execute(INTERVIEW.update().where(
                 INTERVIEW.c.id == i.id, INTERVIEW.c.version == before.version
@@ -280,6 +287,8 @@ class SqlReviews:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.rated: list[Rating] = []  # new ratings and decisions of this transaction
+        self.decided: list[ReviewerDecision] = []
 
     def ratings(self, interview_id: str) -> list[Rating]:
         rows = self.session.exec(
@@ -332,6 +341,8 @@ class SqlReviews:
             row.score, row.rated_at = rating.score, rating.rated_at
         self.session.add(row)
         self.session.flush()
+        if before is None:
+            self.rated.append(rating)
         return before
 
     def decisions(self, interview_id: str) -> list[ReviewerDecision]:
@@ -363,6 +374,7 @@ class SqlReviews:
         row.decision, row.decided_at = decision.decision.value, decision.decided_at
         self.session.add(row)
         self.session.flush()
+        self.decided.append(decision)
 
     def posts(self, interview_id: str) -> list[ReviewPost]:
         rows = self.session.exec(
@@ -407,6 +419,10 @@ class SqlReviews:
     def erase(self, interview_id: str) -> None:
         for table in (RatingRow, DecisionRow):
             self.session.execute(delete(table).where(col(table.interview_id) == interview_id))
+        # written feedback about the candidate (core/outcome.py) goes too; the entry stays
+        self.session.execute(update(AuditRow).where(
+            col(AuditRow.interview_id) == interview_id,
+            col(AuditRow.action) == "outcome feedback").values(detail="(erased)"))
 
     def reminders_sent(self, interview_id: str) -> int:
         keys = col(DeliveryRow.key)
@@ -446,11 +462,20 @@ class SqlOutbox:
         self.session.execute(OUTBOX.delete().where(OUTBOX.c.id == entry_id))
 
 
-class SqlUnitOfWork:
-    """One database transaction implementing core's `UnitOfWork`."""
+Recorder = Callable[["SqlUnitOfWork"], None]
 
-    def __init__(self, engine: Engine) -> None:
+
+class SqlUnitOfWork:
+    """One database transaction implementing core's `UnitOfWork`.
+
+    `recorder`, when set, sees every transaction just before it commits (its state changes,
+    new ratings and decisions) and may write rows of its own into it: the outgoing webhook
+    events (bots/webhooks.py) are committed with the change that caused them, or not at all.
+    """
+
+    def __init__(self, engine: Engine, recorder: Recorder | None = None) -> None:
         self.engine = engine
+        self.recorder = recorder
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False, autoflush=False)
@@ -494,6 +519,8 @@ class SqlUnitOfWork:
                 self.session.execute(DELIVERY.insert(), [
                     {"key": k, "seen_at": at} for k, at in self.deliveries.items()])
             self.interviews.flush()
+            if self.recorder is not None:
+                self.recorder(self)
             self.session.commit()
         except IntegrityError as exc:
             self.rollback()
@@ -508,6 +535,9 @@ class SqlUnitOfWork:
     def _forget(self) -> None:
         self.interviews.seen.clear()
         self.interviews.snapshots.clear()
+        self.interviews.transitions.clear()
+        self.reviews.rated.clear()
+        self.reviews.decided.clear()
         self.deliveries.clear()
 
     def rollback(self) -> None:
@@ -518,8 +548,9 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """Makes a fresh `SqlUnitOfWork` per command."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, recorder: Recorder | None = None) -> None:
         self.engine = engine
+        self.recorder = recorder
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.recorder)

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from bots.channels import EngineObserver
 from bots.settings import Settings
 from bots.slack import lookup, render, translate
+from bots.slack.hiring_commands import register as register_hiring
 from bots.slack.messenger import SlackMessenger, make_client
 from core import payloads as pl
 from core.candidate import clean_text, unreadable
@@ -38,7 +39,7 @@ log = logging.getLogger("interviewbot.slack")
 
 EVENTS_PATH = "/slack/events"
 SEEN_LIMIT = 10_000  # event ids remembered for skipping Slack's retries
-MODAL_ACTIONS = ("fu:", "rq:")
+MODAL_ACTIONS = ("fu:", "rq:", "of:")  # of: a decider's outcome feedback (core/outcome.py)
 
 
 class _SkipRetries(AsyncMiddleware):
@@ -217,6 +218,7 @@ class SlackChannel:
     def _register(self) -> None:
         app = self.bolt
         app.middleware(_SkipRetries(self._seen))
+        register_hiring(app, self)  # /interview invite|list, before the candidates' listener
 
         @app.event("message")
         async def on_message(body: dict[str, Any], context: Mapping[str, Any]) -> None:

@@ -32,6 +32,10 @@ def reply_prompt(engine: Engine, user: UserRef, chat: ChatRef, target: str) -> R
     into a modal that would be refused.
     """
     payload = pl.parse(target)
+    if payload is not None and payload.action == pl.OUTCOME_FEEDBACK:
+        from bots.slack.outcome_prompt import feedback_prompt  # outcome "Edit feedback"
+
+        return feedback_prompt(engine, user, chat, payload)
     if payload is None or payload.action not in (pl.FOLLOW_UP, pl.REPLY):
         return ReplyPrompt(False, texts.STALE_BUTTON)
     with engine.s.uow() as uow:

@@ -25,6 +25,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bots.channels import EngineObserver
 from bots.settings import Settings
 from bots.telegram.invite import deep_link
+from bots.telegram.invite_command import invite_handler
 from bots.telegram.messenger import TelegramMessenger
 from bots.telegram.pacing import ChatPacedRateLimiter, Pacing
 from bots.telegram.translate import Notice, translate
@@ -100,6 +101,7 @@ class TelegramChannel:
         if self.webhook_url:
             builder = builder.updater(None)
         self.application: AnyApplication = builder.build()
+        self.application.add_handler(invite_handler(engine, settings), group=-1)  # /invite
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.messenger = TelegramMessenger(self.application.bot, self.pacing, self.observer)

@@ -1,0 +1,183 @@
+"""Sends outgoing webhooks (Standard Webhooks) from the `webhook_delivery` table.
+
+Each row was committed with the change that caused it (bots/webhook_events.py). A sender
+takes a due row with a lease (a conditional UPDATE: of two processes, one wins), POSTs it
+signed with the `standardwebhooks` package, and marks it delivered on a 2xx. Anything else
+puts it back with a doubling delay, up to `MAX_ATTEMPTS`; every attempt carries the row's id
+as `webhook-id`, so a receiver can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import Engine, or_, select, update
+from sqlmodel import col
+from standardwebhooks import Webhook
+
+from bots.webhook_events import DEFAULT_SECRET_ENV, backoff, event_body, new_webhook_id, secret_for
+from storage.tables import WebhookDeliveryRow
+
+log = logging.getLogger("interviewbot.webhooks")
+MAX_ATTEMPTS = 10  # about 43 minutes of doubling from 5 s, then the row is marked failed
+LEASE = timedelta(seconds=60)  # longer than one attempt's timeout
+KEEP = timedelta(days=30)  # delivered and failed rows are deleted after this
+PRUNE_EVERY = 600.0  # seconds between two prunes of one sender
+TIMEOUT = 15.0
+T = WebhookDeliveryRow
+TABLE = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
+
+
+class WebhookMetrics:
+    """`interviewbot_webhooks_{delivered,retried,failed}_total{type}`."""
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.delivered = Counter("interviewbot_webhooks_delivered", "Webhook events delivered.",
+                                 ["type"], registry=registry)
+        self.retried = Counter("interviewbot_webhooks_retried", "Webhook attempts that failed "
+                               "and will be tried again.", ["type"], registry=registry)
+        self.failed = Counter("interviewbot_webhooks_failed", "Webhook events given up after "
+                              f"{MAX_ATTEMPTS} attempts (or with no secret).", ["type"],
+                              registry=registry)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one POST."""
+
+    ok: bool
+    detail: str
+
+
+def sign_headers(secret: str, msg_id: str, at: datetime, body: str) -> dict[str, str]:
+    """The three Standard Webhooks headers for one attempt."""
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, at, body),
+            "content-type": "application/json", "user-agent": "interviewbot-webhooks/1"}
+
+
+async def post(client: httpx.AsyncClient, url: str, secret: str, msg_id: str, body: str
+               ) -> Attempt:
+    now = datetime.now(UTC)
+    try:
+        reply = await client.post(url, content=body.encode(),
+                                  headers=sign_headers(secret, msg_id, now, body))
+    except httpx.HTTPError as exc:
+        return Attempt(False, f"{type(exc).__name__}: {exc}"[:300])
+    if 200 <= reply.status_code < 300:
+        return Attempt(True, str(reply.status_code))
+    return Attempt(False, f"HTTP {reply.status_code}")
+
+
+class WebhookSender:
+    """Delivers due rows; `run` loops until stopped, `deliver_due` does one pass."""
+
+    def __init__(self, db: Engine, secret: str | None, *, first_retry: float = 5.0,
+                 interval: float = 0.5, registry: CollectorRegistry | None = None) -> None:
+        self.db = db
+        self.secret = secret
+        self.first_retry = first_retry
+        self.interval = interval
+        self.metrics = WebhookMetrics(registry)
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._pruned = 0.0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            while not self._stop.is_set():
+                try:
+                    await self.deliver_due(client)
+                    if time.monotonic() - self._pruned > PRUNE_EVERY:
+                        self._pruned = time.monotonic()
+                        await asyncio.to_thread(self.prune, datetime.now(UTC) - KEEP)
+                except Exception:
+                    log.exception("webhook delivery pass failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    def prune(self, before: datetime) -> int:
+        """Delete delivered and failed rows created before `before`; return how many."""
+        with self.db.begin() as conn:
+            done = conn.execute(TABLE.delete().where(
+                TABLE.c.status != "pending", TABLE.c.created_at < before))
+        return int(done.rowcount or 0)
+
+    def _due(self, now: datetime, limit: int) -> list[WebhookDeliveryRow]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(TABLE).where(
+                col(T.status) == "pending", col(T.due_at) <= now,
+                or_(col(T.leased_until).is_(None), col(T.leased_until) <= now),
+            ).order_by(col(T.created_at)).limit(limit)).all()
+        return [WebhookDeliveryRow(**dict(r._mapping)) for r in rows]
+
+    def _claim(self, row: WebhookDeliveryRow, now: datetime) -> bool:
+        """Lease a row for one attempt; False if another process took it first."""
+        with self.db.begin() as conn:
+            done = conn.execute(update(T).where(
+                col(T.id) == row.id, col(T.status) == "pending", col(T.attempts) == row.attempts,
+            ).values(leased_until=now + LEASE, attempts=row.attempts + 1))
+        return bool(done.rowcount == 1)
+
+    def _settle(self, row: WebhookDeliveryRow, attempt: Attempt) -> None:
+        now = datetime.now(UTC)
+        tries = row.attempts + 1
+        if attempt.ok:
+            values = {"status": "delivered", "delivered_at": now, "leased_until": None,
+                      "last_error": None}
+            self.metrics.delivered.labels(row.event_type).inc()
+        elif tries >= MAX_ATTEMPTS:
+            values = {"status": "failed", "leased_until": None, "last_error": attempt.detail}
+            self.metrics.failed.labels(row.event_type).inc()
+            log.error("webhook %s (%s) given up after %d attempts: %s", row.id, row.event_type,
+                      tries, attempt.detail)
+        else:
+            values = {"due_at": now + backoff(tries, self.first_retry), "leased_until": None,
+                      "last_error": attempt.detail}
+            self.metrics.retried.labels(row.event_type).inc()
+            log.warning("webhook %s (%s) attempt %d failed: %s", row.id, row.event_type, tries,
+                        attempt.detail)
+        with self.db.begin() as conn:
+            conn.execute(update(T).where(col(T.id) == row.id).values(**values))
+
+    async def deliver_due(self, client: httpx.AsyncClient, limit: int = 50) -> int:
+        """One pass: every due row this process can lease; returns the attempts made."""
+        now = datetime.now(UTC)
+        rows = await asyncio.to_thread(self._due, now, limit)
+        made = 0
+        for row in rows:
+            if not await asyncio.to_thread(self._claim, row, now):
+                continue
+            secret = secret_for(row.secret_env, self.secret)
+            if not secret:
+                attempt = Attempt(False, f"no secret in {row.secret_env or DEFAULT_SECRET_ENV}")
+                row.attempts = MAX_ATTEMPTS - 1  # nothing to retry until configured
+            else:
+                attempt = await post(client, row.url, secret, row.id, row.body)
+            await asyncio.to_thread(self._settle, row, attempt)
+            made += 1
+        return made
+
+
+async def ping(url: str, secret: str) -> tuple[str, Attempt]:
+    """`interviewbot webhooks test`: one signed `ping` event, not stored, not retried."""
+    msg_id = new_webhook_id()
+    body = event_body("ping", {"message": "interviewbot webhook test"}, datetime.now(UTC))
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        return msg_id, await post(client, url, secret, msg_id, body)
