@@ -67,16 +67,17 @@ class Engine:
     # -- invitations -------------------------------------------------------------------
     def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:
         """Create an interview in state INVITED; return it with its one-time token."""
-        script = self.s.script(cmd.script_id)
         now = self.s.clock.now()
         token = new_token()
         with self.s.uow() as uow:
+            script, revision = self.s.pin(uow, cmd.script_id)
             interview = Interview(
                 id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
                 candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token),
                 invited_at=now,
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
                 tz_confirmed=cmd.tz is not None or cmd.platform == "console",
+                script_revision=revision,
             )
             uow.interviews.add(interview)
             uow.commit()
@@ -414,7 +415,7 @@ class Engine:
             interview = uow.interviews.get(interview_id)
             if interview is None or interview.state is not State.COMPLETED:
                 return 0
-            script = self.s.script(interview.script_id)
+            script = self.s.script(interview)
             existing = {(p.destination, p.answer_id) for p in uow.reviews.posts(interview_id)}
             todo: list[tuple[ChatRef, str | None, OutMessage]] = []
             for dest in self.s.destinations(script):
@@ -465,7 +466,7 @@ class Engine:
             posts = uow.reviews.posts(interview_id)
             if not posts:
                 return
-            script = self.s.script(interview.script_id)
+            script = self.s.script(interview)
             if interview.state is State.ERASED:
                 for post in posts:
                     await self._edit(MessageRef(post.destination, post.message_id),
@@ -489,7 +490,7 @@ class Engine:
             if interview is None:
                 return
             message = self.reviews.broadcast_message(interview, kind)
-            script = self.s.script(interview.script_id)
+            script = self.s.script(interview)
         if message is None:
             return
         key = self.reviews.broadcast_audio(interview, kind)

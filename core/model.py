@@ -133,6 +133,7 @@ class Interview:
     wrap_up: WrapUp | None = None
     experience_rating: int | None = None
     state_before_expiry: State | None = None
+    script_revision: str | None = None  # the pinned script (ScriptRevision.hash); None: legacy
     answers: list[Answer] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     candidate_questions: list[CandidateQuestion] = field(default_factory=list)

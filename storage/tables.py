@@ -42,6 +42,8 @@ class InterviewRow(SQLModel, table=True):
     wrap_up: str | None = Field(default=None, max_length=16)
     experience_rating: int | None = None
     state_before_expiry: str | None = Field(default=None, max_length=16)
+    # the script revision the interview was invited to (script_revision.hash); NULL: legacy
+    script_revision: str | None = Field(default=None, max_length=64)
     version: int = 0  # bumped by every write; a stale writer's update matches no row
 
     __table_args__ = (
@@ -171,3 +173,15 @@ class OutboxRow(SQLModel, table=True):
     due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
     attempts: int = 0
     body: str  # JSON: the messages, edits and follow-up work of one command
+
+
+class ScriptRevisionRow(SQLModel, table=True):
+    """A script as interviews were invited to it, keyed by the SHA-256 of its text. Never
+    changed or removed: interviews keep their questions when the file changes or goes."""
+
+    __tablename__ = "script_revision"
+
+    hash: str = Field(primary_key=True, max_length=64)
+    script_id: str = Field(index=True, max_length=64)
+    source: str
+    created_at: datetime = _when(nullable=False)  # type: ignore[assignment]

@@ -30,6 +30,7 @@ from core.ports import AlreadyHandled, ConcurrentUpdate, OutboxEntry
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
+from storage.scripts import SqlScriptRevisions
 from storage.tables import (
     AuditRow,
     DecisionRow,
@@ -100,6 +101,7 @@ def _interview_values(i: Interview) -> Values:
         "wrap_up": i.wrap_up.value if i.wrap_up else None,
         "experience_rating": i.experience_rating,
         "state_before_expiry": i.state_before_expiry.value if i.state_before_expiry else None,
+        "script_revision": i.script_revision,
     }
 
 
@@ -217,6 +219,7 @@ class SqlInterviews:
             wrap_up=WrapUp(row.wrap_up) if row.wrap_up else None,
             experience_rating=row.experience_rating,
             state_before_expiry=State(row.state_before_expiry) if row.state_before_expiry else None,
+            script_revision=row.script_revision,
             answers=[Answer(id=a.id, question_id=a.question_id,
                             takes=takes_by_answer.get(a.id, []), kept_take_id=a.kept_take_id,
                             kept_at=a.kept_at) for a in answers],
@@ -457,6 +460,7 @@ class SqlUnitOfWork:
         self.interviews = SqlInterviews(self.session)
         self.reviews = SqlReviews(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.scripts = SqlScriptRevisions(self.session)
         self.deliveries: dict[str, datetime] = {}
         return self
 
