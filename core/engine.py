@@ -6,11 +6,11 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
 from typing import TypeVar
 
-from core import outbox, texts
+from core import outbox, retention, texts
 from core import payloads as pl
 from core.candidate import CandidateFlow, clean_text, erase
 from core.commands import (
@@ -265,17 +265,16 @@ class Engine:
         await self._perform(fx)
         return interview
 
-    def purge(self, older_than: timedelta) -> int:
-        """Erase every interview whose last activity is older than `older_than` (retention)."""
-        cutoff = self.s.clock.now() - older_than
+    def purge(self, older_than: timedelta, *, include_in_progress: bool = False,
+              only: Collection[str] | None = None) -> int:
+        """Erase the interviews `retention.due_for_purge` selects (retention)."""
+        now = self.s.clock.now()
         erased = 0
         with self.s.uow() as uow:
-            for interview in uow.interviews.live([s for s in State if s is not State.ERASED]):
-                last = max(d for d in (interview.invited_at, interview.last_activity_at,
-                                       interview.ended_at) if d is not None)
-                if last < cutoff:
-                    erase(self.s, uow, interview, actor="retention", now=self.s.clock.now())
-                    erased += 1
+            for interview in retention.due_for_purge(
+                    uow, now - older_than, include_in_progress=include_in_progress, only=only):
+                erase(self.s, uow, interview, actor="retention", now=now)
+                erased += 1
             uow.commit()
         return erased
 

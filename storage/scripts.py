@@ -12,6 +12,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
+import storage.tables  # noqa: F401  (defines the tables below)
 from core.ports import ScriptRevision
 from core.states import OPEN_STATES, State
 
