@@ -215,7 +215,8 @@ def purge(
         "--older-than", metavar="DURATION", help="No activity for this long, e.g. 90d.")],
     include_in_progress: Annotated[bool, typer.Option(
         "--include-in-progress",
-        help="Also erase interviews not ended yet (invited, consented, in progress).")] = False,
+        help="Also erase interviews not ended yet (invited, consented or answering, deadline "
+             "ahead).")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Only print what would be erased.")] = False,
@@ -236,7 +237,7 @@ def purge(
     app = open_app()
     try:
         with app.services.uow() as uow:
-            chosen = due_for_purge(uow, app.services.clock.now() - delta,
+            chosen = due_for_purge(uow, app.services.clock.now(), delta,
                                    include_in_progress=include_in_progress)
         _show(chosen, older_than, dry_run)
         if dry_run:

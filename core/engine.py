@@ -272,7 +272,7 @@ class Engine:
         erased = 0
         with self.s.uow() as uow:
             for interview in retention.due_for_purge(
-                    uow, now - older_than, include_in_progress=include_in_progress, only=only):
+                    uow, now, older_than, include_in_progress=include_in_progress, only=only):
                 erase(self.s, uow, interview, actor="retention", now=now)
                 erased += 1
             uow.commit()

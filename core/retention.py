@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.model import Interview
 from core.ports import UnitOfWork
@@ -16,18 +16,20 @@ def last_activity(interview: Interview) -> datetime:
                if d is not None)
 
 
-def in_progress(interview: Interview) -> bool:
-    """Not ended yet: invited, consented or answering (its deadline has not passed)."""
-    return interview.state in OPEN_STATES
+def in_progress(interview: Interview, now: datetime) -> bool:
+    """Not ended yet: invited, consented or answering, and its deadline is still ahead (one
+    whose deadline passed is as good as expired, even if no timer has marked it yet)."""
+    return interview.state in OPEN_STATES and interview.deadline > now
 
 
-def due_for_purge(uow: UnitOfWork, cutoff: datetime, *, include_in_progress: bool = False,
+def due_for_purge(uow: UnitOfWork, now: datetime, older_than: timedelta, *,
+                  include_in_progress: bool = False,
                   only: Collection[str] | None = None) -> list[Interview]:
-    """Interviews with no activity since `cutoff`, oldest first. Interviews in progress are
-    left alone unless `include_in_progress`; `only` limits the selection to those ids (what
-    a person was shown and confirmed), each still checked against the rules."""
-    states = [s for s in State if s is not State.ERASED
-              and (include_in_progress or s not in OPEN_STATES)]
-    found = [i for i in uow.interviews.live(states)
-             if last_activity(i) < cutoff and (only is None or i.id in only)]
+    """Interviews with no activity for `older_than`, oldest first. Interviews in progress
+    are left alone unless `include_in_progress`; `only` limits the selection to those ids
+    (what a person was shown and confirmed), each still checked against the rules."""
+    cutoff = now - older_than
+    found = [i for i in uow.interviews.live([s for s in State if s is not State.ERASED])
+             if last_activity(i) < cutoff and (only is None or i.id in only)
+             and (include_in_progress or not in_progress(i, now))]
     return sorted(found, key=lambda i: (last_activity(i), i.script_id, i.number))

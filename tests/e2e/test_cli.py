@@ -54,6 +54,8 @@ def age(tmp: Path, interview_id: str, days: int, state: State | None = None) -> 
         assert found is not None
         then = datetime.now(UTC) - timedelta(days=days)
         found.invited_at = found.deadline = then
+        if state is State.IN_PROGRESS:  # answering, its deadline still ahead
+            found.deadline = datetime.now(UTC) + timedelta(days=1)
         if state is not None:
             found.state = state
             found.ended_at = then if state is not State.IN_PROGRESS else None
