@@ -202,8 +202,8 @@ async def _extend(app: App, interview_id: str, delta: timedelta) -> Interview | 
 
 def _confirmed(count: int) -> bool:
     """Ask on stdin; end of input (no terminal, nothing piped) is a no."""
-    sys.stderr.write(f"Erase these {count} interview{'s' if count != 1 else ''}? "
-                     "This cannot be undone. [y/N] ")
+    which = "this interview" if count == 1 else f"these {count} interviews"
+    sys.stderr.write(f"Erase {which}? This cannot be undone. [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")

@@ -308,7 +308,7 @@ def test_purge_shows_asks_and_spares_interviews_in_progress(tmp_path: Path) -> N
     unanswered = run_cli(tmp_path, "purge", "--older-than", "90d")  # stdin at its end
     assert unanswered.returncode == 1
     assert "not confirmed: nothing was erased" in unanswered.stderr
-    assert "Erase these 1 interview?" in unanswered.stderr
+    assert "Erase this interview? This cannot be undone. [y/N]" in unanswered.stderr
     no = run_cli(tmp_path, "purge", "--older-than", "90d", input_text="n\n")
     assert no.returncode == 1
     states = {r["interview_id"]: r["state"] for r in json.loads(

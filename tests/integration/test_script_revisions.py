@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from bots.scripts import ScriptCatalog, ScriptSource, parse_yaml, sample_text
+from bots.scripts import ScriptCatalog, ScriptSource, parse_yaml, retired_lines, sample_text
 from core.commands import CreateInvitation, InviteAccepted, UserCommand
 from core.ports import ScriptRevision
 from core.refs import ChatRef, UserRef
@@ -48,6 +48,11 @@ async def test_a_retired_script_is_read_from_the_database(db: Engine) -> None:
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, "status"))
     assert "not available" not in world.telegram.texts(ADA_CHAT)[-1]
     assert live_by_script(db)["qa"].open == 1
+    assert retired_lines(db, catalog) == [  # type: ignore[arg-type]
+        "retired script 'qa': 1 open and 0 completed interview(s) go on with the revision "
+        "they were invited to; new invitations are refused"]
+    catalog.serve(small_script())
+    assert retired_lines(db, catalog) == []  # type: ignore[arg-type]
 
 
 def test_interviews_from_before_revisions_are_pinned_to_the_current_file(db: Engine) -> None:
