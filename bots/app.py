@@ -20,7 +20,7 @@ from bots.hiring import record_webhooks, start_hiring
 from bots.metrics import make_metrics
 from bots.outbox_sweeper import OutboxSweeper
 from bots.scheduler import ReminderScheduler
-from bots.scripts import ScriptCatalog
+from bots.scripts import ScriptCatalog, log_retired
 from bots.settings import Settings
 from core.engine import Engine
 from core.ports import Messenger
@@ -28,6 +28,7 @@ from core.refs import ChatRef
 from core.services import Services
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.scripts import pin_unpinned
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
     if migrate:
         upgrade(db)
     catalog = ScriptCatalog.load(settings.scripts)
+    if migrate:
+        pin_unpinned(db, catalog.revision)  # interviews from before script revisions existed
     services = Services(
         uow=SqlUnitOfWorkFactory(db),
         scripts=catalog,
@@ -225,6 +228,7 @@ async def run(settings: Settings) -> None:
         await run_console(settings)
         return
     app = build(settings)
+    log_retired(app.db, app.catalog)
     channels = make_channels(settings, app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,36 +1,138 @@
-"""The `interviewbot` command line."""
+"""The `interviewbot` command line: the Typer app, its shared helpers, `run` and `db`.
+
+Commands live in modules by subject (bots/cli_check.py, cli_interviews.py, cli_results.py),
+each registering on `cli`. A new command group is one line at the end of this file:
+`cli.add_typer(my_group, name="my-group")`, with `my_group = sub_app("Help.")` made in its
+own module (so that its help reads like the rest).
+"""
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import sys
-from datetime import timedelta
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from bots.scripts import ScriptCatalog, ScriptFileInvalid, load_file
+from bots.scripts import ScriptCatalog, ScriptFileInvalid
 from bots.settings import Settings
-from core.commands import CreateInvitation
-from core.durations import format_duration
-from core.errors import DomainError
-from core.model import Interview
 
 if TYPE_CHECKING:
     from bots.app import App
-from core.results import scorecard
-from core.script import Script
 
-cli = typer.Typer(help="Asynchronous job interviews in Telegram and Slack.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-cli.add_typer(db_cli, name="db")
 out = Console()
+
+
+def _plain(param: Any) -> None:
+    """Show a value as its metavar (SCRIPT_ID, DURATION...), never as a Python type."""
+    if isinstance(param, TyperOption):
+        param.display_type_rich = partial(_option_metavar, param)  # type: ignore[method-assign]
+    elif isinstance(param, TyperArgument):
+        param.display_type_rich = _no_type  # type: ignore[method-assign]
+        param._usage_display_name = partial(_usage_name, param)  # type: ignore[method-assign]
+
+
+def _option_metavar(param: TyperOption, ctx: Any = None) -> str | None:
+    if param.is_flag or param.count:
+        return None
+    return param.metavar or "VALUE"
+
+
+def _no_type(ctx: Any = None) -> None:
+    return None
+
+
+def _usage_name(param: TyperArgument) -> str:
+    text = param.metavar or (param.name or "").upper()
+    text += "..." if param.nargs != 1 and not text.endswith("...") else ""
+    return text if param.required else f"[{text}]"
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help names values the way people write them (SCRIPT_ID, PATH...),
+    without Python type names such as <list[Path]> or {script_id}."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _plain(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain(option)
+        return option
+
+
+class PlainGroup(TyperGroup):
+    """The same for a command group (`interviewbot --help`, `interviewbot db --help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _plain(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain(option)
+        return option
+
+
+class CliApp(typer.Typer):
+    """A Typer app whose commands are `PlainCommand`s, with plain (re-wrapped) help."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", PlainGroup)
+        kwargs.setdefault("rich_markup_mode", None)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", PlainCommand)
+        return super().command(*args, **kwargs)
+
+
+def sub_app(help_text: str) -> CliApp:
+    """A command group to add to `cli` (`cli.add_typer(group, name=...)`)."""
+    return CliApp(help=help_text, no_args_is_help=True, pretty_exceptions_enable=False,
+                  add_completion=False)
+
+
+HELP = """Asynchronous job interviews in Telegram and Slack.
+
+Every local file lives in one data directory, INTERVIEWBOT_DATA_DIR (default: ./data of the
+folder interviewbot starts in, made absolute); the SQLite database defaults to
+<data dir>/interviewbot.db. Commands that read the database never create one.
+
+Exit codes: 0 done; 1 refused or failed (one line on stderr, nothing changed); 2 bad usage."""
+
+cli = CliApp(help=HELP, no_args_is_help=True, pretty_exceptions_enable=False,
+             add_completion=False)
+db_cli = sub_app("Database maintenance.")
+cli.add_typer(db_cli, name="db")
+
+
+def package_version() -> str:
+    try:
+        return version("interviewbot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"interviewbot {package_version()}", highlight=False)
+        raise typer.Exit()
+
+
+@cli.callback()
+def _root(version_: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Options for every command."""
 
 
 def fail(message: str) -> typer.Exit:
@@ -41,6 +143,54 @@ def fail(message: str) -> typer.Exit:
 
 def settings() -> Settings:
     return Settings()
+
+
+def open_app(*, create: bool = False) -> App:
+    """The composed app for one command. Unless `create`, a missing SQLite database is an
+    error naming where it was looked for, and nothing is created."""
+    from bots.app import build
+
+    s = settings()
+    path = s.sqlite_path
+    if not create and path is not None and not path.exists():
+        raise fail(f"no database at {path} (data directory {s.data_dir}); set "
+                   "INTERVIEWBOT_DATA_DIR (or DATABASE_URL) to the bot's, or create one with "
+                   "`interviewbot db upgrade`")
+    try:
+        return build(s)
+    except ScriptFileInvalid as exc:
+        raise fail(f"invalid scripts:\n{exc}") from None
+
+
+def script_or_fail(app: App, script_id: str, *, retired: bool = True) -> Any:
+    """A script by id for reading (results, report, list): the served one, else (`retired`)
+    the newest revision interviews were invited to."""
+    from core.errors import ScriptError
+
+    script = app.catalog.get(script_id)
+    if script is not None or not retired:
+        if script is None:
+            raise fail(f"no script {script_id!r}")
+        return script
+    with app.services.uow() as uow:
+        revision = uow.scripts.latest(script_id)
+    if revision is None:
+        known = ", ".join(s.id for s in app.catalog.all()) or "none"
+        raise fail(f"no script {script_id!r} (served: {known})")
+    try:
+        return app.catalog.parse_revision(revision)
+    except ScriptError as exc:
+        raise fail(str(exc)) from None
+
+
+def duration(text: str, option: str) -> Any:
+    """A duration option (90d, 48h), or a one-line error."""
+    from core.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise fail(f"{option}: {exc}") from None
 
 
 @cli.command()
@@ -56,200 +206,20 @@ def run() -> None:
     main_run(s)
 
 
-def _summary(script: Script, path: Path) -> None:
-    table = Table(title=f"{script.title} ({script.id})", title_justify="left")
-    table.add_column("#")
-    table.add_column("question")
-    table.add_column("answer")
-    table.add_column("rubric")
-    for i, q in enumerate(script.questions, 1):
-        rules = q.answer
-        answer = f"{'/'.join(rules.kinds)}, {rules.max_seconds}s, {rules.retakes} retakes"
-        table.add_row(str(i), ("(practice) " if q.practice else "") + q.text, answer,
-                      ", ".join(script.criteria_for(q)))
-    out.print(table)
-    reviewers = ", ".join(script.review.reviewers) or "none listed"
-    out.print(f"deadline {format_duration(script.deadline)} · scale "
-              f"{script.rubric.scale[0]}-{script.rubric.scale[-1]} · reviewers {reviewers} · "
-              f"blind {'on' if script.review.blind else 'off'} · independent "
-              f"{'on' if script.review.independent else 'off'}")
-    out.print(f"[green]{path}: OK[/]")
-
-
-@cli.command()
-def check(files: Annotated[list[Path], typer.Argument(help="Script files to validate.")]) -> None:
-    """Validate interview scripts; print every error as file:line: field: message."""
-    failed = False
-    for path in files:
-        try:
-            script = load_file(path)
-        except ScriptFileInvalid as exc:
-            failed = True
-            for error in exc.errors:
-                sys.stderr.write(f"{error}\n")
-            continue
-        _summary(script, path)
-    if failed:
-        raise typer.Exit(1)
-
-
-def _app():  # type: ignore[no-untyped-def]
-    from bots.app import build
-
-    try:
-        return build(settings())
-    except ScriptFileInvalid as exc:
-        raise fail(f"invalid scripts:\n{exc}") from None
-
-
-@cli.command()
-def invite(
-    script_id: Annotated[str, typer.Argument(help="Script id, e.g. backend-engineer.")],
-    name: Annotated[str, typer.Option(help="The candidate's name.")],
-    telegram: Annotated[bool, typer.Option("--telegram", help="Print a Telegram deep link.")] =
-    False,
-    slack_user: Annotated[str | None, typer.Option(help="DM this Slack user id.")] = None,
-    tz: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
-) -> None:
-    """Create a single-use invitation."""
-    from core.texts import zone
-
-    if tz is not None and zone(tz).key != tz:
-        raise fail(f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)")
-    if not name.strip():
-        raise fail("--name must not be empty")
-    app = _app()
-    platform = "slack" if slack_user else "telegram" if telegram else "console"
-    username = None
-    if platform == "telegram":
-        from bots.links import bot_username
-
-        try:
-            username = bot_username(app.settings)
-        except RuntimeError as exc:
-            raise fail(str(exc)) from None
-    try:
-        interview, token = app.engine.invite(CreateInvitation(script_id, name, platform, tz))
-    except DomainError as exc:
-        raise fail(str(exc)) from None
-    if username is not None:
-        from bots.links import telegram_link
-
-        sys.stderr.write(f"invitation {interview.id} for {name}\n")
-        out.print(telegram_link(username, token), highlight=False, soft_wrap=True)
-    elif platform == "slack":
-        import asyncio
-
-        from bots.slack.invite import SlackInviteFailed, invite_slack_user
-
-        assert slack_user is not None
-        try:
-            sent = asyncio.run(invite_slack_user(app, token, slack_user, tz))
-        except SlackInviteFailed as exc:
-            raise fail(f"{exc} (invitation {interview.id} was not delivered)") from None
-        finally:
-            app.db.dispose()
-        out.print(f"invitation {interview.id} for {name}: sent to Slack user {slack_user} "
-                  f"(DM {sent.dm.id}, time zone {sent.tz})", highlight=False, soft_wrap=True)
-    else:
-        out.print(f"invitation {interview.id} for {name}: token {token}", highlight=False)
-
-
-@cli.command()
-def results(
-    script_id: Annotated[str, typer.Argument(help="Script id.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-) -> None:
-    """Scorecards: one row per candidate, to stdout."""
-    if fmt not in ("csv", "json"):
-        raise fail(f"--format must be csv or json, not {fmt!r}")
-    app = _app()
-    script = app.catalog.get(script_id)
-    if script is None:
-        known = ", ".join(s.id for s in app.catalog.all())
-        raise fail(f"no script {script_id!r} (known: {known})")
-    with app.services.uow() as uow:
-        cards = [scorecard(script, i, uow.reviews.ratings(i.id), uow.reviews.decisions(i.id))
-                 for i in uow.interviews.for_script(script_id)]
-    rows = [c.flat() for c in cards]
-    if fmt == "json":
-        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
-        return
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns or ["number"])
-    writer.writeheader()
-    writer.writerows(rows)
-
-
-@cli.command()
-def extend(
-    interview_id: Annotated[str, typer.Argument(help="Interview id, as printed by invite.")],
-    by: Annotated[str, typer.Option("--by", help="How much longer, e.g. 3d or 48h.")],
-) -> None:
-    """Extend an interview's deadline; the candidate is told the new one."""
-    import asyncio
-
-    delta = _duration(by)
-    app = _app()
-    interview = asyncio.run(_extend(app, interview_id, delta))
-    if interview is None:
-        raise fail(f"no open or expired interview with id {interview_id!r}")
-    out.print(f"new deadline {interview.deadline:%Y-%m-%d %H:%M} UTC", highlight=False)
-
-
-async def _extend(app: App, interview_id: str, delta: timedelta) -> Interview | None:
-    from bots.app import chat_messengers
-
-    async with chat_messengers(app):
-        return await app.engine.extend(interview_id, delta, "cli")
-
-
-def _duration(text: str) -> timedelta:
-    """A duration option (90d, 48h), or a one-line error."""
-    from core.durations import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-
-
-@cli.command()
-def purge(
-    older_than: Annotated[str, typer.Option("--older-than", help="e.g. 90d")],
-    orphans_older_than: Annotated[str, typer.Option(
-        "--orphans-older-than",
-        help="Also remove media no answer refers to (left by a crash) once this old.")] = "1h",
-) -> None:
-    """Erase interviews (answers, audio, names) with no activity for longer than given, and
-    orphaned media files."""
-    from bots.app import sweep_media
-
-    delta, grace = _duration(older_than), _duration(orphans_older_than)
-    app = _app()
-    try:
-        count = app.engine.purge(delta)
-        out.print(f"erased {count} interview{'s' if count != 1 else ''} older than {older_than}")
-        swept = sweep_media(app, grace.total_seconds())
-    finally:
-        app.db.dispose()
-    bucket = (f" and {swept.objects} bucket object{'s' if swept.objects != 1 else ''}"
-              if app.settings.media_s3_url else "")
-    out.print(f"removed {swept.files} orphaned media file{'s' if swept.files != 1 else ''}"
-              f"{bucket} older than {orphans_older_than}", highlight=False)
-
-
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Apply database migrations."""
+    """Create the database, or bring it up to date (migrations)."""
     from storage.db import make_engine
     from storage.migrate import upgrade
 
     s = settings()
-    upgrade(make_engine(s.database_url))
-    out.print("database is up to date")
+    engine = make_engine(s.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    where = s.sqlite_path or "the database"
+    out.print(f"database is up to date ({where})", highlight=False, soft_wrap=True)
 
 
 def main() -> None:
@@ -269,45 +239,10 @@ def main() -> None:
         sys.exit(1)
 
 
-__all__ = ["ScriptCatalog", "cli", "main"]
-
-
-@cli.command()
-def report(
-    script_id: Annotated[str, typer.Argument(help="Script id.")],
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    chart: Annotated[Path | None, typer.Option(
-        "--chart", help="Also draw the funnel and the drop-off to this PNG file.")] = None,
-) -> None:
-    """Funnel metrics: stages, drop-off per question, timings, reviews, agreement."""
-    from core.report import read_report
-
-    if fmt not in ("table", "json"):
-        raise fail(f"--format must be table or json, not {fmt!r}")
-    app = _app()
-    script = app.catalog.get(script_id)
-    if script is None:
-        known = ", ".join(s.id for s in app.catalog.all())
-        raise fail(f"no script {script_id!r} (known: {known})")
-    try:
-        with app.services.uow() as uow:
-            funnel = read_report(script, uow)
-    finally:
-        app.db.dispose()
-    if chart is not None:
-        from bots.report_chart import ChartUnavailable, draw_chart
-
-        try:
-            draw_chart(funnel, chart)
-        except (ChartUnavailable, OSError) as exc:
-            raise fail(str(exc)) from None
-        sys.stderr.write(f"chart written to {chart}\n")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(funnel.to_dict(), indent=2) + "\n")
-        return
-    from bots.report_view import print_report
-
-    print_report(out, funnel)
-
+# Commands by subject; each module registers its commands on `cli` when imported.
+from bots import cli_check, cli_interviews, cli_results  # noqa: E402
 
 __import__("bots.cli_api").cli_api.register(cli)  # api-key, webhooks (bots/cli_api.py)
+
+__all__ = ["Path", "ScriptCatalog", "cli", "cli_check", "cli_interviews", "cli_results",
+           "main", "sub_app"]

@@ -1,4 +1,5 @@
-"""The funnel report as a PNG: funnel bars and per-step drop-off (matplotlib, Agg)."""
+"""The funnel report as a chart (PNG, SVG or PDF by the file's suffix): funnel bars and
+per-step drop-off (matplotlib, no display needed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from core.report import FunnelReport
 
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 COLOURS = {"funnel": "#2f6f9f", "open": "#9fc5e8", "expired": "#e69138", "withdrawn": "#cc4125"}
 
 
@@ -20,8 +22,18 @@ def _step_label(label: str, question: str, width: int = 30) -> str:
     return f"{label}: {short}"
 
 
+def chart_format(path: Path) -> str:
+    """The chart format a file name asks for; ValueError for any other suffix."""
+    found = FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise ValueError(f"--chart {path}: the file name must end in .png, .svg or .pdf")
+    return found
+
+
 def draw_chart(report: FunnelReport, path: Path) -> None:
-    """Write the funnel (left) and where people stop (right) to a PNG file."""
+    """Write the funnel (left) and where people stop (right) to `path`, in the format its
+    suffix names (.png, .svg, .pdf)."""
+    fmt = chart_format(path)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -65,4 +77,4 @@ def draw_chart(report: FunnelReport, path: Path) -> None:
     drop.legend(loc="best", frameon=False)
     for axes in (funnel, drop):
         axes.spines[["top", "right"]].set_visible(False)
-    figure.savefig(path, format="png")
+    figure.savefig(path, format=fmt)

@@ -31,9 +31,11 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.engine import Engine as InterviewEngine
+from core.errors import ScriptError
 from core.model import Interview
 from core.refs import ChatRef
 from core.reminders import plan, possible_ids
+from core.script import Script
 from core.states import State
 from storage.tables import InterviewRow
 
@@ -249,7 +251,7 @@ class ReminderScheduler:
         """Replace the interview's timers by those its state calls for (leader only)."""
         if self.scheduler is None:
             return  # the leader's periodic reconciliation picks the change up
-        script = self.engine.s.scripts.get(interview.script_id)
+        script = _pinned_script(self.engine, interview)
         if script is None:
             return
         wanted = {t.id: t for t in plan(script, interview)}
@@ -279,7 +281,7 @@ class ReminderScheduler:
         existing = self.store.run_times()
         wanted: dict[str, tuple[datetime, list[object]]] = {}
         for interview in self._live():
-            script = self.engine.s.scripts.get(interview.script_id)
+            script = _pinned_script(self.engine, interview)
             if script is None:
                 continue
             for timer in plan(script, interview):
@@ -328,3 +330,11 @@ class ReminderScheduler:
                 else None,
                 started_at=r.started_at, completed_at=r.completed_at,
                 last_activity_at=r.last_activity_at)
+
+
+def _pinned_script(engine: InterviewEngine, interview: Interview) -> Script | None:
+    """The script an interview is pinned to (None if it cannot be read: no timers)."""
+    try:
+        return engine.s.script(interview)
+    except ScriptError:
+        return None

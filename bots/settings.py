@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASE_FILE = "interviewbot.db"  # the default SQLite database, inside the data directory
 
 
 class Settings(BaseSettings):
@@ -13,7 +15,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    database_url: str = Field("sqlite:///./data/interviewbot.db", alias="DATABASE_URL")
+    # empty: SQLite in the data directory, sqlite:///<data dir>/interviewbot.db
+    database_url: str = Field("", alias="DATABASE_URL")
+    # every local file (database, media) lives here; made absolute when read
     data_dir: Path = Field(Path("./data"), alias="INTERVIEWBOT_DATA_DIR")
     scripts: Path | None = Field(None, alias="INTERVIEWBOT_SCRIPTS")
     http_port: int = Field(8080, alias="INTERVIEWBOT_HTTP_PORT")
@@ -43,6 +47,26 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+
+    @model_validator(mode="after")
+    def _absolute_paths(self) -> Settings:
+        """Resolve every path once, so that no later step depends on the current folder."""
+        self.data_dir = self.data_dir.expanduser().absolute()
+        if self.scripts is not None:
+            self.scripts = self.scripts.expanduser().absolute()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / DATABASE_FILE}"
+        elif self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            path = Path(self.database_url.removeprefix("sqlite:///")).expanduser()
+            self.database_url = f"sqlite:///{path.absolute()}"
+        return self
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the database is SQLite (None for PostgreSQL)."""
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
 
     @property
     def media_dir(self) -> Path:

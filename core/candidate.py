@@ -176,7 +176,7 @@ class CandidateFlow:
         if cmd.tz:
             interview.tz = cmd.tz
             interview.tz_confirmed = True
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         fx.send(cmd.chat, texts.intro(script, interview.candidate_name, interview.deadline,
                                       interview.tz))
         if interview.tz_confirmed or cmd.user.platform != "telegram":
@@ -213,7 +213,7 @@ class CandidateFlow:
     def _resume(self, uow: UnitOfWork, interview: Interview, fx: Effects) -> None:
         """Say where the candidate stands and repeat what is waiting for them."""
         assert interview.chat is not None
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         if not self._check_deadline(interview, fx):
             return
         fx.send(interview.chat, f"Welcome back, {interview.candidate_name}! "
@@ -278,7 +278,7 @@ class CandidateFlow:
             return None
         if not self._check_deadline(interview, fx):
             return None
-        return interview, self.s.script(interview.script_id)
+        return interview, self.s.script(interview)
 
     def text(self, uow: UnitOfWork, cmd: TextReceived, fx: Effects) -> bool:
         """Handle a candidate's text (an answer, a time zone, a question for the team...)."""
@@ -431,7 +431,7 @@ class CandidateFlow:
         interview = uow.interviews.current_for(cmd.user)
         if interview is None:
             return False
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         question = current_question(script, interview) if interview.is_open else None
         kinds = question.answer.kinds if question else ("text",)
         fx.send(cmd.chat, texts.UNSUPPORTED.format(what=cmd.what, kinds=texts.kinds_phrase(kinds)))
@@ -555,7 +555,7 @@ class CandidateFlow:
             return
         assert interview.chat is not None
         interview.last_activity_at = self._now()
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         if payload.action in (pl.WITHDRAW, pl.ERASE, pl.CANCEL):
             self._confirmed(uow, script, interview, payload, message, fx)
             return
@@ -706,7 +706,7 @@ class CandidateFlow:
         if interview is None:
             return False
         assert interview.chat is not None
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         if cmd.name == "status":
             if interview.is_open and self._now() >= interview.deadline:
                 self._check_deadline(interview, fx)

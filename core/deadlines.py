@@ -37,7 +37,7 @@ def extend_deadline(services: Services, uow: UnitOfWork, interview: Interview, b
                                  interview.deadline.isoformat(), now))
     fx.changed.append(interview.id)
     if interview.chat is not None:
-        script = services.script(interview.script_id)
+        script = services.script(interview)
         fx.send(interview.chat, OutMessage(
             f"Good news: you have more time. New deadline: "
             f"{texts.local_time(interview.deadline, interview.tz)}. "

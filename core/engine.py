@@ -6,11 +6,11 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
 from typing import TypeVar
 
-from core import outbox, texts
+from core import outbox, retention, texts
 from core import payloads as pl
 from core.candidate import CandidateFlow, clean_text, erase
 from core.commands import (
@@ -70,10 +70,10 @@ class Engine:
     # -- invitations -------------------------------------------------------------------
     def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:
         """Create an interview in state INVITED; return it with its one-time token."""
-        script = self.s.script(cmd.script_id)
         now = self.s.clock.now()
         token = new_token()
         with self.s.uow() as uow:
+            script, revision = self.s.pin(uow, cmd.script_id)
             interview = Interview(
                 id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
                 candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token),
@@ -81,6 +81,7 @@ class Engine:
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
                 tz_confirmed=cmd.tz is not None or cmd.platform == "console",
                 external_ref=cmd.external_ref,
+                script_revision=revision,
             )
             uow.interviews.add(interview)
             uow.commit()
@@ -283,17 +284,16 @@ class Engine:
         await self._perform(fx)
         return interview
 
-    def purge(self, older_than: timedelta) -> int:
-        """Erase every interview whose last activity is older than `older_than` (retention)."""
-        cutoff = self.s.clock.now() - older_than
+    def purge(self, older_than: timedelta, *, include_in_progress: bool = False,
+              only: Collection[str] | None = None) -> int:
+        """Erase the interviews `retention.due_for_purge` selects (retention)."""
+        now = self.s.clock.now()
         erased = 0
         with self.s.uow() as uow:
-            for interview in uow.interviews.live([s for s in State if s is not State.ERASED]):
-                last = max(d for d in (interview.invited_at, interview.last_activity_at,
-                                       interview.ended_at) if d is not None)
-                if last < cutoff:
-                    erase(self.s, uow, interview, actor="retention", now=self.s.clock.now())
-                    erased += 1
+            for interview in retention.due_for_purge(
+                    uow, now, older_than, include_in_progress=include_in_progress, only=only):
+                erase(self.s, uow, interview, actor="retention", now=now)
+                erased += 1
             uow.commit()
         return erased
 
@@ -433,7 +433,7 @@ class Engine:
             interview = uow.interviews.get(interview_id)
             if interview is None or interview.state is not State.COMPLETED:
                 return 0
-            script = self.s.script(interview.script_id)
+            script = self.s.script(interview)
             existing = {(p.destination, p.answer_id) for p in uow.reviews.posts(interview_id)}
             todo: list[tuple[ChatRef, str | None, OutMessage]] = []
             for dest in self.s.destinations(script):
@@ -484,7 +484,7 @@ class Engine:
             posts = uow.reviews.posts(interview_id)
             if not posts:
                 return
-            script = self.s.script(interview.script_id)
+            script = self.s.script(interview)
             if interview.state is State.ERASED:
                 for post in posts:
                     await self._edit(MessageRef(post.destination, post.message_id),
@@ -508,7 +508,7 @@ class Engine:
             if interview is None:
                 return
             message = self.reviews.broadcast_message(interview, kind)
-            script = self.s.script(interview.script_id)
+            script = self.s.script(interview)
         if message is None:
             return
         key = self.reviews.broadcast_audio(interview, kind)

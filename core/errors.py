@@ -17,3 +17,7 @@ class InvitationError(DomainError):
 
 class ScriptError(DomainError):
     """An interview script is invalid or unknown."""
+
+
+class ScriptRetired(ScriptError):
+    """A script interviews were invited to is no longer served: no new invitations."""

@@ -134,6 +134,7 @@ class Interview:
     experience_rating: int | None = None
     state_before_expiry: State | None = None
     external_ref: str | None = None  # the inviting system's own reference (an ATS id)
+    script_revision: str | None = None  # the pinned script (ScriptRevision.hash); None: legacy
     answers: list[Answer] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     candidate_questions: list[CandidateQuestion] = field(default_factory=list)

@@ -161,6 +161,29 @@ class OutboxRepository(Protocol):
     def done(self, entry_id: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class ScriptRevision:
+    """One version of a script as invited to: content-addressed (`hash` of `source`)."""
+
+    hash: str
+    script_id: str
+    source: str  # the script's text as the catalogue read it (opaque to the engine)
+
+
+class ScriptRevisionRepository(Protocol):
+    """Script revisions interviews are pinned to; rows are never changed or removed."""
+
+    def add(self, revision: ScriptRevision) -> None:
+        """Keep `revision` (nothing happens if its hash is already kept)."""
+        ...
+
+    def get(self, revision_hash: str) -> ScriptRevision | None: ...
+
+    def latest(self, script_id: str) -> ScriptRevision | None:
+        """The newest revision of a script id interviews were pinned to, if any."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories plus inbound de-duplication; commit or nothing."""
 
@@ -172,6 +195,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def scripts(self) -> ScriptRevisionRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -214,4 +240,12 @@ class ScriptCatalog(Protocol):
     def get(self, script_id: str) -> Script | None: ...
 
     def all(self) -> Iterable[Script]: ...
+
+    def revision(self, script_id: str) -> ScriptRevision | None:
+        """The current revision of a served script (to pin an invitation to)."""
+        ...
+
+    def parse_revision(self, revision: ScriptRevision) -> Script:
+        """The script a stored revision holds; raise `ScriptError` if it no longer parses."""
+        ...
 

@@ -149,7 +149,7 @@ class ReviewFlow:
     async def cards(self, uow: UnitOfWork, interview: Interview, platform: str
                     ) -> list[tuple[str | None, OutMessage]]:
         """Every card of an interview for one platform: (answer id or None, message)."""
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         ratings = uow.reviews.ratings(interview.id)
         out: list[tuple[str | None, OutMessage]] = [
             (None, summary_card(script, interview, uow.reviews.decisions(interview.id)))]
@@ -170,7 +170,7 @@ class ReviewFlow:
         if interview is None:
             fx.reply = texts.STALE_BUTTON
             return
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         if not is_reviewer(self.s, script, interview, user, chat):
             fx.reply = texts.NOT_A_REVIEWER
             return
@@ -283,7 +283,7 @@ class ReviewFlow:
         if payload is None or interview is None:
             fx.notes.append((cmd.chat, cmd.user, texts.STALE_BUTTON))
             return
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         if not is_reviewer(self.s, script, interview, cmd.user, cmd.chat):
             fx.notes.append((cmd.chat, cmd.user, texts.NOT_A_REVIEWER))
             return
@@ -340,7 +340,7 @@ class ReviewFlow:
 
     def broadcast_message(self, interview: Interview, kind: str) -> OutMessage | None:
         """Render a broadcast ("question:<id>" or "follow_up:<id>") for the reviewers."""
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         who = candidate_label(script, interview)
         what, _, ident = kind.partition(":")
         if what == "question":

@@ -397,8 +397,12 @@ def parse_script(raw: Any) -> Script:
     if not isinstance(raw, Mapping):
         raise ScriptInvalid([Problem((), "a script must be a mapping of fields")])
     sid = raw.get("id")
-    if not isinstance(sid, str) or not _ID.match(sid):
+    if sid is None or sid == "":
         c.add(("id",), "is required: lower-case letters, digits, _ or - (e.g. backend-engineer)")
+        sid = "invalid"
+    elif not isinstance(sid, str) or not _ID.match(sid):
+        c.add(("id",), f"{sid!r} must be lowercase letters, digits and dashes (or _), "
+                       "at most 64, e.g. backend-engineer")
         sid = "invalid"
     title = c.text(raw, "title", ())
     intro = c.text(raw, "intro", (), required=False, default="Hi {name}! Thanks for your time.")

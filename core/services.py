@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.audio import AudioProcessor, Transcriber
-from core.errors import ScriptError
+from core.errors import ScriptError, ScriptRetired
+from core.model import Interview
 from core.observe import NullObserver, Observer
-from core.ports import Clock, Messenger, ScriptCatalog, UnitOfWorkFactory
+from core.ports import Clock, Messenger, ScriptCatalog, UnitOfWork, UnitOfWorkFactory
 from core.refs import ChatRef
 from core.script import Script
 
@@ -31,11 +32,53 @@ class Services:
     # committed outbound work not done by then (the process died?) is done by a sweep
     outbox_retry: timedelta = timedelta(seconds=30)
 
-    def script(self, script_id: str) -> Script:
+    # pinned scripts by revision hash: revisions never change, so they are kept once read
+    _pinned: dict[str, Script] = field(default_factory=dict, repr=False)
+
+    def script(self, of: str | Interview) -> Script:
+        """An interview's script: the revision it was invited to, whatever the files say now
+        (a legacy interview with no revision: its script's current file). Given a script id:
+        the served script of that id, for a new invitation."""
+        if isinstance(of, str):
+            return self._served(of)
+        if of.script_revision is None:
+            return self._served(of.script_id)
+        pinned = self._pinned.get(of.script_revision)
+        if pinned is not None:
+            return pinned
+        current = self.scripts.revision(of.script_id)
+        if current is not None and current.hash == of.script_revision:
+            script = self._served(of.script_id)
+        else:
+            with self.uow() as uow:
+                revision = uow.scripts.get(of.script_revision)
+            if revision is None:
+                raise ScriptError(f"interview {of.id}: script revision "
+                                  f"{of.script_revision[:12]} is not stored")
+            script = self.scripts.parse_revision(revision)
+        self._pinned[of.script_revision] = script
+        return script
+
+    def _served(self, script_id: str) -> Script:
         script = self.scripts.get(script_id)
         if script is None:
             raise ScriptError(f"no interview script with id {script_id!r}")
         return script
+
+    def pin(self, uow: UnitOfWork, script_id: str) -> tuple[Script, str]:
+        """The served script for a new invitation, and the revision it pins (kept in `uow`).
+        A script that was served once and is no longer is retired: `ScriptRetired`."""
+        script = self.scripts.get(script_id)
+        revision = self.scripts.revision(script_id)
+        if script is None or revision is None:
+            if uow.scripts.latest(script_id) is not None:
+                raise ScriptRetired(
+                    f"interview script {script_id!r} is retired (no longer among the served "
+                    "scripts): it takes no new invitations; its open interviews go on")
+            raise ScriptError(f"no interview script with id {script_id!r}")
+        uow.scripts.add(revision)
+        self._pinned.setdefault(revision.hash, script)
+        return script, revision.hash
 
     def destinations(self, script: Script) -> tuple[ChatRef, ...]:
         """Where reviewers see an interview: the override, else the script's list."""

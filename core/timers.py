@@ -45,7 +45,7 @@ class TimerFlow:
         interview = uow.interviews.get(interview_id)
         if interview is None:
             return
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         now = self.s.clock.now()
         timer = self.due(script, interview, kind, index, now)
         if timer is None:

@@ -43,6 +43,8 @@ class InterviewRow(SQLModel, table=True):
     experience_rating: int | None = None
     state_before_expiry: str | None = Field(default=None, max_length=16)
     external_ref: str | None = Field(default=None, max_length=128)  # the ATS's own id
+    # the script revision the interview was invited to (script_revision.hash); NULL: legacy
+    script_revision: str | None = Field(default=None, max_length=64)
     version: int = 0  # bumped by every write; a stale writer's update matches no row
 
     __table_args__ = (
@@ -207,3 +209,13 @@ class WebhookDeliveryRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending, delivered, failed
     delivered_at: datetime | None = _when()
     last_error: str | None = Field(default=None, max_length=300)
+class ScriptRevisionRow(SQLModel, table=True):
+    """A script as interviews were invited to it, keyed by the SHA-256 of its text. Never
+    changed or removed: interviews keep their questions when the file changes or goes."""
+
+    __tablename__ = "script_revision"
+
+    hash: str = Field(primary_key=True, max_length=64)
+    script_id: str = Field(index=True, max_length=64)
+    source: str
+    created_at: datetime = _when(nullable=False)  # type: ignore[assignment]

@@ -30,6 +30,7 @@ from core.ports import AlreadyHandled, ConcurrentUpdate, OutboxEntry
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
+from storage.scripts import SqlScriptRevisions
 from storage.tables import (
     AuditRow,
     DecisionRow,
@@ -101,6 +102,7 @@ def _interview_values(i: Interview) -> Values:
         "experience_rating": i.experience_rating,
         "state_before_expiry": i.state_before_expiry.value if i.state_before_expiry else None,
         "external_ref": i.external_ref,
+        "script_revision": i.script_revision,
     }
 
 
@@ -221,6 +223,7 @@ class SqlInterviews:
             experience_rating=row.experience_rating,
             state_before_expiry=State(row.state_before_expiry) if row.state_before_expiry else None,
             external_ref=row.external_ref,
+            script_revision=row.script_revision,
             answers=[Answer(id=a.id, question_id=a.question_id,
                             takes=takes_by_answer.get(a.id, []), kept_take_id=a.kept_take_id,
                             kept_at=a.kept_at) for a in answers],
@@ -482,6 +485,7 @@ class SqlUnitOfWork:
         self.interviews = SqlInterviews(self.session)
         self.reviews = SqlReviews(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.scripts = SqlScriptRevisions(self.session)
         self.deliveries: dict[str, datetime] = {}
         return self
 

@@ -43,7 +43,7 @@ def reply_prompt(engine: Engine, user: UserRef, chat: ChatRef, target: str) -> R
         if interview is None:
             return ReplyPrompt(False, texts.STALE_BUTTON)
         try:
-            script = engine.s.script(interview.script_id)
+            script = engine.s.script(interview)
         except ScriptError:
             return ReplyPrompt(False, texts.STALE_BUTTON)
         if not is_reviewer(engine.s, script, interview, user, chat):

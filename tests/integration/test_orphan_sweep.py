@@ -198,7 +198,7 @@ async def test_run_sweeps_in_the_background_at_start(tmp_path: Path,
 
 
 def test_purge_reports_the_orphans_it_removed(tmp_path: Path) -> None:
-    invited = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada")
+    invited = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada", "--console")
     assert invited.returncode == 0, invited.stderr
     interview_id = invited.stdout.split()[1]
     media = tmp_path / "data" / "media"
@@ -219,7 +219,7 @@ def test_purge_sweeps_the_bucket(tmp_path: Path, endpoint: str) -> None:
     location = S3Location(new_bucket(endpoint), "m", endpoint)
     s3 = {"INTERVIEWBOT_MEDIA_S3_URL": f"s3://{location.bucket}/m",
           "INTERVIEWBOT_MEDIA_S3_ENDPOINT": endpoint}
-    invited = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada", **s3)
+    invited = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada", "--console", **s3)
     assert invited.returncode == 0, invited.stderr
     interview_id = invited.stdout.split()[1]
     S3Bucket(location).upload(AUDIO / "voice.ogg", f"{interview_id}/crashed", "ogg")

@@ -11,9 +11,16 @@ from types import TracebackType
 
 from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
 from core.engine import Engine
+from core.errors import ScriptError
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
-from core.ports import AlreadyHandled, MediaTooLarge, OutboxEntry, UnitOfWorkFactory
+from core.ports import (
+    AlreadyHandled,
+    MediaTooLarge,
+    OutboxEntry,
+    ScriptRevision,
+    UnitOfWorkFactory,
+)
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.report import reminder_key_prefixes
 from core.script import Script
@@ -43,6 +50,7 @@ class Store:
     audit: list[AuditEntry] = field(default_factory=list)
     deliveries: dict[str, datetime] = field(default_factory=dict)
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
+    revisions: dict[str, ScriptRevision] = field(default_factory=dict)  # in insertion order
 
 
 class FakeInterviews:
@@ -150,6 +158,21 @@ class FakeOutbox:
         self.data.outbox.pop(entry_id, None)
 
 
+class FakeScriptRevisions:
+    def __init__(self, data: Store) -> None:
+        self.data = data
+
+    def add(self, revision: ScriptRevision) -> None:
+        self.data.revisions.setdefault(revision.hash, revision)
+
+    def get(self, revision_hash: str) -> ScriptRevision | None:
+        return self.data.revisions.get(revision_hash)
+
+    def latest(self, script_id: str) -> ScriptRevision | None:
+        found = [r for r in self.data.revisions.values() if r.script_id == script_id]
+        return found[-1] if found else None
+
+
 class FakeUnitOfWork:
     """Works on a deep copy of the store; commit publishes it, anything else discards it."""
 
@@ -162,6 +185,7 @@ class FakeUnitOfWork:
         self.interviews = FakeInterviews(self.working)
         self.reviews = FakeReviews(self.working)
         self.outbox = FakeOutbox(self.working)
+        self.scripts = FakeScriptRevisions(self.working)
         self.unchecked: set[str] = set()
         return self
 
@@ -290,14 +314,41 @@ class FakeAudio:
 
 
 class FakeCatalog:
+    """Served scripts that a test can edit (`serve`) or retire (`retire`); a revision's
+    "source" is the script's repr, which `parse_revision` maps back to the script."""
+
     def __init__(self, *scripts: Script) -> None:
         self.scripts = {s.id: s for s in scripts}
+        self.known: dict[str, Script] = {}
+        for script in scripts:
+            self.serve(script)
+
+    def serve(self, script: Script) -> None:
+        """Serve `script` (a new one, or an edit of a served one)."""
+        self.scripts[script.id] = script
+        self.known[repr(script)] = script
+
+    def retire(self, script_id: str) -> None:
+        del self.scripts[script_id]
 
     def get(self, script_id: str) -> Script | None:
         return self.scripts.get(script_id)
 
     def all(self) -> list[Script]:
         return list(self.scripts.values())
+
+    def revision(self, script_id: str) -> ScriptRevision | None:
+        script = self.scripts.get(script_id)
+        if script is None:
+            return None
+        source = repr(script)
+        return ScriptRevision(hashlib.sha256(source.encode()).hexdigest(), script_id, source)
+
+    def parse_revision(self, revision: ScriptRevision) -> Script:
+        script = self.known.get(revision.source)
+        if script is None:
+            raise ScriptError(f"unknown revision {revision.hash[:12]}")
+        return script
 
 
 @dataclass

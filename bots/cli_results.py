@@ -1,0 +1,122 @@
+"""`interviewbot results | report`: scorecards and funnel metrics, retired scripts included."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bots.cli import cli, fail, open_app, out, script_or_fail
+from core.errors import ScriptError
+from core.results import scorecard
+from core.script import Script
+
+# The columns every `results` output starts with, in this order, whatever the answers.
+FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "invited_at", "completed_at",
+                 "overall", "decision", "decisions", "reviewers", "follow_ups", "experience")
+
+
+def script_columns(script: Script) -> list[str]:
+    """The answer and score columns of a script, in question order."""
+    columns: list[str] = []
+    for question in script.scored_questions:
+        columns.append(f"{question.id}.answer")
+        for criterion in script.criteria_for(question):
+            columns += [f"{question.id}.{criterion}.mean", f"{question.id}.{criterion}.n"]
+    return columns
+
+
+@cli.command()
+def results(
+    script_id: Annotated[str, typer.Argument(metavar="SCRIPT_ID", help="Script id.")],
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT",
+                                     help="csv or json.")] = "csv",
+) -> None:
+    """Scorecards, one row per interview, to stdout.
+
+    Columns: interview_id, number, candidate, state, invited_at, completed_at, overall,
+    decision, decisions, reviewers, follow_ups, experience, then per scored question
+    <question>.answer and <question>.<criterion>.mean / .n (empty when not answered or rated).
+    Works on retired scripts; each interview is scored against the revision it was asked.
+    """
+    if fmt not in ("csv", "json"):
+        raise fail(f"--format must be csv or json, not {fmt!r}")
+    app = open_app()
+    try:
+        listed = script_or_fail(app, script_id)
+        columns = [*FIXED_COLUMNS, *script_columns(listed)]
+        rows: list[dict[str, object]] = []
+        with app.services.uow() as uow:
+            for interview in uow.interviews.for_script(script_id):
+                try:
+                    script = app.services.script(interview)
+                except ScriptError:
+                    script = listed
+                card = scorecard(script, interview, uow.reviews.ratings(interview.id),
+                                 uow.reviews.decisions(interview.id))
+                row: dict[str, object] = {
+                    "interview_id": interview.id,
+                    "invited_at": interview.invited_at.isoformat(), **card.flat()}
+                columns += [c for c in script_columns(script) if c not in columns]
+                rows.append(row)
+    finally:
+        app.db.dispose()
+    full = [{c: row.get(c, "") for c in columns} for row in rows]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(full, indent=2, default=str) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(full)
+
+
+def _chart_format_or_fail(chart: Path) -> str:
+    from bots.report_chart import chart_format
+
+    try:
+        return chart_format(chart)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+@cli.command()
+def report(
+    script_id: Annotated[str, typer.Argument(metavar="SCRIPT_ID", help="Script id.")],
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT",
+                                     help="table or json.")] = "table",
+    chart: Annotated[Path | None, typer.Option(
+        "--chart", metavar="FILE",
+        help="Also draw the funnel and the drop-off to FILE: .png, .svg or .pdf.")] = None,
+) -> None:
+    """Funnel metrics: stages, drop-off per question, timings, reviews, agreement."""
+    from core.report import read_report
+
+    if fmt not in ("table", "json"):
+        raise fail(f"--format must be table or json, not {fmt!r}")
+    if chart is not None:
+        _chart_format_or_fail(chart)
+    app = open_app()
+    try:
+        script = script_or_fail(app, script_id)
+        with app.services.uow() as uow:
+            funnel = read_report(script, uow)
+    finally:
+        app.db.dispose()
+    if chart is not None:
+        from bots.report_chart import ChartUnavailable, draw_chart
+
+        try:
+            draw_chart(funnel, chart)
+        except (ChartUnavailable, OSError) as exc:
+            raise fail(str(exc)) from None
+        sys.stderr.write(f"chart written to {chart.absolute()}\n")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(funnel.to_dict(), indent=2) + "\n")
+        return
+    from bots.report_view import print_report
+
+    print_report(out, funnel)
