@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import logging
@@ -225,12 +226,18 @@ def purge(
 ) -> None:
     """Erase interviews (answers, audio, names) with no activity for longer than given, and
     orphaned media files."""
-    from bots.app import sweep_media
+    from bots.app import chat_messengers, sweep_media
 
     delta, grace = _duration(older_than), _duration(orphans_older_than)
     app = _app()
+
+    async def erase_old() -> int:
+        # with the chat channels open, so the erasure also deletes what was posted
+        async with chat_messengers(app):
+            return await app.engine.purge(delta)
+
     try:
-        count = app.engine.purge(delta)
+        count = asyncio.run(erase_old())
         out.print(f"erased {count} interview{'s' if count != 1 else ''} older than {older_than}")
         swept = sweep_media(app, grace.total_seconds())
     finally:

@@ -140,6 +140,8 @@ class ReviewPostRow(SQLModel, table=True):
     destination: str = Field(max_length=100)
     message_id: str = Field(max_length=64)
     answer_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(default="card", max_length=8)  # card, reel, post
+    parts: str = ""  # space-separated ids of what went with the message (pieces, files)
 
 
 class AuditRow(SQLModel, table=True):
@@ -169,5 +171,7 @@ class OutboxRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
-    attempts: int = 0
-    body: str  # JSON: the messages, edits and follow-up work of one command
+    attempts: int = 0  # claims: how often a sweep took the entry over
+    body: str  # JSON: the steps of one command, each with its state (core/outbox.py)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()

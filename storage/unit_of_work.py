@@ -371,7 +371,8 @@ class SqlReviews:
             .order_by(col(ReviewPostRow.id))
         ).all()
         return [
-            ReviewPost(r.interview_id, ChatRef.parse(r.destination), r.message_id, r.answer_id)
+            ReviewPost(r.interview_id, ChatRef.parse(r.destination), r.message_id, r.answer_id,
+                       r.kind, tuple(r.parts.split()))
             for r in rows
         ]
 
@@ -382,8 +383,29 @@ class SqlReviews:
                 destination=str(post.destination),
                 message_id=post.message_id,
                 answer_id=post.answer_id,
+                kind=post.kind,
+                parts=" ".join(post.parts),
             )
         )
+        self.session.flush()
+
+    def add_post_unless_erased(self, post: ReviewPost) -> bool:
+        # a write to the interview row: PostgreSQL locks it until this commits, SQLite
+        # serialises writers, so an erasure commits either before (seen here) or after
+        # this post (and then its step reads it)
+        locked = self.session.execute(INTERVIEW.update().where(
+            INTERVIEW.c.id == post.interview_id, INTERVIEW.c.state != State.ERASED.value
+        ).values(version=INTERVIEW.c.version))
+        if locked.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.add_post(post)
+        return True
+
+    def remove_post(self, post: ReviewPost) -> None:
+        self.session.execute(delete(ReviewPostRow).where(
+            col(ReviewPostRow.interview_id) == post.interview_id,
+            col(ReviewPostRow.destination) == str(post.destination),
+            col(ReviewPostRow.message_id) == post.message_id))
 
     def audit(self, entry: AuditEntry) -> None:
         self.session.add(
@@ -417,33 +439,53 @@ class SqlReviews:
 
 
 class SqlOutbox:
-    """`OutboxRepository` on SQL: one row per command with outbound work."""
+    """`OutboxRepository` on SQL: one row per command with outbound work, leased to the
+    process working on it."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, body: str, due_at: datetime) -> int:
-        done = self.session.execute(OUTBOX.insert().values(body=body, due_at=due_at,
-                                                           attempts=0))
+    def add(self, body: str, due_at: datetime, owner: str | None = None,
+            lease_until: datetime | None = None) -> int:
+        done = self.session.execute(OUTBOX.insert().values(
+            body=body, due_at=due_at, attempts=0, lease_owner=owner, lease_until=lease_until))
         return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]
 
     def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        rows = self.session.execute(core_select(OUTBOX).where(OUTBOX.c.due_at <= now)
-                                    .order_by(OUTBOX.c.id).limit(limit)).all()
-        return [OutboxEntry(r.id, r.body, r.attempts, r.due_at) for r in rows]
+        rows = self.session.execute(core_select(OUTBOX).where(
+            OUTBOX.c.due_at <= now,
+            or_(OUTBOX.c.lease_until.is_(None), OUTBOX.c.lease_until <= now),
+        ).order_by(OUTBOX.c.id).limit(limit)).all()
+        return [OutboxEntry(r.id, r.body, r.attempts, r.due_at, r.lease_owner, r.lease_until)
+                for r in rows]
 
-    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
+    def claim(self, entry: OutboxEntry, owner: str, now: datetime, until: datetime) -> bool:
+        # the guard: nobody claimed it since it was read (attempts unchanged) and nobody
+        # holds a lease on it now; of two sweeps that read it, only the first one's update
+        # matches the row
         done = self.session.execute(OUTBOX.update().where(
-            OUTBOX.c.id == entry.id, OUTBOX.c.attempts == entry.attempts
-        ).values(due_at=until, attempts=entry.attempts + 1))
+            OUTBOX.c.id == entry.id, OUTBOX.c.attempts == entry.attempts,
+            or_(OUTBOX.c.lease_until.is_(None), OUTBOX.c.lease_until <= now),
+        ).values(lease_owner=owner, lease_until=until, attempts=entry.attempts + 1))
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
-    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
-        self.session.execute(OUTBOX.update().where(OUTBOX.c.id == entry_id)
-                             .values(body=body, due_at=due_at))
+    def renew(self, entry_id: int, owner: str, until: datetime) -> bool:
+        done = self.session.execute(OUTBOX.update().where(
+            OUTBOX.c.id == entry_id, OUTBOX.c.lease_owner == owner).values(lease_until=until))
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
-    def done(self, entry_id: int) -> None:
-        self.session.execute(OUTBOX.delete().where(OUTBOX.c.id == entry_id))
+    def save(self, entry_id: int, owner: str, body: str, due_at: datetime,
+             until: datetime | None) -> bool:
+        done = self.session.execute(OUTBOX.update().where(
+            OUTBOX.c.id == entry_id, OUTBOX.c.lease_owner == owner).values(
+            body=body, due_at=due_at, lease_until=until,
+            lease_owner=owner if until is not None else None))
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def done(self, entry_id: int, owner: str) -> bool:
+        done = self.session.execute(OUTBOX.delete().where(
+            OUTBOX.c.id == entry_id, OUTBOX.c.lease_owner == owner))
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
 class SqlUnitOfWork:

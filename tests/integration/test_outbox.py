@@ -29,9 +29,9 @@ async def dies_after_answer(db: Engine, clock: FakeClock, answer: str) -> World:
     dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
     await started(dying)
 
-    async def nothing(fx: Effects) -> Effects:
-        return Effects()
-    dying.engine._perform = nothing  # type: ignore[method-assign]
+    async def nothing(fx: Effects) -> None:
+        return None
+    dying.engine.perform = nothing  # type: ignore[method-assign]
     await dying.engine.handle(TextReceived(ADA, CHAT, answer, "u-1"))
     return dying
 
