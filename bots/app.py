@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bots.audio import S3Bucket, SweepReport
 
 log = logging.getLogger("interviewbot")
+MEDIA_SWEEP_INTERVAL = 600.0  # seconds between two orphaned-media sweeps of a running process
 
 
 @dataclass
@@ -110,6 +111,14 @@ async def sweep_in_background(app: App) -> None:
         return
     log.info("orphaned media swept", extra={"keys": len(report.keys), "files": report.files,
                                             "objects": report.objects})
+
+
+async def sweep_periodically(app: App, interval: float = MEDIA_SWEEP_INTERVAL) -> None:
+    """`sweep_in_background` at start-up and then every `interval` seconds: an erasure done
+    by another process reaches this one's cached copies on the next sweep."""
+    while True:
+        await sweep_in_background(app)
+        await asyncio.sleep(interval)
 
 
 async def run_console(settings: Settings) -> None:
@@ -219,7 +228,7 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sweep = asyncio.create_task(sweep_in_background(app))  # in a thread, once per start
+    sweep = asyncio.create_task(sweep_periodically(app))  # in a thread, now and then
     try:
         await serve(app, channels, stop)
     finally:
