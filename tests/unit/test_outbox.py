@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 from core import outbox
 from core.bus import work_of
@@ -15,7 +18,7 @@ from core.outbox_runner import STEP_ATTEMPTS
 from core.ports import DeliveryFailed
 from core.refs import ChatRef, MessageRef, UserRef
 from tests.integration.test_concurrency import started
-from tests.support.core_fakes import FakeMessenger, World, make_world
+from tests.support.core_fakes import FakeMessenger, FakeUnitOfWork, World, make_world
 from tests.support.scripts import small_script
 
 ADA = UserRef("telegram", "42")
@@ -152,7 +155,55 @@ async def test_a_claimed_entry_is_not_taken_while_its_lease_holds() -> None:
     world.clock.advance(seconds=31)
     (entry,) = world.engine.outbox.due()
     assert world.engine.outbox.claim(entry)
-    other = make_world(small_script())
-    other.store = world.store
     assert not world.engine.outbox.claim(entry)  # read before the claim: refused
     assert world.engine.outbox.due() == []  # leased: not due for anyone
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Blocking(FakeMessenger):
+    """Holds the receipt until released: a chat paced far past the outbox's lease."""
+
+    def __init__(self) -> None:
+        super().__init__("telegram")
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
+        if message.text.startswith("Got your"):
+            self.entered.set()
+            await self.release.wait()
+        return await super().send(chat, message)
+
+
+async def test_a_slow_send_keeps_its_lease_and_no_sweep_takes_it() -> None:
+    """The live process renews its lease while a send is held far past the lease; a sweep
+    of another process, run once the first lease would have expired, takes nothing.
+
+    Checked: with the renewal in `OutboxRunner._renewing` disabled (its sleep set to an
+    hour), the other process claims the entry and sends the receipt a second time."""
+    clock = RealClock()
+    world = make_world(small_script(), clock=clock)  # type: ignore[arg-type]
+    world.engine.s.outbox_retry = timedelta(seconds=0.3)
+    await started(world)
+    slow = world.telegram = world.engine.s.messengers["telegram"] = Blocking()
+    other = make_world(small_script(), uow=lambda: FakeUnitOfWork(world.store),
+                       clock=clock)  # type: ignore[arg-type]
+    other.engine.s.outbox_retry = timedelta(seconds=0.3)
+    task = asyncio.create_task(world.engine.handle(TextReceived(ADA, CHAT, "Slow.", "u-1")))
+    await asyncio.wait_for(slow.entered.wait(), 30)
+    (entry,) = world.store.outbox.values()
+    assert entry.lease_until is not None
+    first_lease = entry.lease_until
+    deadline = time.monotonic() + 30
+    while clock.now() < first_lease + timedelta(seconds=0.6):  # two leases' worth later
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    assert await other.engine.resend_due() == 0
+    slow.release.set()
+    await asyncio.wait_for(task, 30)
+    assert sum(t.startswith("Got your") for t in slow.texts(CHAT) + other.telegram.texts(CHAT)) == 1
+    assert not world.store.outbox
