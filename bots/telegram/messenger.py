@@ -154,6 +154,17 @@ class TelegramMessenger:
             self._shown.pop((target, int(ident)), None)
         return refused
 
+    async def can_delete(self, chat: ChatRef) -> bool:
+        """Whether the bot may delete messages of any age in a group (an administrator with
+        the right to delete messages); without it, erasure can delete only messages younger
+        than 48 hours there. A private chat needs no right."""
+        target = chat_id(chat)
+        if isinstance(target, int) and target > 0:
+            return True
+        me = await self.bot.get_me()
+        member = await self.bot.get_chat_member(target, me.id)
+        return bool(getattr(member, "can_delete_messages", False)) or member.status == "creator"
+
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         """Fetch a file (getFile + download); `MediaTooLarge` beyond the limits, checked first."""
         limit = min(max_bytes, DOWNLOAD_LIMIT)

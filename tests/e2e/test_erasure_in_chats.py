@@ -239,3 +239,13 @@ async def test_purge_with_delete_rights_removes_old_messages_too(both: Both) -> 
     await both.tg.wait_for(lambda: not telegram_left(both.tg) or None, timeout=60)
     await both.slack.wait_for(lambda: not slack_left(both.slack) or None, timeout=60)
     assert_nothing_of_hers(both)
+
+
+async def test_run_warns_about_review_groups_where_the_bot_cannot_delete(
+        both: Both, caplog: pytest.LogCaptureFixture) -> None:
+    from bots.app import warn_without_delete_rights
+
+    assert await warn_without_delete_rights(both.app) == [f"telegram:{GROUP}"]
+    assert any("not an admin allowed to delete" in r.getMessage() for r in caplog.records)
+    both.tg.grant_delete_rights(GROUP)
+    assert await warn_without_delete_rights(both.app) == []

@@ -819,6 +819,7 @@ class FakeTelegram:
                 "getMyCommands": self._get_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
                 "getChat": self._get_chat,
+                "getChatMember": self._get_chat_member,
             }.items()
         }
 
@@ -2194,6 +2195,24 @@ class FakeTelegram:
         if self._user_messages.pop(key, None) is not None:
             return True
         raise _bad("message to delete not found")
+
+    async def _get_chat_member(self, params: JSON, uploads: dict[str, Upload]) -> JSON:
+        """The bot's own membership of a group: an administrator with only the right to
+        delete messages where `grant_delete_rights` was called, else a plain member."""
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or chat_id not in self._groups:
+            raise ApiError(400, CHAT_NOT_FOUND)
+        if str(user_id) != str(self.bot_id):
+            raise _bad("PARTICIPANT_ID_INVALID")
+        if chat_id not in self.delete_rights:
+            return {"status": "member", "user": self.bot_user}
+        rights = dict.fromkeys((
+            "can_be_edited", "is_anonymous", "can_manage_chat", "can_manage_video_chats",
+            "can_restrict_members", "can_promote_members", "can_change_info",
+            "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories"),
+            False)
+        return {"status": "administrator", "user": self.bot_user, **rights,
+                "can_delete_messages": True}
 
     async def _answer_callback_query(self, params: JSON, uploads: dict[str, Upload]) -> bool:
         query_id = str(params.get("callback_query_id") or "")
