@@ -25,7 +25,6 @@ from core.commands import ButtonPressed, Command, CreateInvitation, MediaReceive
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
-from core.events import InterviewCompleted
 from core.model import Interview, hash_token, new_id, new_token
 from core.outbox_runner import OutboxRunner
 from core.ports import AlreadyHandled, Scheduler, UnitOfWork
@@ -270,13 +269,6 @@ class Engine:
         """Take over due outbox entries whose lease expired (their process died, or a step
         failed and waits for another attempt). Returns how many entries were taken."""
         return await self.outbox.resend_due(limit)
-
-    async def post_for_review(self, interview_id: str) -> None:
-        """Post an interview's missing review cards now (an outbox entry of its own)."""
-        fx = Effects()
-        fx.emit(InterviewCompleted(interview_id))
-        self._commit_outbound(fx)
-        await self.perform(fx)
 
     async def idle(self) -> None:
         """Wait for background work (transcripts) to finish."""
