@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bots.audio import S3Bucket, SweepReport
 
 log = logging.getLogger("interviewbot")
+MEDIA_SWEEP_INTERVAL = 600.0  # seconds between two orphaned-media sweeps of a running process
 
 
 @dataclass
@@ -124,6 +125,14 @@ async def sweep_in_background(app: App) -> None:
                                             "objects": report.objects})
 
 
+async def sweep_periodically(app: App, interval: float = MEDIA_SWEEP_INTERVAL) -> None:
+    """`sweep_in_background` at start-up and then every `interval` seconds: an erasure done
+    by another process reaches this one's cached copies on the next sweep."""
+    while True:
+        await sweep_in_background(app)
+        await asyncio.sleep(interval)
+
+
 async def run_console(settings: Settings) -> None:
     """The console preview: one candidate at the terminal, who then reviews."""
     from bots.console.channel import ConsoleChannel
@@ -194,6 +203,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
             log.info("channel %s started", channel.name)
         await scheduler.start()
         sweeper.start()
+        await warn_without_delete_rights(app)
         await stop.wait()
     finally:
         await sweeper.stop()
@@ -203,6 +213,32 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
             await channel.stop()
         await runner.cleanup()
         app.db.dispose()
+
+
+async def warn_without_delete_rights(app: App) -> list[str]:
+    """Log a warning for each Telegram review group where the bot may not delete messages
+    older than 48 hours (not an admin with that right): erasure can only blank them there.
+    Returns those groups."""
+    from bots.telegram.messenger import TelegramMessenger
+
+    messenger = app.services.messengers.get("telegram")
+    if not isinstance(messenger, TelegramMessenger):
+        return []
+    groups = dict.fromkeys(d for script in app.catalog.all()
+                           for d in app.services.destinations(script) if d.platform == "telegram")
+    missing: list[str] = []
+    for group in groups:
+        try:
+            allowed = await messenger.can_delete(group)
+        except Exception as exc:
+            log.warning("could not check the bot's rights in review group %s: %s", group, exc)
+            continue
+        if not allowed:
+            missing.append(str(group))
+            log.warning("the bot is not an admin allowed to delete messages in review group "
+                        "%s: erasure cannot delete its messages there once they are 48 hours "
+                        "old (see docs/erasure.md)", group)
+    return missing
 
 
 def _health(app: App, channels: list[Channel], scheduler: ReminderScheduler
@@ -234,7 +270,7 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sweep = asyncio.create_task(sweep_in_background(app))  # in a thread, once per start
+    sweep = asyncio.create_task(sweep_periodically(app))  # in a thread, now and then
     try:
         await serve(app, channels, stop)
     finally:

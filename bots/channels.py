@@ -78,3 +78,6 @@ class EngineObserver:
 
     def outbox_resent(self) -> None:
         self.engine.s.observer.outbox_resent()
+
+    def step_given_up(self, kind: str, platform: str) -> None:
+        self.engine.s.observer.step_given_up(kind, platform)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import sys
@@ -244,13 +245,21 @@ def purge(
             return
         if chosen and not yes and not _confirmed(len(chosen)):
             raise fail("not confirmed: nothing was erased (pass --yes to erase without asking)")
-        count = app.engine.purge(delta, include_in_progress=include_in_progress,
-                                 only={i.id for i in chosen}) if chosen else 0
+        count = asyncio.run(_erase(app, delta, include_in_progress,
+                                   {i.id for i in chosen})) if chosen else 0
         out.print(f"erased {count} interview{'s' if count != 1 else ''} older than "
                   f"{older_than}", highlight=False)
         _sweep(app, grace, orphans_older_than)
     finally:
         app.db.dispose()
+
+
+async def _erase(app: App, delta: timedelta, include_in_progress: bool, only: set[str]) -> int:
+    """Erase with the chat channels open, so the erasure also deletes what was posted."""
+    from bots.app import chat_messengers
+
+    async with chat_messengers(app):
+        return await app.engine.purge(delta, include_in_progress=include_in_progress, only=only)
 
 
 def _show(chosen: list[Interview], older_than: str, dry_run: bool) -> None:

@@ -83,6 +83,9 @@ class Metrics:
         self.resent = Counter("interviewbot_outbox_resent", "Committed outbound work done by a "
                               "sweep because its process had not done it.",
                               registry=self.registry)
+        self.given_up = Counter("interviewbot_outbox_steps_given_up", "Outbox steps (a "
+                                "message, card, edit, deletion...) given up after their last "
+                                "attempt.", ["kind", "platform"], registry=self.registry)
         self.latency = Histogram("interviewbot_handler_seconds", "Time the engine took per "
                                  "command.", ["command"], buckets=LATENCY_BUCKETS,
                                  registry=self.registry)
@@ -110,6 +113,9 @@ class Metrics:
 
     def outbox_resent(self) -> None:
         self.resent.inc()
+
+    def step_given_up(self, kind: str, platform: str) -> None:
+        self.given_up.labels(kind=kind, platform=platform).inc()
 
     # -- exposition ---------------------------------------------------------------------
     def exposition(self, accept: str = "") -> tuple[bytes, str]:

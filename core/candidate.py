@@ -18,6 +18,13 @@ from core.commands import (
 )
 from core.effects import Effects
 from core.errors import DomainError
+from core.events import (
+    CandidateAsked,
+    FollowUpAnswered,
+    InterviewCompleted,
+    InterviewErased,
+    TakeStored,
+)
 from core.messages import Button, OutMessage
 from core.model import (
     AuditEntry,
@@ -413,7 +420,7 @@ class CandidateFlow:
                 self._repeat_prompt(script, interview, fx)
                 return False
             if take.transcript is None:
-                fx.transcribe.append((interview.id, take.id))
+                fx.emit(TakeStored(interview.id, take.id))
             self._follow_up_reply(script, interview, follow_up, take, fx)
             return True
         question = current_question(script, interview) if interview.is_open else None
@@ -424,7 +431,7 @@ class CandidateFlow:
         if not self._record(uow, script, interview, question, take, cmd.delivery, fx):
             return False
         if take.transcript is None:
-            fx.transcribe.append((interview.id, take.id))
+            fx.emit(TakeStored(interview.id, take.id))
         return True
 
     def unsupported(self, uow: UnitOfWork, cmd: UnsupportedReceived, fx: Effects) -> bool:
@@ -471,7 +478,7 @@ class CandidateFlow:
         interview.move_to(State.COMPLETED, self._now())
         interview.completed_at = self._now()
         interview.wrap_up = WrapUp.QUESTIONS
-        fx.completed.append(interview.id)
+        fx.emit(InterviewCompleted(interview.id))
         fx.send(interview.chat, OutMessage(
             "That was the last question. Your answers are saved and on their way to the team.\n\n"
             + script.outro, ((Button("Done", pl.make(pl.DONE, interview.id), "primary"),),)))
@@ -511,7 +518,7 @@ class CandidateFlow:
             cq = CandidateQuestion(id=new_id(), text=clean_text(text)[:2000],
                                    asked_at=self._now())
             interview.candidate_questions.append(cq)
-            fx.broadcasts.append((interview.id, OutMessage(f"question:{cq.id}")))
+            fx.emit(CandidateAsked(interview.id, cq.id))
             fx.send(interview.chat, OutMessage(
                 "Noted, the team will see your question. Send another, or tap Done.",
                 ((Button("Done", pl.make(pl.DONE, interview.id), "primary"),),)))
@@ -537,7 +544,7 @@ class CandidateFlow:
                          take: Take, fx: Effects) -> None:
         assert interview.chat is not None
         follow_up.reply = take
-        fx.broadcasts.append((interview.id, OutMessage(f"follow_up:{follow_up.id}")))
+        fx.emit(FollowUpAnswered(interview.id, follow_up.id))
         fx.send(interview.chat, "Thanks, your reply is on its way to the team.")
         nxt = interview.open_follow_up()
         if nxt is not None:
@@ -747,16 +754,18 @@ class CandidateFlow:
                                     "if you also want your answers erased.")
             fx.changed.append(interview.id)
             return
-        erase(self.s, uow, interview, actor=str(interview.candidate), now=self._now())
+        erase(self.s, uow, interview, actor="candidate", now=self._now(), fx=fx)
         fx.reply = "Erased."
         self._close(message, "Your answers and recordings have been erased.", fx)
-        fx.refresh_reviews.append((interview.id, None))
-        fx.changed.append(interview.id)
 
 
 def erase(services: Services, uow: UnitOfWork, interview: Interview, *, actor: str,
-          now: datetime) -> None:
-    """Remove an interview's personal data and media, keeping an anonymous row and audit entry."""
+          now: datetime, fx: Effects) -> None:
+    """Remove an interview's personal data and media, keeping an anonymous row and audit entry.
+
+    `actor` is "candidate", "retention" or an operator, never the candidate's platform id.
+    Once committed, the `InterviewErased` step deletes every message posted about the
+    interview (cards, their pieces and files, the reel, broadcasts, reviewer prompts)."""
     for answer in interview.answers:
         for take in answer.takes:
             if take.media_key:
@@ -770,12 +779,16 @@ def erase(services: Services, uow: UnitOfWork, interview: Interview, *, actor: s
     interview.candidate_name = ""
     interview.candidate = None
     interview.chat = None
+    interview.tz = "UTC"
+    interview.tz_confirmed = False
     interview.answers.clear()
     interview.follow_ups.clear()
     interview.candidate_questions.clear()
     interview.experience_rating = None
     uow.reviews.erase(interview.id)
     uow.reviews.audit(AuditEntry(interview.id, actor, "erased", "answers, media and name", now))
+    fx.emit(InterviewErased(interview.id))
+    fx.changed.append(interview.id)
 
 
 __all__ = ["CandidateFlow", "DomainError", "ask", "current_question", "erase", "receipt"]

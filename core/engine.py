@@ -1,71 +1,62 @@
-"""The engine: one entry point for every command, one transaction each, effects after commit."""
+"""The engine: one entry point for every command, one transaction each, its outbound work
+committed with it (the outbox) and done after the commit.
+
+What runs where: core/bus.py dispatches commands and maps events to outbox steps,
+core/outbox_runner.py does the steps under a lease, core/review_posting.py posts, refreshes
+and erases what reviewers see, core/transcription.py transcribes takes in the background.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
-from typing import TypeVar
 
 from core import outbox, retention, texts
 from core import payloads as pl
+from core.bus import dispatch, rerun_on_conflict, work_of
 from core.candidate import CandidateFlow, clean_text, erase
-from core.commands import (
-    ButtonPressed,
-    Command,
-    CreateInvitation,
-    InviteAccepted,
-    MediaReceived,
-    ReviewerText,
-    TextReceived,
-    UnsupportedReceived,
-    UserCommand,
-)
+from core.commands import ButtonPressed, Command, CreateInvitation, MediaReceived, ReviewerText
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
 from core.invitations import withdraw_by_team
-from core.messages import Audio, OutMessage
-from core.model import Interview, ReviewPost, hash_token, new_id, new_token
+from core.model import Interview, hash_token, new_id, new_token
+from core.outbox_runner import OutboxRunner
 from core.outcome import OutcomeFlow
-from core.ports import (
-    AlreadyHandled,
-    ConcurrentUpdate,
-    DeliveryFailed,
-    Messenger,
-    Scheduler,
-    UnitOfWork,
-)
-from core.refs import ChatRef, MessageRef, UserRef
+from core.ports import AlreadyHandled, Scheduler, UnitOfWork
 from core.reminders import TimerKind
-from core.review import ReviewFlow, candidate_label, scored_answers, summary_card
-from core.script import Script
+from core.review import ReviewFlow
+from core.review_posting import ReviewPosting
 from core.services import Services
 from core.states import State
 from core.timers import TimerFlow
+from core.transcription import Transcription
 
 log = logging.getLogger("interviewbot.engine")
-REEL = "reel"  # the review post holding an interview's reel (no card to refresh)
-T = TypeVar("T")
-OUTBOX_ATTEMPTS = 5  # tries of a message that keeps failing, backing off, before giving up
-ATTEMPTS = 5  # runs of one command that another transaction keeps overtaking
 
 
 class Engine:
-    """Runs every command through its handler inside a unit of work, then sends the effects."""
+    """Runs every command through its handler inside a unit of work, then its outbox entry."""
 
-    def __init__(self, services: Services, scheduler: Scheduler | None = None) -> None:
+    def __init__(self, services: Services, scheduler: Scheduler | None = None,
+                 owner: str | None = None) -> None:
         self.s = services
         self.scheduler = scheduler
+        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.candidates = CandidateFlow(services)
         self.reviews = ReviewFlow(services)
         self.timers = TimerFlow(services)
         self.outcomes = OutcomeFlow(services)
+        self.posting = ReviewPosting(services)
+        self.transcription = Transcription(services)
+        self.outbox = OutboxRunner(services, self.owner, self.posting, self.transcription)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._background: set[asyncio.Task[None]] = set()
 
     # -- invitations -------------------------------------------------------------------
     def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:
@@ -102,7 +93,8 @@ class Engine:
         async with self._locks[key]:
             fx = Effects()
             try:
-                fx = await self._attempts(cmd)
+                fx = await rerun_on_conflict(type(cmd).__name__, lambda: self._once(cmd),
+                                             self.s.observer)
             except AlreadyHandled:
                 fx = Effects(duplicate=True)
             except ScriptError as exc:
@@ -110,6 +102,7 @@ class Engine:
                 fx = Effects(reply=texts.STALE_BUTTON)
                 fx.send(cmd.chat, "Sorry, this interview is not available right now. Please "
                                   "contact the person who invited you.")
+                self._commit_outbound(fx)
             duplicate = fx.duplicate
             if duplicate:
                 fx = Effects()
@@ -118,7 +111,7 @@ class Engine:
                 await answer(fx.reply)
             except Exception:
                 log.exception("answering a button press failed")
-        await self._perform(fx)
+        await self.perform(fx)
         seconds = time.perf_counter() - started
         self.s.observer.command_handled(type(cmd).__name__, seconds)
         log.info("handled %s", type(cmd).__name__, extra={
@@ -132,7 +125,7 @@ class Engine:
         """Commands on one interview (or from one person) run one at a time in this process.
 
         Only an optimisation: across processes, versioned writes catch the overlap and the
-        command runs again (see `_attempts`).
+        command runs again (see `rerun_on_conflict`).
         """
         target = (cmd.payload if isinstance(cmd, ButtonPressed)
                   else cmd.target if isinstance(cmd, ReviewerText) else None)
@@ -141,64 +134,55 @@ class Engine:
             return f"interview:{parsed.interview_id}"
         return f"user:{cmd.user}"
 
-    async def _attempts(self, cmd: Command) -> Effects:
-        """Run a command; when another transaction changed its interview first, run it again
-        on what that one committed."""
-        for attempt in range(1, ATTEMPTS + 1):
-            fx = Effects()
-            try:
-                if isinstance(cmd, MediaReceived):
-                    await self._media(cmd, fx)
-                else:
-                    self._run(cmd, fx)
-                return fx
-            except ConcurrentUpdate:
-                self.s.observer.conflict_retried()
-                log.info("concurrent update; running %s again", type(cmd).__name__,
-                         extra={"attempt": attempt})
-                await asyncio.sleep(0)
-        raise RuntimeError(f"{type(cmd).__name__}: still conflicting after {ATTEMPTS} attempts")
-
-    def _run(self, cmd: Command, fx: Effects) -> None:
+    async def _once(self, cmd: Command) -> Effects:
+        fx = Effects()
+        if isinstance(cmd, MediaReceived):
+            await self._media(cmd, fx)
+            return fx
         with self.s.uow() as uow:
             delivery = getattr(cmd, "delivery", None)
             if delivery is not None:
                 uow.record_delivery(delivery)  # a redelivery fails the commit: AlreadyHandled
-            handled = True
-            if isinstance(cmd, InviteAccepted):
-                self.candidates.accept(uow, cmd, fx)
-            elif isinstance(cmd, TextReceived):
-                handled = self.candidates.text(uow, cmd, fx)
-            elif isinstance(cmd, UnsupportedReceived):
-                handled = self.candidates.unsupported(uow, cmd, fx)
-            elif isinstance(cmd, UserCommand):
-                handled = self.candidates.command(uow, cmd, fx)
-            elif isinstance(cmd, ReviewerText) and cmd.target.startswith(pl.OUTCOME_FEEDBACK):
-                self.outcomes.text(uow, cmd, fx)
-            elif isinstance(cmd, ReviewerText):
-                self.reviews.text(uow, cmd, fx)
-            elif isinstance(cmd, ButtonPressed):
-                payload = pl.parse(cmd.payload)
-                if payload is None:
-                    fx.reply = texts.STALE_BUTTON
-                elif payload.action in pl.OUTCOME_ACTIONS:
-                    self.outcomes.button(uow, cmd.user, cmd.chat, payload, cmd.message, fx)
-                elif payload.action in pl.REVIEWER_ACTIONS:
-                    self.reviews.button(uow, cmd.user, cmd.chat, payload, fx)
-                else:
-                    self.candidates.button(uow, cmd.user, payload, cmd.message, fx)
-            if not handled:
+            if not (self._outcome(uow, cmd, fx)
+                    or dispatch(self.candidates, self.reviews, uow, cmd, fx)):
                 fx.send(cmd.chat, texts.NO_INVITATION)
             self._commit(uow, fx)
+        return fx
+
+    def _outcome(self, uow: UnitOfWork, cmd: Command, fx: Effects) -> bool:
+        """A decider's outcome preview (Send / Edit / Don't send, or the feedback typed for
+        it) goes to core/outcome.py; False for every other command."""
+        if isinstance(cmd, ReviewerText) and cmd.target.startswith(pl.OUTCOME_FEEDBACK):
+            parsed = pl.parse(cmd.target)
+            fx.about = parsed.interview_id if parsed else None
+            self.outcomes.text(uow, cmd, fx)
+            return True
+        if isinstance(cmd, ButtonPressed):
+            payload = pl.parse(cmd.payload)
+            if payload is not None and payload.action in pl.OUTCOME_ACTIONS:
+                fx.about = payload.interview_id
+                self.outcomes.button(uow, cmd.user, cmd.chat, payload, cmd.message, fx)
+                return True
+        return False
 
     def _commit(self, uow: UnitOfWork, fx: Effects) -> None:
-        """Commit, with the outbound work of `fx` in the outbox (done after the commit)."""
+        """Commit, with the outbound work of `fx` in the outbox, leased to this process."""
         changed = {i: uow.interviews.get(i) for i in dict.fromkeys(fx.changed)}
-        if outbox.has_work(fx):
-            fx.outbox_id = uow.outbox.add(outbox.encode(fx),
-                                          self.s.clock.now() + self.s.outbox_retry)
+        about = uow.interviews.get(fx.about) if fx.about else None
+        work = work_of(fx, str(about.chat) if about is not None and about.chat else None)
+        if self.s.transcriber is None:  # nothing to start: no step for it
+            work.steps = [s for s in work.steps if s.kind != outbox.TRANSCRIBE]
+        if work.steps:
+            now = self.s.clock.now()
+            fx.outbox_id = uow.outbox.add(outbox.encode(work), now + self.s.outbox_retry,
+                                          self.owner, now + self.s.outbox_retry)
+            fx.work = work
         uow.commit()
         fx.committed = {i: found for i, found in changed.items() if found is not None}
+
+    def _commit_outbound(self, fx: Effects) -> None:
+        with self.s.uow() as uow:
+            self._commit(uow, fx)
 
     async def _media(self, cmd: MediaReceived, fx: Effects) -> None:
         """A recording: check it, fetch and convert it with no transaction open, then record
@@ -213,32 +197,25 @@ class Engine:
                     self._commit(uow, fx)
                 return
         take = await self.candidates.fetch_media(cmd, plan, fx)
-        if take is None:
+        if take is None:  # refused: its explanation goes out like any reply
             with self.s.uow() as uow:
-                if cmd.delivery is not None and _first(uow, cmd.delivery):
-                    uow.commit()
+                if _first(uow, cmd.delivery):
+                    self._commit(uow, fx)
             return
         used = False
-        try:
-            for attempt in range(1, ATTEMPTS + 1):
-                fx.sends.clear()
-                fx.changed.clear()
-                fx.transcribe.clear()
-                fx.broadcasts.clear()
-                fx.completed.clear()
-                try:
-                    with self.s.uow() as uow:
-                        if not _first(uow, cmd.delivery):
-                            fx.duplicate = True
-                            return
-                        used = self.candidates.media_record(uow, cmd, plan, take, fx)
-                        self._commit(uow, fx)
+
+        async def record() -> None:
+            nonlocal used
+            fx.clear_outbound()
+            with self.s.uow() as uow:
+                if not _first(uow, cmd.delivery):
+                    fx.duplicate = True
                     return
-                except ConcurrentUpdate:
-                    self.s.observer.conflict_retried()
-                    log.info("concurrent update; recording the take again",
-                             extra={"attempt": attempt})
-            raise RuntimeError(f"recording a take: still conflicting after {ATTEMPTS} attempts")
+                used = self.candidates.media_record(uow, cmd, plan, take, fx)
+                self._commit(uow, fx)
+
+        try:
+            await rerun_on_conflict("recording a take", record, self.s.observer)
         finally:
             if not used and take.media_key:
                 self.s.audio.delete(take.media_key)
@@ -246,287 +223,108 @@ class Engine:
     # -- timers ------------------------------------------------------------------------
     async def timer_fired(self, interview_id: str, kind: str, index: int) -> None:
         """A scheduler timer fired: act only if its reason still holds, exactly once."""
+        async def fire() -> Effects:
+            fx = Effects(about=interview_id)
+            with self.s.uow() as uow:
+                self.timers.fire(uow, interview_id, TimerKind(kind), index, fx)
+                self._commit(uow, fx)
+            return fx
+
         async with self._locks[f"interview:{interview_id}"]:
-            for _ in range(ATTEMPTS):
-                fx = Effects()
-                try:
-                    with self.s.uow() as uow:
-                        self.timers.fire(uow, interview_id, TimerKind(kind), index, fx)
-                        self._commit(uow, fx)
-                    break
-                except AlreadyHandled:
-                    return
-                except ConcurrentUpdate:
-                    self.s.observer.conflict_retried()
-            else:
-                raise RuntimeError(f"timer {kind} of {interview_id}: still conflicting")
-        await self._perform(fx)
+            try:
+                fx = await rerun_on_conflict(f"timer {kind}", fire, self.s.observer)
+            except AlreadyHandled:
+                return
+        await self.perform(fx)
 
     async def extend(self, interview_id: str, by: timedelta, actor: str) -> Interview | None:
         """Extend an interview's deadline (CLI); None if it is not open or expired."""
-        fx = Effects()
+        fx = Effects(about=interview_id)
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None or not extend_deadline(self.s, uow, interview, by, actor, fx):
                 return None
             self._commit(uow, fx)
-        await self._perform(fx)
+        await self.perform(fx)
         return interview
 
     async def withdraw(self, interview_id: str, actor: str) -> Interview | None:
         """A hiring manager withdraws an open invitation; None if it is not open."""
-        fx = Effects()
+        fx = Effects(about=interview_id)
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None or not withdraw_by_team(self.s, uow, interview, actor, fx):
                 return None
             self._commit(uow, fx)
-        await self._perform(fx)
+        await self.perform(fx)
         return interview
 
-    def purge(self, older_than: timedelta, *, include_in_progress: bool = False,
-              only: Collection[str] | None = None) -> int:
-        """Erase the interviews `retention.due_for_purge` selects (retention)."""
+    async def erase(self, interview_id: str, actor: str) -> bool:
+        """Erase one interview on a hiring team's request (the API), including what was
+        posted about it in the chats; False if there is no such interview or it was erased."""
+        async def one() -> Effects:
+            fx = Effects()
+            with self.s.uow() as uow:
+                interview = uow.interviews.get(interview_id)
+                if interview is None or interview.state is State.ERASED:
+                    return fx
+                erase(self.s, uow, interview, actor=actor, now=self.s.clock.now(), fx=fx)
+                self._commit(uow, fx)
+            return fx
+
+        fx = await rerun_on_conflict("erase", one, self.s.observer)
+        await self.perform(fx)
+        return fx.outbox_id is not None
+
+    async def purge(self, older_than: timedelta, *, include_in_progress: bool = False,
+                    only: Collection[str] | None = None) -> int:
+        """Erase the interviews `retention.due_for_purge` selects (retention), including what
+        was posted about them in the chats. Returns how many were erased."""
         now = self.s.clock.now()
-        erased = 0
         with self.s.uow() as uow:
-            for interview in retention.due_for_purge(
-                    uow, now, older_than, include_in_progress=include_in_progress, only=only):
-                erase(self.s, uow, interview, actor="retention", now=now)
-                erased += 1
-            uow.commit()
+            old = [i.id for i in retention.due_for_purge(
+                uow, now, older_than, include_in_progress=include_in_progress, only=only)]
+        erased = 0
+        for interview_id in old:
+            async def one(interview_id: str = interview_id) -> Effects:
+                fx = Effects()
+                with self.s.uow() as uow:
+                    interview = uow.interviews.get(interview_id)
+                    if interview is None or interview.state is State.ERASED:
+                        return fx
+                    erase(self.s, uow, interview, actor="retention", now=self.s.clock.now(),
+                          fx=fx)
+                    self._commit(uow, fx)
+                return fx
+
+            fx = await rerun_on_conflict("purge", one, self.s.observer)
+            erased += fx.outbox_id is not None
+            await self.perform(fx)
         return erased
 
-    # -- effects -----------------------------------------------------------------------
-    async def _perform(self, fx: Effects) -> Effects:
-        """Do a committed command's outbound work, then settle its outbox entry: done, or
-        what failed kept for another attempt."""
-        failed = Effects()
-        for ref, message in fx.edits:
-            await self._edit(ref, message)
-        for chat, message in fx.sends:
-            if await self.send(chat, message) is None:
-                failed.sends.append((chat, message))
-        for chat, user, text in fx.notes:
-            if not await self._notify(chat, user, text):
-                failed.notes.append((chat, user, text))
-        for interview_id in dict.fromkeys(fx.completed):
-            await self.post_for_review(interview_id)
-        for interview_id, message in fx.broadcasts:
-            await self._broadcast(interview_id, message.text)
-        for interview_id, answer_id in dict.fromkeys(fx.refresh_reviews):
-            await self.refresh_review(interview_id, answer_id)
-        for interview_id, take_id in fx.transcribe:
-            if self.s.transcriber is not None:
-                task = asyncio.create_task(self._transcribe(interview_id, take_id))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-        if fx.outbox_id is not None:
-            self._settle(fx.outbox_id, failed, attempts=0)
+    # -- outbound ----------------------------------------------------------------------
+    async def perform(self, fx: Effects) -> None:
+        """Do a committed command's outbox entry (this process holds its lease), then
+        re-plan the timers of the interviews it changed."""
+        if fx.outbox_id is not None and fx.work is not None:
+            await self.outbox.run(fx.outbox_id, fx.work)
         if self.scheduler is not None and fx.changed:
             with self.s.uow() as uow:
                 for interview_id in dict.fromkeys(fx.changed):
                     found = fx.committed.get(interview_id) or uow.interviews.get(interview_id)
                     if found is not None:
                         self.scheduler.interview_changed(found)
-        return failed
-
-    def _settle(self, entry_id: int, failed: Effects, attempts: int) -> None:
-        with self.s.uow() as uow:
-            if outbox.has_work(failed) and attempts < OUTBOX_ATTEMPTS:
-                retry = self.s.outbox_retry * 2 ** attempts
-                uow.outbox.reschedule(entry_id, outbox.encode(failed), self.s.clock.now() + retry)
-            else:
-                if outbox.has_work(failed):
-                    log.error("giving up on %d outbound messages after %d attempts",
-                              len(failed.sends) + len(failed.notes), attempts)
-                uow.outbox.done(entry_id)
-            uow.commit()
 
     async def resend_due(self, limit: int = 100) -> int:
-        """Do committed outbound work whose process did not (it died, or a send failed).
-
-        Called periodically by every process; an entry is claimed before it is done, so two
-        sweeps never do the same one. Returns how many entries were done.
-        """
-        now = self.s.clock.now()
-        with self.s.uow() as uow:
-            due = uow.outbox.due(now, limit)
-        count = 0
-        for entry in due:
-            with self.s.uow() as uow:
-                claimed = uow.outbox.claim(entry, now + self.s.outbox_retry)
-                uow.commit()
-            if not claimed:
-                continue
-            fx = outbox.decode(entry.body)
-            log.info("re-sending committed outbound work", extra={
-                "outbox_id": entry.id, "attempt": entry.attempts + 1, "sent": len(fx.sends)})
-            self.s.observer.outbox_resent()
-            fx.outbox_id = None
-            self._settle(entry.id, await self._perform(fx), entry.attempts + 1)
-            count += 1
-        return count
-
-    async def _transcribe(self, interview_id: str, take_id: str) -> None:
-        """Attach an offline transcript to a stored take; never fails the interview."""
-        assert self.s.transcriber is not None
-        with self.s.uow() as uow:
-            interview = uow.interviews.get(interview_id)
-            found = interview.take_by_id(take_id) if interview else None
-            key = found[1].media_key if found else None
-        if key is None:
-            return
-        try:
-            transcript = await self.s.transcriber.transcribe(key)
-        except Exception:
-            log.exception("transcription failed")
-            return
-        if not transcript:
-            return
-        with self.s.uow() as uow:
-            interview = uow.interviews.get(interview_id)
-            found = interview.take_by_id(take_id) if interview else None
-            if found is not None and found[1].transcript is None:
-                found[1].transcript = transcript
-                uow.commit()
+        """Take over due outbox entries whose lease expired (their process died, or a step
+        failed and waits for another attempt). Returns how many entries were taken."""
+        return await self.outbox.resend_due(limit)
 
     async def idle(self) -> None:
         """Wait for background work (transcripts) to finish."""
-        while self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
-
-    async def _safely(self, platform: str, call: Callable[[Messenger], Awaitable[T]]
-                      ) -> T | None:
-        """Run one outbound call on a platform's messenger; log and count a failure."""
-        messenger = self.s.messengers.get(platform)
-        try:
-            if messenger is None:
-                raise DeliveryFailed(f"no {platform} channel is running")
-            return await call(messenger)
-        except Exception:
-            log.exception("delivery failed")
-            self.s.observer.delivery_failed(platform)
-            return None
-
-    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef | None:
-        """Send one message, logging (not raising) a failure."""
-        return await self._safely(chat.platform, lambda m: m.send(chat, message))
-
-    async def _edit(self, ref: MessageRef, message: OutMessage) -> None:
-        await self._safely(ref.chat.platform, lambda m: m.edit(ref, message))
-
-    async def _notify(self, chat: ChatRef, user: UserRef, text: str) -> bool:
-        async def note(m: Messenger) -> bool:
-            await m.notify(chat, user, text)
-            return True
-        return bool(await self._safely(chat.platform, note))
-
-    # -- review posting ----------------------------------------------------------------
-    async def post_for_review(self, interview_id: str) -> int:
-        """Post an interview's cards to every review destination; return messages posted.
-
-        Each card is recorded as posted right after it is sent, so doing this again (the
-        outbox after a crash) posts only what is missing.
-        """
-        with self.s.uow() as uow:
-            interview = uow.interviews.get(interview_id)
-            if interview is None or interview.state is not State.COMPLETED:
-                return 0
-            script = self.s.script(interview)
-            existing = {(p.destination, p.answer_id) for p in uow.reviews.posts(interview_id)}
-            todo: list[tuple[ChatRef, str | None, OutMessage]] = []
-            for dest in self.s.destinations(script):
-                if dest.platform not in self.s.messengers:
-                    log.warning("review destination %s skipped: channel not running", dest)
-                    continue
-                cards = await self.reviews.cards(uow, interview, dest.platform)
-                if all((dest, answer_id) in existing for answer_id, _ in cards):
-                    continue
-                reel = await self._reel(script, interview, dest.platform)
-                if reel is not None:
-                    cards.append((REEL, reel))
-                todo += [(dest, a, card) for a, card in cards if (dest, a) not in existing]
-        posted = 0
-        for dest, answer_id, card in todo:
-            ref = await self.send(dest, card)
-            if ref is not None:
-                with self.s.uow() as uow:
-                    uow.reviews.add_post(ReviewPost(interview_id, dest, ref.id, answer_id))
-                    uow.commit()
-                posted += 1
-        return posted
-
-    async def _reel(self, script: Script, interview: Interview, platform: str
-                    ) -> OutMessage | None:
-        """Every voice answer in one file with chapters, for listening start to finish."""
-        clips = [(texts.question_label(script, script.question(a.question_id)), a.kept.media_key)
-                 for a in scored_answers(script, interview) if a.kept and a.kept.media_key]
-        if len(clips) < 2:
-            return None
-        try:
-            reel = await self.s.audio.reel(clips, key=f"{interview.id}/reel")
-            path, mime = await self.s.audio.review_copy(reel.key, platform=platform)
-        except Exception:
-            log.exception("making the interview reel failed")
-            return None
-        chapters = "\n".join(f"{texts.clock(c.start)} {c.title}" for c in reel.chapters)
-        return OutMessage(f"{candidate_label(script, interview)}: every voice answer in one "
-                          f"recording ({texts.clock(reel.duration)}).\n{chapters}",
-                          audio=Audio(path, mime, "Interview reel", reel.duration))
-
-    async def refresh_review(self, interview_id: str, answer_id: str | None) -> None:
-        """Re-render the posted cards of one answer (None: the summary; all, once erased)."""
-        with self.s.uow() as uow:
-            interview = uow.interviews.get(interview_id)
-            if interview is None:
-                return
-            posts = uow.reviews.posts(interview_id)
-            if not posts:
-                return
-            script = self.s.script(interview)
-            if interview.state is State.ERASED:
-                for post in posts:
-                    await self._edit(MessageRef(post.destination, post.message_id),
-                                     summary_card(script, interview, []))
-                return
-            cards: dict[str, dict[str | None, OutMessage]] = {}
-            for post in posts:
-                if post.answer_id != answer_id:
-                    continue
-                platform = post.destination.platform
-                if platform not in cards:
-                    rendered = await self.reviews.cards(uow, interview, platform)
-                    cards[platform] = {aid: _without_audio(m) for aid, m in rendered}
-                card = cards[platform].get(post.answer_id)
-                if card is not None:
-                    await self._edit(MessageRef(post.destination, post.message_id), card)
-
-    async def _broadcast(self, interview_id: str, kind: str) -> None:
-        with self.s.uow() as uow:
-            interview = uow.interviews.get(interview_id)
-            if interview is None:
-                return
-            message = self.reviews.broadcast_message(interview, kind)
-            script = self.s.script(interview)
-        if message is None:
-            return
-        key = self.reviews.broadcast_audio(interview, kind)
-        for dest in self.s.destinations(script):
-            out = message
-            if key is not None:
-                path, mime = await self.s.audio.review_copy(key[0], platform=dest.platform)
-                out = OutMessage(message.text, message.buttons,
-                                 Audio(path, mime, "Follow-up reply", key[1]))
-            await self.send(dest, out)
+        await self.transcription.idle()
 
 
 def _first(uow: UnitOfWork, delivery: str | None) -> bool:
     """Record an inbound delivery (if it has a key); False if it was handled before."""
     return delivery is None or uow.first_delivery(delivery)
-
-
-def _without_audio(message: OutMessage) -> OutMessage:
-    """Edits change text and buttons only; the audio stays as first sent."""
-    return OutMessage(message.text, message.buttons, None, message.title, message.ask_reply,
-                      message.fields)

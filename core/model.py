@@ -230,12 +230,15 @@ class ReviewerDecision:
 
 @dataclass
 class ReviewPost:
-    """A message in a review destination, kept so it can be updated (counts, replies)."""
+    """A message the bot posted about an interview, kept so it can be updated (counts,
+    replies) and deleted when the interview is erased."""
 
     interview_id: str
     destination: ChatRef
     message_id: str
     answer_id: str | None  # None for the interview's summary card
+    kind: str = "card"  # "card", "reel", or "post" (a broadcast, a prompt, a notice)
+    parts: tuple[str, ...] = ()  # what else went with the message (see `MessageRef.parts`)
 
 
 @dataclass

@@ -36,6 +36,10 @@ class Observer(Protocol):
         """A sweep did committed outbound work that its process had not done."""
         ...
 
+    def step_given_up(self, kind: str, platform: str) -> None:
+        """An outbox step (`core.outbox` kind) failed too often and was given up."""
+        ...
+
 
 class NullObserver:
     """Observes nothing: the default when no metrics are wired."""
@@ -59,4 +63,7 @@ class NullObserver:
         pass
 
     def outbox_resent(self) -> None:
+        pass
+
+    def step_given_up(self, kind: str, platform: str) -> None:
         pass

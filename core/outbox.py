@@ -1,24 +1,82 @@
-"""The outbox: a command's outbound work as JSON, committed in the same transaction as its
-change, so that a crash between the commit and the sends loses no message (they are sent
-again by the next sweep)."""
+"""The outbox: a command's outbound work as a list of steps, committed in the same transaction
+as its change, each step done once.
+
+A step is one outbound action (send, edit, note, delete, a review card, a reel, a broadcast,
+a card refresh, the erasure of an interview's posts, a transcription request) with its own
+state: `pending`, `done` or `given_up`, how many attempts failed, when it is due again, and
+the platform message id once done. The runner (core/outbox_runner.py) does the pending steps
+of an entry while holding its lease, saves their state after each one, and never repeats a
+step that is done.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from core.effects import Effects
 from core.messages import Audio, Button, OutMessage
 from core.refs import ChatRef, MessageRef, UserRef
 
+PENDING, DONE, GIVEN_UP = "pending", "done", "given_up"
 
-def has_work(fx: Effects) -> bool:
-    """Whether `fx` holds anything to do once committed (besides re-planning timers)."""
-    return bool(fx.sends or fx.edits or fx.notes or fx.completed or fx.broadcasts
-                or fx.refresh_reviews or fx.transcribe)
+# step kinds
+SEND, EDIT, NOTE = "send", "edit", "note"
+REVIEW = "review"  # an interview's cards for every destination: becomes CARD and REEL steps
+CARD, REEL = "card", "reel"  # one review card, the reel, for one destination
+BROADCAST = "broadcast"  # a candidate's question or follow-up reply: one SEND per destination
+REFRESH = "refresh"  # re-render the posted cards of one answer (or the summary)
+ERASE = "erase"  # delete (or, where refused, blank) everything posted about an interview
+TRANSCRIBE = "transcribe"  # start an offline transcription of one take
+KINDS = (SEND, EDIT, NOTE, REVIEW, CARD, REEL, BROADCAST, REFRESH, ERASE, TRANSCRIBE)
 
 
-def _message(m: OutMessage) -> dict[str, Any]:
+@dataclass
+class Step:
+    """One outbound action and its recorded state."""
+
+    kind: str
+    args: dict[str, Any]
+    state: str = PENDING
+    attempts: int = 0  # failed attempts so far
+    due: datetime | None = None  # not before (after a failure)
+    ref: str | None = None  # the platform message id, once done
+    error: str | None = None  # the last failure, for the log
+
+    @property
+    def interview_id(self) -> str | None:
+        """The interview this step is about (re-checked before it runs), if any."""
+        found = self.args.get("interview") or self.args.get("about")
+        return str(found) if found else None
+
+    @property
+    def platform(self) -> str:
+        chat = self.args.get("chat") or self.args.get("dest")
+        return ChatRef.parse(chat).platform if chat else "engine"
+
+    def chat(self) -> ChatRef:
+        return ChatRef.parse(self.args.get("chat") or self.args["dest"])
+
+    def message(self) -> OutMessage:
+        return unmessage(self.args["message"])
+
+
+@dataclass
+class Work:
+    """The steps of one outbox entry."""
+
+    steps: list[Step] = field(default_factory=list)
+
+    def pending(self) -> list[Step]:
+        return [s for s in self.steps if s.state == PENDING]
+
+    def next_due(self, fallback: datetime) -> datetime:
+        dues = [s.due or fallback for s in self.pending()]
+        return min(dues, default=fallback)
+
+
+def message(m: OutMessage) -> dict[str, Any]:
     out: dict[str, Any] = {"text": m.text}
     if m.buttons:
         out["buttons"] = [[[b.label, b.payload, b.style] for b in row] for row in m.buttons]
@@ -33,7 +91,7 @@ def _message(m: OutMessage) -> dict[str, Any]:
     return out
 
 
-def _unmessage(d: dict[str, Any]) -> OutMessage:
+def unmessage(d: dict[str, Any]) -> OutMessage:
     audio = d.get("audio")
     return OutMessage(
         d["text"],
@@ -45,28 +103,60 @@ def _unmessage(d: dict[str, Any]) -> OutMessage:
     )
 
 
-def encode(fx: Effects) -> str:
-    """The outbound work of `fx` as a JSON document."""
-    return json.dumps({
-        "edits": [[str(r.chat), r.id, _message(m)] for r, m in fx.edits],
-        "sends": [[str(c), _message(m)] for c, m in fx.sends],
-        "notes": [[str(c), str(u), t] for c, u, t in fx.notes],
-        "completed": fx.completed,
-        "broadcasts": [[i, _message(m)] for i, m in fx.broadcasts],
-        "refresh_reviews": fx.refresh_reviews,
-        "transcribe": fx.transcribe,
-    }, separators=(",", ":"), ensure_ascii=False)
+def send(chat: ChatRef, m: OutMessage, about: str | None = None) -> Step:
+    args: dict[str, Any] = {"chat": str(chat), "message": message(m)}
+    if about is not None:
+        args["about"] = about
+    return Step(SEND, args)
 
 
-def decode(body: str) -> Effects:
-    """The `Effects` that `encode` wrote."""
+def edit(ref: MessageRef, m: OutMessage) -> Step:
+    return Step(EDIT, {"chat": str(ref.chat), "id": ref.id, "message": message(m)})
+
+
+def note(chat: ChatRef, user: UserRef, text: str) -> Step:
+    return Step(NOTE, {"chat": str(chat), "user": str(user), "text": text})
+
+
+def about(kind: str, interview_id: str, **args: Any) -> Step:
+    """A step about one interview (REVIEW, CARD, REEL, BROADCAST, REFRESH, ERASE, ...)."""
+    return Step(kind, {"interview": interview_id, **args})
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def encode(work: Work) -> str:
+    """The steps as a JSON document."""
+    return json.dumps({"steps": [
+        {k: v for k, v in (("kind", s.kind), ("args", s.args), ("state", s.state),
+                           ("attempts", s.attempts), ("due", _when(s.due)), ("ref", s.ref),
+                           ("error", s.error)) if v not in (None, 0) or k == "state"}
+        for s in work.steps]}, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(body: str) -> Work:
+    """The `Work` that `encode` wrote (or an entry of the version before steps)."""
     d = json.loads(body)
-    return Effects(
-        edits=[(MessageRef(ChatRef.parse(c), i), _unmessage(m)) for c, i, m in d["edits"]],
-        sends=[(ChatRef.parse(c), _unmessage(m)) for c, m in d["sends"]],
-        notes=[(ChatRef.parse(c), UserRef.parse(u), t) for c, u, t in d["notes"]],
-        completed=list(d["completed"]),
-        broadcasts=[(i, _unmessage(m)) for i, m in d["broadcasts"]],
-        refresh_reviews=[(i, a) for i, a in d["refresh_reviews"]],
-        transcribe=[(i, t) for i, t in d["transcribe"]],
-    )
+    if "steps" not in d:
+        return _before_steps(d)
+    return Work([Step(s["kind"], s.get("args", {}), s.get("state", PENDING),
+                      s.get("attempts", 0),
+                      datetime.fromisoformat(s["due"]) if s.get("due") else None,
+                      s.get("ref"), s.get("error")) for s in d["steps"]])
+
+
+def _before_steps(d: dict[str, Any]) -> Work:
+    """An entry written before steps existed: each of its parts as a pending step."""
+    steps = [Step(EDIT, {"chat": c, "id": i, "message": m}) for c, i, m in d.get("edits", ())]
+    steps += [Step(SEND, {"chat": c, "message": m}) for c, m in d.get("sends", ())]
+    steps += [Step(NOTE, {"chat": c, "user": u, "text": t}) for c, u, t in d.get("notes", ())]
+    steps += [about(REVIEW, i) for i in d.get("completed", ())]
+    for interview_id, m in d.get("broadcasts", ()):
+        what, _, ident = str(m["text"]).partition(":")
+        steps.append(about(BROADCAST, interview_id,
+                           **{"question" if what == "question" else "follow_up": ident}))
+    steps += [about(REFRESH, i, answer=a) for i, a in d.get("refresh_reviews", ())]
+    steps += [about(TRANSCRIBE, i, take=t) for i, t in d.get("transcribe", ())]
+    return Work(steps)

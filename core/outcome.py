@@ -124,7 +124,7 @@ class OutcomeFlow:
         decision = LETTERS.get(payload.arg(0))
         if interview is None or decision is None:
             return texts.STALE_BUTTON
-        script = self.s.script(interview.script_id)
+        script = self.s.script(interview)
         if not review.is_reviewer(self.s, script, interview, user, chat):
             return texts.NOT_A_REVIEWER
         if not is_decider(script, user):

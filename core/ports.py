@@ -41,6 +41,10 @@ class MediaTooLarge(Exception):
     """A file is larger than the platform lets a bot download."""
 
 
+class StepFailed(Exception):
+    """An outbox step could not be done this time (it is tried again later)."""
+
+
 class Messenger(Protocol):
     """Sends and edits messages on one platform, and fetches files people sent."""
 
@@ -60,6 +64,15 @@ class Messenger(Protocol):
 
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         """Fetch a file; raise `MediaTooLarge` beyond `max_bytes` or the platform's limit."""
+        ...
+
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        """Delete a sent message with its parts (pieces of a split text, uploaded files).
+
+        A message already gone counts as deleted. Returns the messages the platform refused
+        to delete (too old, no right to): the caller edits those instead. Raises
+        `DeliveryFailed` when the platform could not be reached.
+        """
         ...
 
 
@@ -116,6 +129,17 @@ class ReviewRepository(Protocol):
 
     def add_post(self, post: ReviewPost) -> None: ...
 
+    def add_post_unless_erased(self, post: ReviewPost) -> bool:
+        """Record a post unless its interview is erased (False then: delete the message).
+
+        Takes the interview row's write lock, so an erasure that commits meanwhile either
+        sees this post or is seen by it."""
+        ...
+
+    def remove_post(self, post: ReviewPost) -> None:
+        """Forget a post (once it is deleted from its chat)."""
+        ...
+
     def audit(self, entry: AuditEntry) -> None: ...
 
     def audit_log(self, interview_id: str) -> list[AuditEntry]: ...
@@ -131,34 +155,49 @@ class ReviewRepository(Protocol):
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """One command's committed outbound work (JSON, see core/outbox.py)."""
+    """One command's committed outbound work (JSON steps, see core/outbox.py).
+
+    `lease_owner` is the process working on it until `lease_until`; nobody else takes it
+    before the lease expires. `attempts` counts claims (a sweep taking the entry over)."""
 
     id: int
     body: str
     attempts: int
     due_at: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
 
 class OutboxRepository(Protocol):
     """Outbound work committed with the change that caused it, kept until performed."""
 
-    def add(self, body: str, due_at: datetime) -> int:
-        """Keep `body`; a sweep performs it after `due_at` unless marked done before."""
+    def add(self, body: str, due_at: datetime, owner: str | None = None,
+            lease_until: datetime | None = None) -> int:
+        """Keep `body`, leased to `owner` until `lease_until` (the process that will do it)."""
         ...
 
     def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        """Entries due at `now`, oldest first."""
+        """Entries due at `now` whose lease (if any) has expired, oldest first."""
         ...
 
-    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
-        """Take `entry` for one attempt (until `until`); False if someone else took it."""
+    def claim(self, entry: OutboxEntry, owner: str, now: datetime, until: datetime) -> bool:
+        """Lease `entry` to `owner` until `until`; False if someone claimed it since it was
+        read (its `attempts` moved on) or holds an unexpired lease on it."""
         ...
 
-    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
-        """Keep only `body` (what is left to do) for another attempt after `due_at`."""
+    def renew(self, entry_id: int, owner: str, until: datetime) -> bool:
+        """Extend `owner`'s lease; False if it lost the lease (expired and taken over)."""
         ...
 
-    def done(self, entry_id: int) -> None: ...
+    def save(self, entry_id: int, owner: str, body: str, due_at: datetime,
+             until: datetime | None) -> bool:
+        """Keep the steps' new state; `until` None releases the lease. False if `owner` no
+        longer holds the lease (nothing is written)."""
+        ...
+
+    def done(self, entry_id: int, owner: str) -> bool:
+        """Remove an entry whose steps are all done or given up (if `owner` holds it)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,15 @@ class ChatRef:
 
 @dataclass(frozen=True)
 class MessageRef:
-    """A message the bot sent, so it can be edited later."""
+    """A message the bot sent, so it can be edited later.
+
+    `parts` are the platform's ids of what else was posted with it and goes with it on
+    deletion: earlier pieces of a text split in several messages, uploaded files
+    ("file:<id>")."""
 
     chat: ChatRef
     id: str
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from core.candidate import clean_text, unreadable
 from core.commands import ReviewerText
 from core.deadlines import extend_deadline
 from core.effects import Effects
+from core.events import ReviewChanged
 from core.messages import Audio, Button, OutMessage
 from core.model import (
     Answer,
@@ -248,7 +249,7 @@ class ReviewFlow:
             summary = _score_summary(script, answer, others)
             reply += f" Others so far: {summary[8:]}." if summary else " You are the first."
         fx.reply = reply
-        fx.refresh_reviews.append((interview.id, answer.id))
+        fx.emit(ReviewChanged(interview.id, answer.id))
 
     def _decide(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
                 payload: Payload, fx: Effects) -> None:
@@ -268,7 +269,7 @@ class ReviewFlow:
         uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
                                      self._now()))
         fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
-        fx.refresh_reviews.append((interview.id, None))
+        fx.emit(ReviewChanged(interview.id, None))
         outcome.decided(self.s, uow, script, interview, user, choice, fx)  # core/outcome.py
 
     # -- texts -------------------------------------------------------------------------
@@ -328,35 +329,3 @@ class ReviewFlow:
             fx.send(cmd.chat, "Your reply was sent to the candidate.")
             fx.send(interview.chat, f"The team replied to your question \"{found.text}\":\n\n"
                                     f"{text}")
-
-    def broadcast_audio(self, interview: Interview, kind: str) -> tuple[str, float] | None:
-        """The (media key, duration) to attach to a follow-up reply broadcast, if voice."""
-        what, _, ident = kind.partition(":")
-        follow_up = interview.follow_up(ident) if what == "follow_up" else None
-        reply = follow_up.reply if follow_up else None
-        if reply is None or not reply.media_key:
-            return None
-        return reply.media_key, reply.duration or 0.0
-
-    def broadcast_message(self, interview: Interview, kind: str) -> OutMessage | None:
-        """Render a broadcast ("question:<id>" or "follow_up:<id>") for the reviewers."""
-        script = self.s.script(interview)
-        who = candidate_label(script, interview)
-        what, _, ident = kind.partition(":")
-        if what == "question":
-            q = next((q for q in interview.candidate_questions if q.id == ident), None)
-            if q is None:
-                return None
-            return OutMessage(f"{who} asks the team: \"{q.text}\"",
-                              ((Button("Reply", pl.make(pl.REPLY, interview.id, q.id)),),))
-        follow_up = interview.follow_up(ident)
-        if follow_up is None or follow_up.reply is None:
-            return None
-        answer = interview.answer_by_id(follow_up.answer_id)
-        assert answer is not None
-        label = texts.question_label(script, script.question(answer.question_id))
-        reply = follow_up.reply
-        body = (reply.text if reply.kind == "text"
-                else f"voice reply, {texts.clock(reply.duration)}")
-        return OutMessage(f"{who} answered the follow-up on {label}:\n"
-                          f"Q: {follow_up.text}\nA: {body}")

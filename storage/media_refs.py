@@ -24,11 +24,17 @@ class MediaRefs:
 
     keys: frozenset[str]
     interviews: frozenset[str]
+    erased: frozenset[str] = frozenset()  # interviews erased: their media goes at once
 
     def keeps(self, key: str) -> bool:
         """False only for a key of a known interview that nothing refers to: media of an
         interview this database does not hold (another database, a wrong setting) is kept."""
         return key in self.keys or key.split("/", 1)[0] not in self.interviews
+
+    def gone(self, key: str) -> bool:
+        """Whether a key belongs to an erased interview (a cached copy left on a process
+        that did not do the erasure): removed by the next sweep, whatever its age."""
+        return key.split("/", 1)[0] in self.erased
 
 
 def media_refs(db: Engine) -> MediaRefs:
@@ -38,7 +44,8 @@ def media_refs(db: Engine) -> MediaRefs:
         interviews = session.exec(select(InterviewRow.id, InterviewRow.state)).all()
         keys = _take_keys(session)
     reels = {f"{i}/{REEL}" for i, state in interviews if state != State.ERASED.value}
-    return MediaRefs(frozenset(keys | reels), frozenset(i for i, _ in interviews))
+    return MediaRefs(frozenset(keys | reels), frozenset(i for i, _ in interviews),
+                     frozenset(i for i, state in interviews if state == State.ERASED.value))
 
 
 def referenced_keys(db: Engine) -> frozenset[str]:

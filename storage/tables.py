@@ -143,6 +143,8 @@ class ReviewPostRow(SQLModel, table=True):
     destination: str = Field(max_length=100)
     message_id: str = Field(max_length=64)
     answer_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(default="card", max_length=8)  # card, reel, post
+    parts: str = ""  # space-separated ids of what went with the message (pieces, files)
 
 
 class AuditRow(SQLModel, table=True):
@@ -172,8 +174,10 @@ class OutboxRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
-    attempts: int = 0
-    body: str  # JSON: the messages, edits and follow-up work of one command
+    attempts: int = 0  # claims: how often a sweep took the entry over
+    body: str  # JSON: the steps of one command, each with its state (core/outbox.py)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
 
 
 class ApiKeyRow(SQLModel, table=True):
@@ -209,6 +213,8 @@ class WebhookDeliveryRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending, delivered, failed
     delivered_at: datetime | None = _when()
     last_error: str | None = Field(default=None, max_length=300)
+
+
 class ScriptRevisionRow(SQLModel, table=True):
     """A script as interviews were invited to it, keyed by the SHA-256 of its text. Never
     changed or removed: interviews keep their questions when the file changes or goes."""

@@ -26,10 +26,11 @@ from core.model import (
     Take,
     WrapUp,
 )
-from core.ports import AlreadyHandled, ConcurrentUpdate, OutboxEntry
+from core.ports import AlreadyHandled, ConcurrentUpdate
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
+from storage.outbox import SqlOutbox
 from storage.scripts import SqlScriptRevisions
 from storage.tables import (
     AuditRow,
@@ -46,7 +47,6 @@ TAKE = SQLModel.metadata.tables["take"]
 FOLLOW_UP = SQLModel.metadata.tables["follow_up"]
 QUESTION = SQLModel.metadata.tables["candidate_question"]
 DELIVERY = SQLModel.metadata.tables["delivery"]
-OUTBOX = SQLModel.metadata.tables["outbox"]
 CHILDREN = (ANSWER, TAKE, FOLLOW_UP, QUESTION)  # parents before children (foreign keys)
 # the hot queries, built once (statements with bound parameters are cached by SQLAlchemy)
 BY_ID = core_select(INTERVIEW).where(INTERVIEW.c.id == bindparam("id"))
@@ -386,7 +386,8 @@ class SqlReviews:
             .order_by(col(ReviewPostRow.id))
         ).all()
         return [
-            ReviewPost(r.interview_id, ChatRef.parse(r.destination), r.message_id, r.answer_id)
+            ReviewPost(r.interview_id, ChatRef.parse(r.destination), r.message_id, r.answer_id,
+                       r.kind, tuple(r.parts.split()))
             for r in rows
         ]
 
@@ -397,8 +398,29 @@ class SqlReviews:
                 destination=str(post.destination),
                 message_id=post.message_id,
                 answer_id=post.answer_id,
+                kind=post.kind,
+                parts=" ".join(post.parts),
             )
         )
+        self.session.flush()
+
+    def add_post_unless_erased(self, post: ReviewPost) -> bool:
+        # a write to the interview row: PostgreSQL locks it until this commits, SQLite
+        # serialises writers, so an erasure commits either before (seen here) or after
+        # this post (and then its step reads it)
+        locked = self.session.execute(INTERVIEW.update().where(
+            INTERVIEW.c.id == post.interview_id, INTERVIEW.c.state != State.ERASED.value
+        ).values(version=INTERVIEW.c.version))
+        if locked.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.add_post(post)
+        return True
+
+    def remove_post(self, post: ReviewPost) -> None:
+        self.session.execute(delete(ReviewPostRow).where(
+            col(ReviewPostRow.interview_id) == post.interview_id,
+            col(ReviewPostRow.destination) == str(post.destination),
+            col(ReviewPostRow.message_id) == post.message_id))
 
     def audit(self, entry: AuditEntry) -> None:
         self.session.add(
@@ -433,36 +455,6 @@ class SqlReviews:
             keys.startswith(prefix, autoescape=True)
             for prefix in reminder_key_prefixes(interview_id))))
         return self.session.exec(query).one()
-
-
-class SqlOutbox:
-    """`OutboxRepository` on SQL: one row per command with outbound work."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, body: str, due_at: datetime) -> int:
-        done = self.session.execute(OUTBOX.insert().values(body=body, due_at=due_at,
-                                                           attempts=0))
-        return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]
-
-    def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        rows = self.session.execute(core_select(OUTBOX).where(OUTBOX.c.due_at <= now)
-                                    .order_by(OUTBOX.c.id).limit(limit)).all()
-        return [OutboxEntry(r.id, r.body, r.attempts, r.due_at) for r in rows]
-
-    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
-        done = self.session.execute(OUTBOX.update().where(
-            OUTBOX.c.id == entry.id, OUTBOX.c.attempts == entry.attempts
-        ).values(due_at=until, attempts=entry.attempts + 1))
-        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
-
-    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
-        self.session.execute(OUTBOX.update().where(OUTBOX.c.id == entry_id)
-                             .values(body=body, due_at=due_at))
-
-    def done(self, entry_id: int) -> None:
-        self.session.execute(OUTBOX.delete().where(OUTBOX.c.id == entry_id))
 
 
 Recorder = Callable[["SqlUnitOfWork"], None]

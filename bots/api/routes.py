@@ -21,11 +21,9 @@ from sqlalchemy import func, select
 from bots.api import schemas as s
 from bots.api.keys import verify_key
 from bots.api.openapi import openapi_document
-from core.candidate import erase
 from core.commands import CreateInvitation
 from core.errors import DomainError
 from core.model import AuditEntry, Interview
-from core.ports import ConcurrentUpdate
 from core.results import scorecard
 from core.states import State
 from storage.tables import InterviewRow
@@ -274,24 +272,12 @@ class Api:
     async def delete(self, request: web.Request) -> web.Response:
         """Erase through core's erasure: answers, audio and name; an anonymous row stays."""
         interview_id = request.match_info["id"]
-        services = self.app.services
-        for _ in range(5):
-            try:
-                with services.uow() as uow:
-                    found = uow.interviews.get(interview_id)
-                    if found is None:
-                        raise ApiError(404, "not_found", f"no interview with id {interview_id!r}")
-                    if found.state is State.ERASED:
-                        raise ApiError(410, "erased", f"interview {interview_id} was erased "
-                                                      "already")
-                    erase(services, uow, found, actor=actor(request), now=services.clock.now())
-                    uow.commit()
-                break
-            except ConcurrentUpdate:
-                continue
-        else:
-            raise ApiError(409, "conflict", "the interview kept changing; try again")
-        await self.app.engine.refresh_review(interview_id, None)
+        with self.app.services.uow() as uow:
+            found = uow.interviews.get(interview_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"no interview with id {interview_id!r}")
+        if not await self.app.engine.erase(interview_id, actor(request)):
+            raise ApiError(410, "erased", f"interview {interview_id} was erased already")
         return web.Response(status=204)
 
 

@@ -1,8 +1,11 @@
 """The orphan sweep: media that no database row refers to any more, left by a crash between
 storing a recording and committing its take, or by a deletion from the bucket that failed.
 
-Erasing an interview deletes the media its rows name; a file written just before a crash has
-no row, so only a sweep finds it. A key is removed, from the media folder and the bucket
+Erasing an interview deletes the media its rows name on the process that erases it; a file
+written just before a crash has no row, and copies cached by other processes (review copies,
+canonical files fetched from the bucket) are not seen by that process: only a sweep finds
+them. `interviewbot run` sweeps every `MEDIA_SWEEP_INTERVAL` seconds; the media of an erased
+interview goes at once, whatever its age. A key is removed, from the media folder and the bucket
 alike, when the database does not keep it (see `storage.media_refs`) and none of its files or
 objects changed within the grace period, so that a recording being stored (its take not yet
 committed) is never touched.
@@ -29,6 +32,10 @@ class MediaReferences(Protocol):
 
     def keeps(self, key: str) -> bool:
         """False only for the key of a known interview that nothing refers to."""
+        ...
+
+    def gone(self, key: str) -> bool:
+        """True for a key of an erased interview: removed whatever its age."""
         ...
 
 
@@ -60,7 +67,7 @@ def sweep_orphans(store: MediaStore, bucket: S3Bucket | None,
         if key.count("/") != 1 or refs.keeps(key):
             continue
         newest = max(t for t in (local.get(key), remote.get(key)) if t is not None)
-        if newest >= cutoff:
+        if newest >= cutoff and not refs.gone(key):
             continue
         if key in local:
             files += store.delete(key)

@@ -74,6 +74,15 @@ class ConsoleMessenger:
         self.out.write(f"(only you) > {text}\n")
         self.out.flush()
 
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        """Forget a message's buttons and say it is gone (a terminal cannot unprint)."""
+        for number, (old, _button) in list(self.buttons.items()):
+            if old == ref:
+                del self.buttons[number]
+        self.out.write(f"(message {ref.id} deleted)\n")
+        self.out.flush()
+        return []
+
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         path = Path(media.file_id).expanduser()
         if path.stat().st_size > max_bytes:

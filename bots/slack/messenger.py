@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiolimiter import AsyncLimiter
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -150,12 +151,14 @@ class SlackMessenger:
         """Post a message; an audio clip is uploaded first (`files_upload_v2`), the card with
         its buttons right after, and the card is the message later edits change."""
         channel = await self._channel(chat)
+        files: tuple[str, ...] = ()
         if message.audio is not None:
-            await self._upload(channel, message)
+            files = await self._upload(channel, message)
         ts = await self._post(channel, message)
-        return MessageRef(ChatRef(PLATFORM, channel), ts)
+        return MessageRef(ChatRef(PLATFORM, channel), ts, tuple(f"file:{f}" for f in files))
 
-    async def _upload(self, channel: str, message: OutMessage) -> None:
+    async def _upload(self, channel: str, message: OutMessage) -> tuple[str, ...]:
+        """Upload the audio; return the ids of the files Slack made of it."""
         audio = message.audio
         assert audio is not None
         headline = message.text.split("\n", 1)[0]
@@ -164,15 +167,52 @@ class SlackMessenger:
             comment = f"{render.slack_text(headline)} ({clock(audio.duration)})"
         path = Path(audio.path)
         async with self._limiter(channel):
-            await self.client.files_upload_v2(
+            response = await self.client.files_upload_v2(
                 channel=channel, file=str(path), filename=_filename(audio.title, path, audio.mime),
                 title=audio.title, initial_comment=comment)
+        found = response.get("files") or ([response["file"]] if response.get("file") else [])
+        return tuple(str(f["id"]) for f in found if isinstance(f, dict) and f.get("id"))
 
     async def edit(self, ref: MessageRef, message: OutMessage) -> None:
         """`chat.update` text and buttons (audio stays as first sent)."""
         channel = await self._channel(ref.chat)
         await self.client.chat_update(channel=channel, ts=ref.id, text=render.fallback(message),
                                       blocks=render.blocks(message))
+
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        """`files.delete` for its uploads (which removes their file shares), then
+        `chat.delete` for the message. A bot may delete its own messages and files at any
+        age; one already gone is fine. Returns what Slack refused (kept: edit it)."""
+        channel = await self._channel(ref.chat)
+        refused: list[MessageRef] = []
+        for part in ref.parts:
+            kind, _, ident = part.partition(":")
+            if kind != "file":
+                continue
+            try:
+                await self.client.files_delete(file=ident)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error", ""))
+                if error in ("file_not_found", "file_deleted"):
+                    continue
+                if error in ("cant_delete_file", "not_allowed"):
+                    log.warning("Slack refused to delete an uploaded file: %s", error)
+                    continue
+                raise DeliveryFailed(f"files.delete: {error}") from exc
+            except Exception as exc:
+                raise DeliveryFailed(f"files.delete: {type(exc).__name__}") from exc
+        try:
+            await self.client.chat_delete(channel=channel, ts=ref.id)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error == "message_not_found":
+                return refused
+            if error in ("cant_delete_message", "not_allowed"):
+                return [MessageRef(ref.chat, ref.id)]
+            raise DeliveryFailed(f"chat.delete: {error}") from exc
+        except Exception as exc:
+            raise DeliveryFailed(f"chat.delete: {type(exc).__name__}") from exc
+        return refused
 
     async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
         """An ephemeral message only `user` sees in `chat` (`chat.postEphemeral`)."""

@@ -132,6 +132,39 @@ class TelegramMessenger:
         except DeliveryFailed as exc:
             log.info("private note dropped (no chat with that person): %s", exc)
 
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        """`deleteMessage` for the message and each of its pieces. Telegram refuses messages
+        older than 48 hours, unless the bot is an admin of the group with the right to delete
+        messages: those are returned (to be edited instead). One already gone is fine."""
+        target = chat_id(ref.chat)
+        refused: list[MessageRef] = []
+        for ident in (*ref.parts, ref.id):
+            try:
+                await self._retrying("deleteMessage", functools.partial(
+                    self.bot.delete_message, target, int(ident)))
+            except BadRequest as exc:
+                if _says(exc, "message to delete not found"):
+                    continue
+                if _says(exc, "can't be deleted", "cant_delete", "not enough rights"):
+                    refused.append(MessageRef(ref.chat, ident))
+                    continue
+                raise DeliveryFailed(f"deleteMessage: {exc.message}") from exc
+            except TelegramError as exc:
+                raise DeliveryFailed(f"deleteMessage: {exc.message}") from exc
+            self._shown.pop((target, int(ident)), None)
+        return refused
+
+    async def can_delete(self, chat: ChatRef) -> bool:
+        """Whether the bot may delete messages of any age in a group (an administrator with
+        the right to delete messages); without it, erasure can delete only messages younger
+        than 48 hours there. A private chat needs no right."""
+        target = chat_id(chat)
+        if isinstance(target, int) and target > 0:
+            return True
+        me = await self.bot.get_me()
+        member = await self.bot.get_chat_member(target, me.id)
+        return bool(getattr(member, "can_delete_messages", False)) or member.status == "creator"
+
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         """Fetch a file (getFile + download); `MediaTooLarge` beyond the limits, checked first."""
         limit = min(max_bytes, DOWNLOAD_LIMIT)
@@ -170,34 +203,38 @@ class TelegramMessenger:
         rendered = render(message)
         try:
             if message.audio is not None:
-                sent = await self._send_audio(target, message.audio, rendered.text,
-                                              rendered.markup)
+                pieces = await self._send_audio(target, message.audio, rendered.text,
+                                                rendered.markup)
             else:
-                sent = await self._send_text(target, rendered.text, rendered.markup)
+                pieces = await self._send_text(target, rendered.text, rendered.markup)
         except ChatMigrated:
             raise
         except RetryAfter as exc:
             raise DeliveryFailed(f"still rate limited after retries ({exc.retry_after})") from exc
         except TelegramError as exc:
             raise DeliveryFailed(f"send: {exc.message}") from exc
+        sent = pieces[-1]
         keyboard = rendered.markup if isinstance(rendered.markup, InlineKeyboardMarkup) else None
         if sent.text is not None or sent.caption is not None:
             self._remember(target, sent.message_id, _fingerprint(rendered.text, keyboard),
                            sent.text is None)
-        return MessageRef(chat, str(sent.message_id))
+        return MessageRef(chat, str(sent.message_id),
+                          tuple(str(p.message_id) for p in pieces[:-1]))
 
-    async def _send_text(self, target: int | str, text: str, markup: Markup | None) -> Message:
+    async def _send_text(self, target: int | str, text: str, markup: Markup | None
+                         ) -> list[Message]:
+        """Every piece of a text split at Telegram's limit; the keyboard on the last."""
         parts = chunks(text)
-        sent: Message | None = None
+        sent: list[Message] = []
         for index, part in enumerate(parts):
             keys = markup if index == len(parts) - 1 else None
-            sent = await self._retrying("sendMessage", functools.partial(
-                self.bot.send_message, target, part, reply_markup=keys))
-        assert sent is not None
+            sent.append(await self._retrying("sendMessage", functools.partial(
+                self.bot.send_message, target, part, reply_markup=keys)))
+        assert sent
         return sent
 
     async def _send_audio(self, target: int | str, audio: Audio, text: str,
-                          markup: Markup | None) -> Message:
+                          markup: Markup | None) -> list[Message]:
         """Voice note (OGG/Opus ≤ 1 MB) or audio file with the card text as caption; a text
         over 1024 characters follows as its own message, which then carries the keyboard."""
         path = Path(audio.path)
@@ -215,8 +252,8 @@ class TelegramMessenger:
                 target, InputFile(data, filename=path.name), caption=caption,
                 duration=duration, title=audio.title, reply_markup=keys))
         if fits:
-            return sent
-        return await self._send_text(target, text, markup)
+            return [sent]
+        return [sent, *await self._send_text(target, text, markup)]
 
     async def _retrying(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run `call`, retrying 5xx answers, timeouts and network errors with backoff."""

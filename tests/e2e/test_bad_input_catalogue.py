@@ -64,7 +64,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 # -- the database, all of it ------------------------------------------------------------------
 
-BOOKKEEPING_TABLES = {"delivery", "outbox", "apscheduler_jobs", "alembic_version"}
+# review_post records what the bot posted about an interview (a refusal shown to a reviewer
+# too), so that erasure can delete it: outbound bookkeeping, like the outbox
+BOOKKEEPING_TABLES = {"delivery", "outbox", "review_post", "apscheduler_jobs", "alembic_version"}
 BOOKKEEPING_COLUMNS = {("interview", "last_activity_at"), ("interview", "version")}
 
 

@@ -382,6 +382,7 @@ class Upload:
     thread_ts: str | None = None
     message_ts: str | None = None
     completed: bool = False
+    deleted: bool = False  # by files.delete: its bytes are gone too
 
 
 @dataclass
@@ -711,6 +712,7 @@ class FakeSlack:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "files.info": self._files_info,
+            "files.delete": self._files_delete,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "files.upload": self._files_upload_retired,
@@ -1690,6 +1692,28 @@ class FakeSlack:
             "comments": [],
             "response_metadata": {"next_cursor": ""},
         }
+
+    def _files_delete(self, params: JSON) -> JSON:
+        """Delete a file: its bytes, its object, and the messages that share it (a file share
+        with the file gone shows nothing). Only the bot's own files (no admin token here)."""
+        file_id = str(params.get("file") or "")
+        found = self._files.get(file_id)
+        if found is None:
+            raise _SlackError("file_not_found")
+        if found.get("user") != self.bot_user_id:
+            raise _SlackError("cant_delete_file")
+        del self._files[file_id]
+        self._file_bytes.pop(file_id, None)
+        upload = self._uploads_by_id.get(file_id)
+        if upload is not None:
+            upload.deleted, upload.data = True, None
+        for messages in self._messages.values():
+            for msg in messages:
+                if any(f.get("id") == file_id for f in msg.files):
+                    msg.files = [f for f in msg.files if f.get("id") != file_id]
+                    if not msg.files:
+                        msg.deleted = True
+        return {}
 
     def _files_get_upload_url(self, params: JSON) -> JSON:
         filename = params.get("filename")

@@ -689,6 +689,7 @@ class _Query:
 
 
 Handler = Callable[[JSON, dict[str, Upload]], Any]
+DELETE_WINDOW = 48 * 3600  # seconds in which a bot may delete its own messages (not admin)
 _RATE_LIMITED = frozenset(
     {
         "sendmessage",
@@ -775,6 +776,9 @@ class FakeTelegram:
         self._changed = _Signal()
         self._updates_changed = _Signal()
         self._closing = False
+        # groups where the bot is an admin with the right to delete messages (any age)
+        self.delete_rights: set[int] = set()
+        self._chat_faults: dict[int, list[_Fault]] = {}
 
         self._rate_limits = rate_limits
         self._overall_bucket: _Bucket | None = None
@@ -815,6 +819,7 @@ class FakeTelegram:
                 "getMyCommands": self._get_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
                 "getChat": self._get_chat,
+                "getChatMember": self._get_chat_member,
             }.items()
         }
 
@@ -916,6 +921,40 @@ class FakeTelegram:
     def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Hold the next `times` calls of `method` for `seconds`, then process them normally."""
         self._add_fault(method, _Fault(None, None, None, False, seconds, times))
+
+    def fail_chat(self, chat_id: int, status: int = 502, *, times: int = 1,
+                  description: str | None = None) -> None:
+        """Answer the next `times` calls of any method aimed at `chat_id` with an error (an
+        unreachable review group, say), whatever the method."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        retry = 1 if status == 429 else None
+        self._chat_faults.setdefault(chat_id, []).append(
+            _Fault(status, description, retry, False, 0.0, times))
+
+    def delay_chat(self, chat_id: int, seconds: float, *, times: int = 1) -> None:
+        """Hold the next `times` calls aimed at `chat_id` for `seconds` each (a slow chat)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._chat_faults.setdefault(chat_id, []).append(
+            _Fault(None, None, None, False, seconds, times))
+
+    def grant_delete_rights(self, chat_id: int) -> None:
+        """Make the bot an admin of a group with the right to delete messages: it may then
+        delete messages of any age there (otherwise only its own, within 48 hours)."""
+        self.delete_rights.add(chat_id)
+
+    def _take_chat_fault(self, params: JSON) -> _Fault | None:
+        chat_id = params.get("chat_id")
+        faults = self._chat_faults.get(chat_id) if isinstance(chat_id, int) else None
+        if not faults:
+            return None
+        fault = faults[0]
+        fault.remaining -= 1
+        if fault.remaining == 0:
+            faults.pop(0)
+        self.faults_served += 1
+        return fault
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
         if fault.remaining < 1:
@@ -1484,7 +1523,7 @@ class FakeTelegram:
         if known is None:
             call.description = "Not Found"
             return self._error_response(ApiError(404, "Not Found"))
-        fault = self._take_fault(call.method)
+        fault = self._take_fault(call.method) or self._take_chat_fault(call.params)
         try:
             if fault is not None:
                 await self._apply_fault(request, fault)
@@ -2145,6 +2184,9 @@ class FakeTelegram:
         key = (chat_id, int(message_id))
         bot_message = self._bot_messages.get(key)
         if bot_message is not None and not bot_message.deleted:
+            age = self.wall_clock() - float(bot_message.payload.get("date", 0))
+            if age > DELETE_WINDOW and chat_id not in self.delete_rights:
+                raise _bad("message can't be deleted for everyone")
             bot_message.deleted = True
             self._seq += 1
             bot_message.updated_seq = self._seq
@@ -2153,6 +2195,24 @@ class FakeTelegram:
         if self._user_messages.pop(key, None) is not None:
             return True
         raise _bad("message to delete not found")
+
+    async def _get_chat_member(self, params: JSON, uploads: dict[str, Upload]) -> JSON:
+        """The bot's own membership of a group: an administrator with only the right to
+        delete messages where `grant_delete_rights` was called, else a plain member."""
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or chat_id not in self._groups:
+            raise ApiError(400, CHAT_NOT_FOUND)
+        if str(user_id) != str(self.bot_id):
+            raise _bad("PARTICIPANT_ID_INVALID")
+        if chat_id not in self.delete_rights:
+            return {"status": "member", "user": self.bot_user}
+        rights = dict.fromkeys((
+            "can_be_edited", "is_anonymous", "can_manage_chat", "can_manage_video_chats",
+            "can_restrict_members", "can_promote_members", "can_change_info",
+            "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories"),
+            False)
+        return {"status": "administrator", "user": self.bot_user, **rights,
+                "can_delete_messages": True}
 
     async def _answer_callback_query(self, params: JSON, uploads: dict[str, Upload]) -> bool:
         query_id = str(params.get("callback_query_id") or "")

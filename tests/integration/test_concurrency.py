@@ -112,10 +112,11 @@ class Interfering(SqlUnitOfWork):
         super().__enter__()
         add = self.outbox.add  # the first write of a command with a reply
 
-        def interfere_then_add(body: str, due_at: datetime) -> int:
+        def interfere_then_add(body: str, due_at: datetime, owner: str | None = None,
+                               lease_until: datetime | None = None) -> int:
             while self.meanwhile:
                 self.meanwhile.pop()()
-            return add(body, due_at)
+            return add(body, due_at, owner, lease_until)
 
         self.outbox.add = interfere_then_add  # type: ignore[method-assign]
         return self

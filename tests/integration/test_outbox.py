@@ -29,9 +29,9 @@ async def dies_after_answer(db: Engine, clock: FakeClock, answer: str) -> World:
     dying = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
     await started(dying)
 
-    async def nothing(fx: Effects) -> Effects:
-        return Effects()
-    dying.engine._perform = nothing  # type: ignore[method-assign]
+    async def nothing(fx: Effects) -> None:
+        return None
+    dying.engine.perform = nothing  # type: ignore[method-assign]
     await dying.engine.handle(TextReceived(ADA, CHAT, answer, "u-1"))
     return dying
 
@@ -75,3 +75,40 @@ async def test_the_outbox_is_empty_once_replies_are_sent(db: Engine) -> None:
     assert pending(db) == 0
     world.clock.advance(seconds=timedelta(days=1).total_seconds())
     assert await world.engine.resend_due() == 0
+
+
+async def test_a_sweep_that_read_an_entry_before_another_claimed_it_does_not_send_it(
+        db: Engine) -> None:
+    """Two sweeps read the same due entry; the first claims and sends it; then the second,
+    whose read came before that claim, tries to claim: refused, nothing sent twice.
+
+    The interleaving is explicit (`due`, then `claim` and `run` step by step), not left to
+    `gather`. Checked: with `SqlOutbox.claim`'s WHERE reduced to `id == entry.id` (no
+    attempts check, no lease check) this test fails on both SQLite and PostgreSQL: the
+    second sweep claims the entry and sends the receipt again."""
+    clock = FakeClock()
+    await dies_after_answer(db, clock, "One receipt, two sweepers.")
+    clock.advance(seconds=31)
+    first, second = (make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+                     for _ in range(2))
+    (read_by_first,) = first.engine.outbox.due()
+    (read_by_second,) = second.engine.outbox.due()  # before the first one's claim
+    assert first.engine.outbox.claim(read_by_first)
+    assert not second.engine.outbox.claim(read_by_second)
+    from core import outbox
+    await first.engine.outbox.run(read_by_first.id, outbox.decode(read_by_first.body))
+    assert not second.engine.outbox.claim(read_by_second)  # done and gone
+    texts = first.telegram.texts(CHAT) + second.telegram.texts(CHAT)
+    assert sum(t.startswith("Got your") for t in texts) == 1
+    assert pending(db) == 0
+
+
+async def test_a_leased_entry_is_not_due_until_the_lease_expires(db: Engine) -> None:
+    clock = FakeClock()
+    await dies_after_answer(db, clock, "Leased to a process that died.")
+    sweeper = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    clock.advance(seconds=29)
+    assert sweeper.engine.outbox.due() == []  # its process may still be sending
+    clock.advance(seconds=2)
+    (entry,) = sweeper.engine.outbox.due()
+    assert entry.lease_owner is not None and entry.lease_owner != sweeper.engine.owner

@@ -173,7 +173,7 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
     world.clock.advance(days=60)
     recent, _ = world.engine.invite(CreateInvitation("qa", "Bob", "telegram", "UTC"))
     world.clock.advance(days=40)
-    assert world.engine.purge(timedelta(days=90)) == 1
+    assert await world.engine.purge(timedelta(days=90)) == 1
     assert world.audio.stored == {}
     with SqlUnitOfWork(db) as uow:
         gone = uow.interviews.get(old.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
@@ -116,6 +116,18 @@ class FakeReviews:
     def add_post(self, post: ReviewPost) -> None:
         self.data.posts.append(post)
 
+    def add_post_unless_erased(self, post: ReviewPost) -> bool:
+        found = self.data.interviews.get(post.interview_id)
+        if found is None or found.state is State.ERASED:
+            return False
+        self.data.posts.append(post)
+        return True
+
+    def remove_post(self, post: ReviewPost) -> None:
+        self.data.posts = [p for p in self.data.posts if (
+            p.interview_id, p.destination, p.message_id) != (
+            post.interview_id, post.destination, post.message_id)]
+
     def audit(self, entry: AuditEntry) -> None:
         self.data.audit.append(entry)
 
@@ -135,27 +147,47 @@ class FakeOutbox:
     def __init__(self, data: Store) -> None:
         self.data = data
 
-    def add(self, body: str, due_at: datetime) -> int:
+    def add(self, body: str, due_at: datetime, owner: str | None = None,
+            lease_until: datetime | None = None) -> int:
         entry_id = max(self.data.outbox, default=0) + 1
-        self.data.outbox[entry_id] = OutboxEntry(entry_id, body, 0, due_at)
+        self.data.outbox[entry_id] = OutboxEntry(entry_id, body, 0, due_at, owner, lease_until)
         return entry_id
 
     def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        return [e for _, e in sorted(self.data.outbox.items()) if e.due_at <= now][:limit]
+        return [e for _, e in sorted(self.data.outbox.items()) if e.due_at <= now
+                and (e.lease_until is None or e.lease_until <= now)][:limit]
 
-    def claim(self, entry: OutboxEntry, until: datetime) -> bool:
+    def claim(self, entry: OutboxEntry, owner: str, now: datetime, until: datetime) -> bool:
         found = self.data.outbox.get(entry.id)
-        if found is None or found.attempts != entry.attempts:
+        if found is None or found.attempts != entry.attempts or (
+                found.lease_until is not None and found.lease_until > now):
             return False
-        self.data.outbox[entry.id] = OutboxEntry(entry.id, entry.body, entry.attempts + 1, until)
+        self.data.outbox[entry.id] = replace(found, attempts=entry.attempts + 1,
+                                             lease_owner=owner, lease_until=until)
         return True
 
-    def reschedule(self, entry_id: int, body: str, due_at: datetime) -> None:
-        found = self.data.outbox[entry_id]
-        self.data.outbox[entry_id] = OutboxEntry(entry_id, body, found.attempts, due_at)
+    def renew(self, entry_id: int, owner: str, until: datetime) -> bool:
+        found = self.data.outbox.get(entry_id)
+        if found is None or found.lease_owner != owner:
+            return False
+        self.data.outbox[entry_id] = replace(found, lease_until=until)
+        return True
 
-    def done(self, entry_id: int) -> None:
-        self.data.outbox.pop(entry_id, None)
+    def save(self, entry_id: int, owner: str, body: str, due_at: datetime,
+             until: datetime | None) -> bool:
+        found = self.data.outbox.get(entry_id)
+        if found is None or found.lease_owner != owner:
+            return False
+        self.data.outbox[entry_id] = replace(found, body=body, due_at=due_at, lease_until=until,
+                                             lease_owner=owner if until else None)
+        return True
+
+    def done(self, entry_id: int, owner: str) -> bool:
+        found = self.data.outbox.get(entry_id)
+        if found is None or found.lease_owner != owner:
+            return False
+        del self.data.outbox[entry_id]
+        return True
 
 
 class FakeScriptRevisions:
@@ -238,6 +270,7 @@ class FakeMessenger:
         self.sent: list[Sent] = []
         self.edits: list[tuple[MessageRef, OutMessage]] = []
         self.notes: list[tuple[ChatRef, UserRef, str]] = []
+        self.deleted: list[MessageRef] = []
         self.files: dict[str, bytes] = {}
         self._next = 0
 
@@ -252,6 +285,10 @@ class FakeMessenger:
 
     async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
         self.notes.append((chat, user, text))
+
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        self.deleted.append(ref)
+        return []
 
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         data = self.files[media.file_id]

@@ -1,24 +1,31 @@
-"""The outbox codec, and how the engine retries a send that failed (on the fake store)."""
+"""The outbox steps codec, and how the runner retries a failed step alone (on the fake store)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
 from core import outbox
+from core.bus import work_of
 from core.commands import TextReceived
 from core.effects import Effects
-from core.engine import OUTBOX_ATTEMPTS
+from core.events import CandidateAsked, InterviewCompleted, ReviewChanged
 from core.messages import Audio, Button, OutMessage
 from core.observe import NullObserver
+from core.outbox_runner import STEP_ATTEMPTS
 from core.ports import DeliveryFailed
 from core.refs import ChatRef, MessageRef, UserRef
 from tests.integration.test_concurrency import started
-from tests.support.core_fakes import FakeMessenger, make_world
+from tests.support.core_fakes import FakeMessenger, FakeUnitOfWork, World, make_world
 from tests.support.scripts import small_script
 
 ADA = UserRef("telegram", "42")
 CHAT = ChatRef("telegram", "42")
 
 
-def test_effects_survive_the_round_trip() -> None:
+def test_steps_survive_the_round_trip() -> None:
     fx = Effects()
     rich = OutMessage("Rate it ✓", ((Button("1", "rate:i1:a:1", "primary"), Button("2", "x")),),
                       Audio("/m/i1/t1.ogg", "audio/ogg", "Answer", 12.5), "Title", "ask:i1",
@@ -27,35 +34,48 @@ def test_effects_survive_the_round_trip() -> None:
     fx.send(ChatRef("slack", "C1"), "plain")
     fx.edits.append((MessageRef(ChatRef("slack", "C1"), "171.2"), OutMessage("edited")))
     fx.notes.append((ChatRef("slack", "C1"), UserRef("slack", "U1"), "only you"))
-    fx.completed.append("i1")
-    fx.broadcasts.append(("i1", OutMessage("question:q1")))
-    fx.refresh_reviews += [("i1", "a1"), ("i1", None)]
-    fx.transcribe.append(("i1", "t1"))
-    back = outbox.decode(outbox.encode(fx))
-    assert (back.sends, back.edits, back.notes, back.completed, back.broadcasts,
-            back.refresh_reviews, back.transcribe) == (
-        fx.sends, fx.edits, fx.notes, fx.completed, fx.broadcasts, fx.refresh_reviews,
-        fx.transcribe)
-    assert outbox.has_work(back) and not outbox.has_work(Effects(changed=["i1"]))
+    fx.emit(InterviewCompleted("i1"))
+    fx.emit(CandidateAsked("i1", "q1"))
+    fx.emit(ReviewChanged("i1", "a1"))
+    fx.emit(ReviewChanged("i1", "a1"))  # twice: refreshed once
+    work = work_of(fx)
+    work.steps[1].attempts, work.steps[1].ref = 2, "99"
+    back = outbox.decode(outbox.encode(work))
+    assert back == work
+    assert [s.kind for s in back.steps] == ["edit", "send", "send", "note", "review",
+                                            "broadcast", "refresh"]
+    assert back.steps[1].message() == rich
+    assert back.steps[6].args == {"interview": "i1", "answer": "a1"}
+
+
+def test_an_entry_of_the_version_before_steps_is_read_as_steps() -> None:
+    body = json.dumps({"edits": [], "sends": [["telegram:42", {"text": "Got it"}]], "notes": [],
+                       "completed": ["i1"], "broadcasts": [["i1", {"text": "question:q7"}]],
+                       "refresh_reviews": [["i1", None]], "transcribe": [["i1", "t1"]]})
+    work = outbox.decode(body)
+    assert [(s.kind, s.args.get("question")) for s in work.steps] == [
+        ("send", None), ("review", None), ("broadcast", "q7"), ("refresh", None),
+        ("transcribe", None)]
 
 
 class Flaky(FakeMessenger):
-    """Fails the next `failures` sends."""
+    """Fails the next `failures` sends (with `error`)."""
 
     def __init__(self) -> None:
         super().__init__("telegram")
         self.failures = 0
+        self.error: Exception = DeliveryFailed("network down")
 
     async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
         if self.failures:
             self.failures -= 1
-            raise DeliveryFailed("network down")
+            raise self.error
         return await super().send(chat, message)
 
 
 class Counting(NullObserver):
     def __init__(self) -> None:
-        self.failed = self.resent = 0
+        self.failed = self.resent = self.given_up = 0
 
     def delivery_failed(self, platform: str) -> None:
         self.failed += 1
@@ -63,30 +83,37 @@ class Counting(NullObserver):
     def outbox_resent(self) -> None:
         self.resent += 1
 
-
-async def test_a_failed_send_is_tried_again_later_and_only_it() -> None:
-    world = make_world(small_script())
-    flaky = world.telegram = world.engine.s.messengers["telegram"] = Flaky()
-    await started(world)
-    flaky.failures = 1
-    await world.engine.handle(TextReceived(ADA, CHAT, "My answer.", "u-1"))
-    (entry,) = world.store.outbox.values()
-    left = outbox.decode(entry.body)
-    assert [m.text[:8] for _, m in left.sends] == ["Got your"] and not left.edits
-    world.clock.advance(seconds=29)
-    assert await world.engine.resend_due() == 0
-    world.clock.advance(seconds=2)
-    assert await world.engine.resend_due() == 1
-    assert flaky.texts(CHAT)[-1].startswith("Got your written answer")
-    assert sum(t.startswith("Got your") for t in flaky.texts(CHAT)) == 1
-    assert not world.store.outbox
+    def step_given_up(self, kind: str, platform: str) -> None:
+        self.given_up += 1
 
 
-async def test_a_send_that_keeps_failing_is_given_up_and_reported() -> None:
+async def flaky_world() -> tuple[World, Flaky, Counting]:
     world = make_world(small_script())
     flaky = world.telegram = world.engine.s.messengers["telegram"] = Flaky()
     observer = world.engine.s.observer = Counting()
     await started(world)
+    return world, flaky, observer
+
+
+async def test_a_failed_send_is_tried_again_later_and_only_it() -> None:
+    world, flaky, _ = await flaky_world()
+    flaky.failures = 1
+    await world.engine.handle(TextReceived(ADA, CHAT, "My answer.", "u-1"))
+    (entry,) = world.store.outbox.values()
+    assert entry.lease_owner is None  # released: a sweep may take it once due
+    steps = outbox.decode(entry.body).steps
+    assert [s.state for s in steps] == ["pending"]
+    assert steps[0].message().text.startswith("Got your") and steps[0].attempts == 1
+    world.clock.advance(seconds=29)
+    assert await world.engine.resend_due() == 0
+    world.clock.advance(seconds=2)
+    assert await world.engine.resend_due() == 1
+    assert sum(t.startswith("Got your") for t in flaky.texts(CHAT)) == 1
+    assert not world.store.outbox
+
+
+async def test_a_send_that_keeps_failing_is_given_up_counted_and_never_repeated() -> None:
+    world, flaky, observer = await flaky_world()
     flaky.failures = 100
     await world.engine.handle(TextReceived(ADA, CHAT, "My answer.", "u-1"))
     waits = []
@@ -95,7 +122,88 @@ async def test_a_send_that_keeps_failing_is_given_up_and_reported() -> None:
         waits.append(round((entry.due_at - world.clock.now()).total_seconds()))
         world.clock.current = entry.due_at
         await world.engine.resend_due()
-    assert waits == [30 * 2 ** n for n in range(OUTBOX_ATTEMPTS)]  # backing off
-    assert observer.resent == OUTBOX_ATTEMPTS
-    assert observer.failed == 1 + OUTBOX_ATTEMPTS  # every attempt counted
-    assert not any(t.startswith("Got your") for t in flaky.texts(CHAT))
+    assert waits == [30 * 2 ** n for n in range(STEP_ATTEMPTS - 1)]  # backing off
+    assert observer.resent == STEP_ATTEMPTS - 1
+    assert observer.failed == STEP_ATTEMPTS and observer.given_up == 1
+    world.clock.advance(days=1)
+    assert await world.engine.resend_due() == 0
+    assert flaky.failures == 100 - STEP_ATTEMPTS  # never tried past the cap
+
+
+async def test_a_step_that_raises_is_retried_alone_and_capped() -> None:
+    """A step that raises something other than a delivery failure (a bug, a missing file)
+    fails only itself: the steps before it are not sent again on each retry."""
+    world, flaky, observer = await flaky_world()
+    flaky.error = RuntimeError("missing canonical file")
+    before = len(flaky.sent)
+    flaky.failures = 1
+    # the receipt fails; nothing else is pending in that entry
+    await world.engine.handle(TextReceived(ADA, CHAT, "My answer.", "u-1"))
+    flaky.failures = 100
+    for _ in range(10):
+        world.clock.advance(hours=2)
+        await world.engine.resend_due()
+    assert not world.store.outbox
+    assert observer.given_up == 1 and observer.failed == STEP_ATTEMPTS
+    assert len(flaky.sent) == before  # nothing sent twice, the failed one never
+
+
+async def test_a_claimed_entry_is_not_taken_while_its_lease_holds() -> None:
+    world, flaky, _ = await flaky_world()
+    flaky.failures = 1
+    await world.engine.handle(TextReceived(ADA, CHAT, "My answer.", "u-1"))
+    world.clock.advance(seconds=31)
+    (entry,) = world.engine.outbox.due()
+    assert world.engine.outbox.claim(entry)
+    assert not world.engine.outbox.claim(entry)  # read before the claim: refused
+    assert world.engine.outbox.due() == []  # leased: not due for anyone
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Blocking(FakeMessenger):
+    """Holds the receipt until released: a chat paced far past the outbox's lease."""
+
+    def __init__(self) -> None:
+        super().__init__("telegram")
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
+        if message.text.startswith("Got your"):
+            self.entered.set()
+            await self.release.wait()
+        return await super().send(chat, message)
+
+
+async def test_a_slow_send_keeps_its_lease_and_no_sweep_takes_it() -> None:
+    """The live process renews its lease while a send is held far past the lease; a sweep
+    of another process, run once the first lease would have expired, takes nothing.
+
+    Checked: with the renewal in `OutboxRunner._renewing` disabled (its sleep set to an
+    hour), the other process claims the entry and sends the receipt a second time."""
+    clock = RealClock()
+    world = make_world(small_script(), clock=clock)  # type: ignore[arg-type]
+    world.engine.s.outbox_retry = timedelta(seconds=0.3)
+    await started(world)
+    slow = world.telegram = world.engine.s.messengers["telegram"] = Blocking()
+    other = make_world(small_script(), uow=lambda: FakeUnitOfWork(world.store),
+                       clock=clock)  # type: ignore[arg-type]
+    other.engine.s.outbox_retry = timedelta(seconds=0.3)
+    task = asyncio.create_task(world.engine.handle(TextReceived(ADA, CHAT, "Slow.", "u-1")))
+    await asyncio.wait_for(slow.entered.wait(), 30)
+    (entry,) = world.store.outbox.values()
+    assert entry.lease_until is not None
+    first_lease = entry.lease_until
+    deadline = time.monotonic() + 30
+    while clock.now() < first_lease + timedelta(seconds=0.6):  # two leases' worth later
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    assert await other.engine.resend_due() == 0
+    slow.release.set()
+    await asyncio.wait_for(task, 30)
+    assert sum(t.startswith("Got your") for t in slow.texts(CHAT) + other.telegram.texts(CHAT)) == 1
+    assert not world.store.outbox

@@ -1,0 +1,246 @@
+"""The outbox runner: does the pending steps of an entry while holding its lease.
+
+The process that commits a command holds the lease on its entry from the commit on, and
+renews it while its steps run, so no sweep (its own or another process's) takes work that is
+in flight, however slow the platform is. Only an expired lease (the process died, or stopped
+renewing) lets a sweep take the entry over.
+
+Each step is done once: its state is saved after it succeeds, before the next one starts; a
+failed step is tried again alone, after a backoff, up to `STEP_ATTEMPTS` times, then given up
+(logged, counted, and for a review card reported to the reviewers' chat once it is reachable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+from core import outbox
+from core.model import ReviewPost
+from core.outbox import Step, Work
+from core.ports import OutboxEntry
+from core.refs import MessageRef, UserRef
+from core.review_posting import ReviewPosting
+from core.services import Services
+from core.states import State
+from core.transcription import Transcription
+
+log = logging.getLogger("interviewbot.outbox")
+STEP_ATTEMPTS = 5  # failed tries of one step, backing off, before it is given up
+CLAIM_LIMIT = 2 * STEP_ATTEMPTS + 2  # takeovers of one entry (a runner that keeps dying)
+
+StepRun = Callable[[Step], Awaitable["str | list[Step] | None"]]
+
+
+class LeaseLost(Exception):
+    """Another process took the entry over (this one's lease expired)."""
+
+
+class OutboxRunner:
+    """Runs outbox entries as `owner` (one id per process)."""
+
+    def __init__(self, services: Services, owner: str, posting: ReviewPosting,
+                 transcription: Transcription) -> None:
+        self.s = services
+        self.owner = owner
+        self.posting = posting
+        self.transcription = transcription
+        self.steps: dict[str, StepRun] = {
+            outbox.SEND: self._send,
+            outbox.EDIT: self._edit,
+            outbox.NOTE: self._note,
+            outbox.REVIEW: posting.expand,
+            outbox.CARD: posting.card,
+            outbox.REEL: posting.reel,
+            outbox.BROADCAST: posting.broadcast,
+            outbox.REFRESH: self._refresh,
+            outbox.ERASE: self._erase,
+            outbox.TRANSCRIBE: self._transcribe,
+        }
+
+    @property
+    def lease(self) -> timedelta:
+        return self.s.outbox_retry
+
+    # -- the sweep ---------------------------------------------------------------------
+    def due(self, limit: int = 100) -> list[OutboxEntry]:
+        """Entries due now whose lease is free or expired."""
+        with self.s.uow() as uow:
+            return uow.outbox.due(self.s.clock.now(), limit)
+
+    def claim(self, entry: OutboxEntry) -> bool:
+        """Take the lease on an entry read by `due`; False if someone else took it first."""
+        now = self.s.clock.now()
+        with self.s.uow() as uow:
+            claimed = uow.outbox.claim(entry, self.owner, now, now + self.lease)
+            uow.commit()
+        return claimed
+
+    async def resend_due(self, limit: int = 100) -> int:
+        """Do the due steps of entries nobody is working on; return how many were taken."""
+        count = 0
+        for entry in self.due(limit):
+            if not self.claim(entry):
+                continue
+            count += 1
+            self.s.observer.outbox_resent()
+            work = outbox.decode(entry.body)
+            log.info("taking over committed outbound work", extra={
+                "outbox_id": entry.id, "attempt": entry.attempts + 1,
+                "steps": len(work.pending())})
+            if entry.attempts + 1 > CLAIM_LIMIT:
+                self._give_up_all(entry.id, work)
+                continue
+            await self.run(entry.id, work)
+        return count
+
+    # -- one entry ---------------------------------------------------------------------
+    async def run(self, entry_id: int, work: Work) -> None:
+        """Do the pending, due steps of an entry this process holds the lease on."""
+        try:
+            async with self._renewing(entry_id):
+                await self._steps(entry_id, work)
+        except LeaseLost:
+            log.warning("outbox entry taken over by another process", extra={
+                "outbox_id": entry_id})
+
+    async def _steps(self, entry_id: int, work: Work) -> None:
+        index = 0
+        while index < len(work.steps):
+            step = work.steps[index]
+            index += 1
+            now = self.s.clock.now()
+            if step.state != outbox.PENDING or (step.due is not None and step.due > now):
+                continue
+            try:
+                result = await self.steps[step.kind](step)
+            except Exception as exc:
+                self._failed(work, step, exc)
+            else:
+                step.state = outbox.DONE
+                if isinstance(result, list):
+                    work.steps[index:index] = result  # expanded: its parts run next
+                elif result is not None:
+                    step.ref = result
+            if work.pending() and index < len(work.steps):
+                self._save(entry_id, work, keep_lease=True)
+        self._finish(entry_id, work)
+
+    def _failed(self, work: Work, step: Step, exc: Exception) -> None:
+        step.attempts += 1
+        step.error = f"{type(exc).__name__}: {exc}"[:300]
+        self.s.observer.delivery_failed(step.platform)
+        if step.attempts < STEP_ATTEMPTS:
+            step.due = self.s.clock.now() + self.lease * 2 ** (step.attempts - 1)
+            log.warning("outbox step failed; trying again later", extra={
+                "step": step.kind, "attempt": step.attempts, "error": step.error})
+            return
+        step.state = outbox.GIVEN_UP
+        self.s.observer.step_given_up(step.kind, step.platform)
+        log.error("outbox step given up", extra={
+            "step": step.kind, "attempts": step.attempts, "error": step.error})
+        if step.kind in (outbox.CARD, outbox.REEL) and not any(
+                s.args.get("lost") == step.args.get("dest") for s in work.steps):
+            try:
+                notice = self.posting.lost(step)
+            except Exception:
+                log.exception("could not prepare the lost-card notice")
+                notice = None
+            if notice is not None:
+                notice.args["lost"] = step.args.get("dest")
+                notice.due = step.due
+                work.steps.append(notice)
+
+    def _save(self, entry_id: int, work: Work, *, keep_lease: bool) -> None:
+        now = self.s.clock.now()
+        with self.s.uow() as uow:
+            kept = uow.outbox.save(entry_id, self.owner, outbox.encode(work), work.next_due(now),
+                                   now + self.lease if keep_lease else None)
+            uow.commit()
+        if not kept:
+            raise LeaseLost(str(entry_id))
+
+    def _finish(self, entry_id: int, work: Work) -> None:
+        if work.pending():
+            self._save(entry_id, work, keep_lease=False)
+            return
+        with self.s.uow() as uow:
+            uow.outbox.done(entry_id, self.owner)
+            uow.commit()
+
+    def _give_up_all(self, entry_id: int, work: Work) -> None:
+        for step in work.pending():
+            step.state = outbox.GIVEN_UP
+            self.s.observer.step_given_up(step.kind, step.platform)
+        log.error("outbox entry given up after %d takeovers", CLAIM_LIMIT,
+                  extra={"outbox_id": entry_id})
+        with self.s.uow() as uow:
+            uow.outbox.done(entry_id, self.owner)
+            uow.commit()
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, entry_id: int) -> AsyncIterator[None]:
+        """Renew the lease every third of its length while the steps run."""
+        lost = asyncio.Event()
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                now = self.s.clock.now()
+                with self.s.uow() as uow:
+                    kept = uow.outbox.renew(entry_id, self.owner, now + self.lease)
+                    uow.commit()
+                if not kept:
+                    lost.set()
+                    return
+
+        task = asyncio.create_task(renew(), name=f"outbox-lease-{entry_id}")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if lost.is_set():
+            raise LeaseLost(str(entry_id))
+
+    # -- the steps ---------------------------------------------------------------------
+    def _erased(self, interview_id: str | None) -> bool:
+        """Whether the interview a step is about is erased (or gone): then it is skipped."""
+        if interview_id is None:
+            return False
+        with self.s.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+        return interview is None or interview.state is State.ERASED
+
+    async def _send(self, step: Step) -> str | None:
+        about = step.args.get("about")
+        if about is not None and self._erased(about):
+            return None
+        chat = step.chat()
+        ref = await self.posting.messenger(chat.platform).send(chat, step.message())
+        if about is not None:
+            await self.posting.record(ReviewPost(about, ref.chat, ref.id, None, "post"), ref)
+        return ref.id
+
+    async def _edit(self, step: Step) -> None:
+        chat = step.chat()
+        await self.posting.messenger(chat.platform).edit(MessageRef(chat, step.args["id"]),
+                                                         step.message())
+
+    async def _note(self, step: Step) -> None:
+        chat = step.chat()
+        await self.posting.messenger(chat.platform).notify(
+            chat, UserRef.parse(step.args["user"]), step.args["text"])
+
+    async def _refresh(self, step: Step) -> None:
+        await self.posting.refresh(step)
+
+    async def _erase(self, step: Step) -> None:
+        await self.posting.erase(step)
+
+    async def _transcribe(self, step: Step) -> None:
+        self.transcription.request(str(step.interview_id), str(step.args["take"]))
