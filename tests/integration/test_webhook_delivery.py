@@ -158,7 +158,8 @@ def test_an_erasure_removes_the_name_from_events_not_yet_delivered(app: App) -> 
     with app.services.uow() as uow:
         found = uow.interviews.get(interview.id)
         assert found is not None
-        erase(app.services, uow, found, actor="test", now=datetime.now(UTC))
+        erase(app.services, uow, found, actor="test", now=datetime.now(UTC),
+              fx=Effects())
         uow.commit()
     assert {r.event_type for r in rows(app)} == {"interview.invited", "interview.erased"}
     assert not any("Lin Ostrander" in r.body for r in rows(app))
