@@ -19,6 +19,7 @@ from bots.settings import Settings
 from bots.webhooks import MAX_ATTEMPTS, WebhookSender
 from core.candidate import erase
 from core.commands import CreateInvitation
+from core.effects import Effects
 from core.ports import ConcurrentUpdate
 from core.states import State
 from storage.tables import WebhookDeliveryRow
