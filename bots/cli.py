@@ -53,7 +53,12 @@ def run() -> None:
     configure_logging(s.log_level, secrets=(s.slack_signing_secret, s.telegram_webhook_secret))
     if not s.has_chat_channels:
         logging.getLogger().setLevel(logging.WARNING)
-    main_run(s)
+    from bots.slack.lookup import ReviewChannelRefused
+
+    try:
+        main_run(s)
+    except ReviewChannelRefused as exc:
+        raise fail(str(exc)) from None
 
 
 def _summary(script: Script, path: Path) -> None:
@@ -80,6 +85,7 @@ def _summary(script: Script, path: Path) -> None:
 def check(files: Annotated[list[Path], typer.Argument(help="Script files to validate.")]) -> None:
     """Validate interview scripts; print every error as file:line: field: message."""
     failed = False
+    loaded: list[Script] = []
     for path in files:
         try:
             script = load_file(path)
@@ -89,8 +95,27 @@ def check(files: Annotated[list[Path], typer.Argument(help="Script files to vali
                 sys.stderr.write(f"{error}\n")
             continue
         _summary(script, path)
+        loaded.append(script)
+    if _review_channels_refused(loaded):
+        failed = True
     if failed:
         raise typer.Exit(1)
+
+
+def _review_channels_refused(scripts: list[Script]) -> bool:
+    """Public Slack review channels: an error (checked with SLACK_BOT_TOKEN), else a warning."""
+    import asyncio
+
+    from bots.slack.lookup import check_review_channels
+
+    s = settings()
+    errors, warnings = asyncio.run(check_review_channels(s.slack_bot_token, s.slack_api_url,
+                                                         scripts))
+    for line in warnings:
+        sys.stderr.write(f"warning: {line}\n")
+    for line in errors:
+        sys.stderr.write(f"error: {line}\n")
+    return bool(errors)
 
 
 def _app():  # type: ignore[no-untyped-def]
@@ -169,7 +194,8 @@ def results(
         known = ", ".join(s.id for s in app.catalog.all())
         raise fail(f"no script {script_id!r} (known: {known})")
     with app.services.uow() as uow:
-        cards = [scorecard(script, i, uow.reviews.ratings(i.id), uow.reviews.decisions(i.id))
+        cards = [scorecard(script, i, uow.reviews.ratings(i.id), uow.reviews.decisions(i.id),
+                           uow.reviews.audit_log(i.id))
                  for i in uow.interviews.for_script(script_id)]
     rows = [c.flat() for c in cards]
     if fmt == "json":

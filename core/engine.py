@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -27,6 +26,7 @@ from core.commands import (
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
+from core.locks import KeyedLocks
 from core.messages import Audio, OutMessage
 from core.model import Interview, ReviewPost, hash_token, new_id, new_token
 from core.ports import (
@@ -61,7 +61,7 @@ class Engine:
         self.candidates = CandidateFlow(services)
         self.reviews = ReviewFlow(services)
         self.timers = TimerFlow(services)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
         self._background: set[asyncio.Task[None]] = set()
 
     # -- invitations -------------------------------------------------------------------
@@ -175,7 +175,7 @@ class Engine:
                 if payload is None:
                     fx.reply = texts.STALE_BUTTON
                 elif payload.action in pl.REVIEWER_ACTIONS:
-                    self.reviews.button(uow, cmd.user, cmd.chat, payload, fx)
+                    self.reviews.button(uow, cmd.user, cmd.chat, payload, fx, cmd.message)
                 else:
                     self.candidates.button(uow, cmd.user, payload, cmd.message, fx)
             if not handled:

@@ -171,3 +171,14 @@ class OutboxRow(SQLModel, table=True):
     due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
     attempts: int = 0
     body: str  # JSON: the messages, edits and follow-up work of one command
+
+
+class ReplyPromptRow(SQLModel, table=True):
+    """A force-reply prompt the bot sent: a reply to this message id is routed to `target`."""
+
+    __tablename__ = "reply_prompt"
+
+    chat: str = Field(primary_key=True, max_length=100)
+    message_id: str = Field(primary_key=True, max_length=64)
+    target: str = Field(max_length=64)
+    sent_at: datetime = _when(nullable=False)  # type: ignore[assignment]

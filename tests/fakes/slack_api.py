@@ -715,7 +715,10 @@ class FakeSlack:
             "files.completeUploadExternal": self._files_complete_upload,
             "files.upload": self._files_upload_retired,
             "reactions.add": self._reactions_add,
+            "usergroups.users.list": self._usergroups_users_list,
+            "conversations.members": self._conversations_members,
         }
+        self._usergroups: dict[str, list[str]] = {}
         self.user(bot_user_id, "interviewbot", "UTC", is_bot=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -1553,6 +1556,25 @@ class FakeSlack:
         if _flag(params.get("return_im")):
             return {"channel": self._public_channel(obj), "already_open": False}
         return {"channel": {"id": cid}, "no_op": False, "already_open": False}
+
+    def usergroup(self, id: str, members: Sequence[str]) -> None:
+        """Add (or replace) a user group ("S…") and its members."""
+        self._usergroups[id] = list(members)
+
+    def _usergroups_users_list(self, params: JSON) -> JSON:
+        group = str(params.get("usergroup") or "")
+        if group not in self._usergroups:
+            raise _SlackError("no_such_subteam")
+        return {"users": list(self._usergroups[group])}
+
+    def _conversations_members(self, params: JSON) -> JSON:
+        cid = str(params.get("channel") or "")
+        if cid not in self._channels:
+            raise _SlackError("channel_not_found")
+        members = self._channels[cid].get("_members")
+        if members is None:
+            members = [u for u, obj in self._users.items() if not obj.get("is_bot")]
+        return {"members": list(members), "response_metadata": {"next_cursor": ""}}
 
     def _conversations_info(self, params: JSON) -> JSON:
         cid = params.get("channel")

@@ -43,6 +43,7 @@ class Store:
     audit: list[AuditEntry] = field(default_factory=list)
     deliveries: dict[str, datetime] = field(default_factory=dict)
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
+    prompts: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class FakeInterviews:
@@ -63,6 +64,18 @@ class FakeInterviews:
         mine = [i for i in self.data.interviews.values()
                 if i.candidate == user and i.state.value != "erased"]
         return max(mine, key=lambda i: i.accepted_at or i.invited_at, default=None)
+
+    def is_candidate(self, script_id: str, user: UserRef) -> bool:
+        return any(i.script_id == script_id and i.candidate == user
+                   for i in self.data.interviews.values())
+
+    def completed_page(self, script_ids: Iterable[str], offset: int, limit: int
+                       ) -> list[Interview]:
+        ids = set(script_ids)
+        done = [i for i in self.data.interviews.values()
+                if i.script_id in ids and i.state.value == "completed"]
+        done.sort(key=lambda i: (i.completed_at or i.invited_at), reverse=True)
+        return done[offset:offset + limit]
 
     def for_script(self, script_id: str) -> list[Interview]:
         return sorted((i for i in self.data.interviews.values() if i.script_id == script_id),
@@ -110,6 +123,13 @@ class FakeReviews:
 
     def audit(self, entry: AuditEntry) -> None:
         self.data.audit.append(entry)
+
+    def add_reply_prompt(self, chat: ChatRef, message_id: str, target: str, at: datetime
+                         ) -> None:
+        self.data.prompts[(str(chat), message_id)] = target
+
+    def reply_target(self, chat: ChatRef, message_id: str) -> str | None:
+        return self.data.prompts.get((str(chat), message_id))
 
     def audit_log(self, interview_id: str) -> list[AuditEntry]:
         return [a for a in self.data.audit if a.interview_id == interview_id]
