@@ -71,6 +71,8 @@ class TelegramMessenger:
         self.bot = bot
         self.pacing = pacing or Pacing()
         self.observer: Observer = observer or NullObserver()
+        # records a force-reply prompt's message id and what a reply to it is for
+        self.prompts: Callable[[MessageRef, str], None] | None = None
         # per message: fingerprint of what this process last showed, and whether it is a caption
         self._shown: OrderedDict[tuple[int | str, int], tuple[str, bool]] = OrderedDict()
 
@@ -184,7 +186,10 @@ class TelegramMessenger:
         if sent.text is not None or sent.caption is not None:
             self._remember(target, sent.message_id, _fingerprint(rendered.text, keyboard),
                            sent.text is None)
-        return MessageRef(chat, str(sent.message_id))
+        ref = MessageRef(chat, str(sent.message_id))
+        if message.ask_reply and self.prompts is not None:
+            self.prompts(ref, message.ask_reply)
+        return ref
 
     async def _send_text(self, target: int | str, text: str, markup: Markup | None) -> Message:
         parts = chunks(text)
