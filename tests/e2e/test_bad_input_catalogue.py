@@ -569,3 +569,129 @@ async def test_a_reviewer_follow_up_with_a_nul_inside(pg_or_sqlite: Engine) -> N
         assert stored is not None
         (follow_up,) = stored.follow_ups
         assert follow_up.text == "How did you find[1m it?\nAnd\tthen?"
+
+
+# -- review integrity: reviewers who are really reviewers, one extension per expiry ----------
+
+async def _expired(world: SlackWorld) -> tuple[str, Any]:
+    """Grace's interview past its deadline, the reviewers' expiry notice posted."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.e2e.slack_support import REVIEW
+
+    interview = world.interview()
+    with world.app.services.uow() as uow:
+        found = uow.interviews.get(interview.id)
+        assert found is not None
+        found.deadline = datetime.now(UTC) - timedelta(minutes=1)
+        uow.commit()
+    await world.app.engine.timer_fired(interview.id, "expire", 0)
+    notice = await world.fake.wait_for_message(REVIEW, "expired with")
+    return interview.id, notice
+
+
+async def test_slack_extend_double_tap_and_forged_amounts(sl: SlackWorld) -> None:
+    """One press per expiry adds the script's extension and removes the button; a second tap
+    of the same (stale) card, a crafted `ex:<id>:336` and an old-format `ex:<id>:48` are
+    refused with a private answer and change nothing."""
+    from tests.e2e.slack_support import REV1, REV2, REVIEW
+
+    iid, notice = await _expired(sl)
+    card = notice.as_slack()
+    await sl.press(REVIEW, "Extend 48 h", REV1, message=notice)
+    assert sl.whispers(REV1)[-1] == "Extended by 48 h."
+    extended = sl.interview()
+    assert extended.state.value == "consented"
+    shown = sl.fake.message(REVIEW, notice.ts)
+    assert "Extend" not in json.dumps(shown.blocks) and "was extended" in shown.text
+    before = sl_state(sl)
+    # the double tap: the card as it was before the first press
+    await sl.interact(ev.press(card, "Extend 48 h", REV2, channel=REVIEW,
+                               trigger_id=sl.fake.issue_trigger(REV2)))
+    assert sl.whispers(REV2)[-1].startswith("Already extended")
+    assert sl_state(sl) == before and sl.interview().deadline == extended.deadline
+    for forged in (pl.make(pl.EXTEND, iid, 336), pl.make(pl.EXTEND, iid, 48),
+                   pl.make(pl.EXTEND, iid, 336, 1)):
+        await sl.interact(ev.block_actions(REV1, action_id="forged", value=forged,
+                                           channel=REVIEW, message=card,
+                                           trigger_id=sl.fake.issue_trigger(REV1)))
+        await sl.channel.idle()
+        assert sl.whispers(REV1)[-1] == texts.STALE_BUTTON, forged
+        assert sl_state(sl) == before
+
+
+async def test_slack_candidate_of_the_script_in_the_review_channel_cannot_rate(
+        sl: SlackWorld) -> None:
+    """Grace (a candidate of this script) is in the review channel: refused on another
+    candidate's card too, privately, nothing stored."""
+    from tests.e2e.slack_support import M4A, REVIEW, WEBM
+
+    await sl.fake.wait_for_message(sl.dm(GRACE), "Question 1 of 3")
+    sl.fake.user("U0KAI", "Kai", "UTC")
+    await sl.invite("Kai Other", "U0KAI")
+    await sl.press(sl.dm("U0KAI"), "I agree", "U0KAI")
+    for user in (GRACE, "U0KAI"):  # both answer everything (Grace first)
+        dm = sl.dm(user)
+        await sl.share(user, M4A)
+        await sl.press(dm, "Keep", user)
+        await sl.share(user, WEBM)
+        await sl.press(dm, "Keep", user)
+        await sl.say(user, "Written answer.")
+        await sl.press(dm, "Keep", user)
+    await sl.channel.idle()
+    kai_cards = [m for m in sl.fake.messages(REVIEW) if "Candidate #2" in m.text]
+    card = next(m for m in kai_cards if "Question 1 of 3" in m.text and not m.files)
+    before = sl_state(sl)
+    await sl.press(REVIEW, "depth 1", GRACE, message=card)
+    await sl.press(REVIEW, "Reject", GRACE,
+                   message=next(m for m in kai_cards if "completed" in m.text))
+    assert sl.whispers(GRACE)[-2:] == [texts.NOT_A_REVIEWER, texts.NOT_A_REVIEWER]
+    assert sl_state(sl) == before
+
+
+async def test_slack_public_review_channel_is_refused_at_start(tmp_path: Path) -> None:
+    """A script listing a public Slack channel: `run` refuses to start Slack, naming the
+    script, the channel and the fix; `check` says the same with a token."""
+    from bots.app import build, make_channels
+    from bots.slack.lookup import ReviewChannelRefused
+    from tests.e2e.slack_support import REVIEW, TOKEN, free_port, settings_for, workspace
+    from tests.fakes.slack_api import FakeSlack
+
+    async with FakeSlack(bot_token=TOKEN) as fake:
+        workspace(fake)
+        fake.channel(REVIEW, "hiring-reviews", is_private=False)
+        settings = settings_for(tmp_path, fake, free_port())
+        app = build(settings)
+        (channel,) = make_channels(settings, app)
+        try:
+            with pytest.raises(ReviewChannelRefused,
+                               match="review channel slack:CREVIEW is public"):
+                await channel.start()
+        finally:
+            await channel.stop()
+            app.db.dispose()
+        assert not fake.calls_to("chat.postMessage")
+        script = tmp_path / "scripts" / "referral.yaml"
+        code, stderr = await _check(tmp_path, script, SLACK_BOT_TOKEN=TOKEN,
+                                    SLACK_API_URL=fake.api_url)
+        assert code == 1
+        assert "slack:CREVIEW is public" in stderr and "allow_public_channel: true" in stderr
+        # without a token, `check` can only warn that it is verified at start
+        code, stderr = await _check(tmp_path, script)
+        assert code == 0 and "checked to be private when the bot starts" in stderr
+        script.write_text(script.read_text().replace(
+            "independent: true}", "independent: true, allow_public_channel: true}"))
+        code, stderr = await _check(tmp_path, script, SLACK_BOT_TOKEN=TOKEN,
+                                    SLACK_API_URL=fake.api_url)
+        assert code == 0, stderr
+
+
+async def _check(tmp_path: Path, script: Path, **env: str) -> tuple[int | None, str]:
+    """`interviewbot check` without blocking the loop the fakes answer on."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(
+        str(BIN), "check", str(script), env=cli_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    return proc.returncode, err.decode()
