@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from tests.fakes.slack_socket import SocketModeServer
+
 JSON = dict[str, Any]
 T = TypeVar("T")
 
@@ -658,6 +660,7 @@ class FakeSlack:
         enforce_pacing: bool = False,
         trigger_ttl: float = 3.0,
         pacing_clock: Callable[[], float] = time.monotonic,
+        app_token: str | None = None,
     ) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -719,6 +722,12 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
         }
         self._usergroups: dict[str, list[str]] = {}
+        # Socket Mode (tests/fakes/slack_socket.py) when an app-level token is given
+        self.socket = SocketModeServer(app_token, lambda: self.url, self._notify) \
+            if app_token else None
+        if self.socket is not None:
+            self._methods["apps.connections.open"] = lambda _params: \
+                self.socket.connections_open(None) if self.socket else {}
         self.user(bot_user_id, "interviewbot", "UTC", is_bot=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -731,6 +740,8 @@ class FakeSlack:
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._handle_private_file)
         app.router.add_get("/files-pri/{team_file}/{name}", self._handle_private_file)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
+        if self.socket is not None:
+            self.socket.install(app)
         self._changed = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -740,6 +751,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1192,6 +1205,10 @@ class FakeSlack:
             token = body_token
         if not token:
             raise _SlackError("not_authed")
+        if request.match_info.get("method") == "apps.connections.open":
+            if self.socket is None or token != self.socket.app_token:
+                raise _SlackError("invalid_auth")  # Slack wants the app-level xapp- token
+            return
         if token != self.bot_token:
             raise _SlackError("invalid_auth")
 
