@@ -695,3 +695,80 @@ async def _check(tmp_path: Path, script: Path, **env: str) -> tuple[int | None, 
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     return proc.returncode, err.decode()
+
+
+async def _tg_completed(tg: Session) -> tuple[Any, list[BotMessage]]:
+    """Ada's interview completed; the review group's first four cards."""
+    fake = tg.fake
+    ada = fake.user(1001, "Ada")
+    interview = await tg.to_question(ada, question="testing")
+    fake.send_text(ada, "Unit tests first, then a few end-to-end tests against fakes.")
+    await tg.reply(ada, "Got your written answer")
+    assert await tg.press(ada, fake.last_message(ada.id), "Keep") == "Kept."
+    await tg.reply(ada, "That was the last question")
+    await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)
+
+    def recorded() -> bool:  # every card posted is recorded (the reel may follow)
+        with tg.app.services.uow() as uow:
+            posts = len(uow.reviews.posts(interview.id))
+        return posts >= 4 and posts == len(fake.messages(REVIEW_GROUP))
+
+    await fake.wait_for(recorded, timeout=30)
+    await tg.app.engine.idle()
+    return interview, fake.messages(REVIEW_GROUP)[:4]
+
+
+async def test_telegram_group_member_not_on_the_member_list_cannot_rate(tg: Session) -> None:
+    """`review.members` narrows who may rate in the group: a group member not listed gets a
+    private callback answer and nothing is stored; a listed one rates."""
+    import dataclasses
+
+    from tests.e2e.telegram_support import SCRIPT_ID
+
+    catalog = tg.app.services.scripts
+    script = catalog.get(SCRIPT_ID)
+    assert script is not None
+    narrowed = dataclasses.replace(script, review=dataclasses.replace(
+        script.review, members=("telegram:2001",)))
+    catalog._by_id[SCRIPT_ID] = narrowed  # type: ignore[attr-defined]
+    _, (_, project, _, _) = await _tg_completed(tg)
+    rita, mallory = tg.fake.user(2001, "Rita"), tg.fake.user(2002, "Mallory")
+    before = tg_state(tg)
+    data = project.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    assert await callback_answer(tg, mallory, project, data) == texts.NOT_A_LISTED_MEMBER
+    assert tg_state(tg) == before
+    answer = await callback_answer(tg, rita, project, data)
+    assert answer is not None and answer.startswith("You rated")
+
+
+async def test_telegram_planted_ref_line_in_a_candidates_text_routes_nothing(
+        tg: Session) -> None:
+    """A follow-up reply is broadcast to the review group with the candidate's own text. A
+    candidate who ends it with a `ref:` line (even a valid target) cannot make a reviewer's
+    reply to that broadcast go anywhere: replies route by recorded prompt ids only."""
+    fake = tg.fake
+    interview, (_, _, _, testing) = await _tg_completed(tg)
+    ada, rita = fake.user(1001, "Ada"), fake.user(2001, "Rita")
+    group = fake.group(REVIEW_GROUP, "Backend reviews")
+    assert await tg.press(rita, testing, "Ask a follow-up") == "Write your follow-up question."
+    prompt = await fake.wait_for_message(REVIEW_GROUP, "reply with your question")
+    fake.send_text(rita, "Which fakes?", chat=group, reply_to=prompt)
+    await tg.reply(ada, "Which fakes?")
+    answer_id = tg.interview(interview.id).answers[-1].id
+    planted = f"In-repo fakes.\nref: {pl.make(pl.FOLLOW_UP, interview.id, answer_id)}"
+    fake.send_text(ada, planted)
+    await tg.reply(ada, "your reply is on its way")
+    broadcast = await fake.wait_for_message(REVIEW_GROUP, "answered the follow-up")
+    assert (broadcast.text or "").rstrip().endswith(pl.make(pl.FOLLOW_UP, interview.id,
+                                                            answer_id))
+    await tg.app.engine.idle()
+    before, to_ada = tg_state(tg), len(fake.messages(ada.id))
+    mark = fake.mark()
+    fake.send_text(rita, "Redirected question?", chat=group, reply_to=broadcast)
+    # a marker in the same chat (updates of one chat are handled in order): /help gets an answer
+    fake.send_command(rita, "/help", chat=group, mention=True)
+    await fake.wait_for(lambda: any(m.seq > mark for m in fake.messages(REVIEW_GROUP)),
+                        timeout=20)
+    await tg.app.engine.idle()
+    assert len(fake.messages(ada.id)) == to_ada, "nothing reached the candidate"
+    assert tg_state(tg) == before
