@@ -772,3 +772,37 @@ async def test_telegram_planted_ref_line_in_a_candidates_text_routes_nothing(
     await tg.app.engine.idle()
     assert len(fake.messages(ada.id)) == to_ada, "nothing reached the candidate"
     assert tg_state(tg) == before
+
+
+async def test_slack_user_group_and_member_list_decide_who_rates_in_the_channel(
+        tmp_path: Path) -> None:
+    """`reviewers` names a Slack user group and `members` narrows the channel to it: a channel
+    member outside the group is refused privately (nothing stored); a group member rates; the
+    group is resolved with usergroups.users.list."""
+    import dataclasses
+
+    from tests.e2e.slack_support import REV1, REV2, REVIEW
+
+    async with slack_world(tmp_path) as world:
+        world.fake.usergroup("S0LEADS", [REV2])
+        catalog = world.app.services.scripts
+        script = catalog.get("referral")
+        assert script is not None
+        catalog._by_id["referral"] = dataclasses.replace(  # type: ignore[attr-defined]
+            script, review=dataclasses.replace(
+                script.review, reviewers=(*script.review.reviewers, "slack:S0LEADS"),
+                members=("slack:S0LEADS",)))
+        await world.complete()
+        await world.channel.idle()
+        await world.app.engine.idle()
+        card = next(c for c in world.fake.messages(REVIEW) if "Question 2 of 3" in c.text
+                    and not c.files)
+        before = sl_state(world)
+        await world.press(REVIEW, "depth 1", REV1, message=card)
+        assert world.whispers(REV1)[-1] == texts.NOT_A_LISTED_MEMBER
+        assert sl_state(world) == before
+        await world.press(REVIEW, "depth 1", REV2, message=card)
+        assert world.whispers(REV2)[-1].startswith("You rated")
+        assert world.fake.calls_to("usergroups.users.list")
+        assert all(c.get("channel") != "S0LEADS"
+                   for c in world.fake.calls_to("chat.postMessage"))
