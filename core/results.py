@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from statistics import mean
 
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision
-from core.review import REVISED, candidate_label
+from core.review import candidate_label
+from core.reviewers import REVISED
 from core.script import Script
 
 

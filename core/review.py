@@ -27,14 +27,19 @@ from core.model import (
 from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.refs import ChatRef, MessageRef, UserRef
-from core.script import Script, is_user_group
+from core.reviewers import (
+    DECISIONS,
+    REVEALED,
+    REVISED,
+    may_decide,
+    revealed,
+    reviewer_refusal,
+)
+from core.script import Script
 from core.services import Services
 from core.states import State
 
 REVIEWER_TEXT_LIMIT = 2000  # characters of a follow-up question or reply
-REVEALED = "others revealed"  # audit: a reviewer was shown others' scores ("<answer id>")
-REVISED = "revised after reveal"  # audit: and changed their own afterwards
-DECISIONS = "decisions"  # what `REVEALED` names when others' decisions were shown
 DECISION_LABELS = {Decision.ADVANCE: "Advance", Decision.HOLD: "Hold", Decision.REJECT: "Reject"}
 
 
@@ -43,50 +48,6 @@ def candidate_label(script: Script, interview: Interview) -> str:
     if script.review.blind or not interview.candidate_name:
         return f"Candidate #{interview.number}"
     return f"{interview.candidate_name} (#{interview.number})"
-
-
-def _named(services: Services, refs: tuple[str, ...], user: UserRef) -> bool:
-    """The person is in `refs` themselves or through a listed Slack user group."""
-    person = str(user)
-    return person in refs or any(person in services.group_members(g)
-                                 for g in refs if is_user_group(g))
-
-
-def reviewer_refusal(services: Services, uow: UnitOfWork, script: Script, user: UserRef,
-                     chat: ChatRef) -> str | None:
-    """Why this person may not review interviews of this script here, or None if they may.
-
-    You may rate when you are not a candidate of the script, and you are listed in
-    `review.reviewers` (yourself or through a Slack user group), or you act inside a listed
-    review chat and, when `review.members` is set, you are listed there too.
-    """
-    if uow.interviews.is_candidate(script.id, user):
-        return texts.NOT_A_REVIEWER  # a candidate of this script, of any of its interviews
-    if _named(services, script.review.reviewers, user):
-        return None
-    if str(chat) in {str(d) for d in services.destinations(script)}:
-        members = script.review.members
-        if members is None or _named(services, members, user):
-            return None
-        return texts.NOT_A_LISTED_MEMBER
-    return texts.NOT_A_REVIEWER
-
-
-def is_reviewer(services: Services, uow: UnitOfWork, script: Script, user: UserRef,
-                chat: ChatRef) -> bool:
-    """See `reviewer_refusal`."""
-    return reviewer_refusal(services, uow, script, user, chat) is None
-
-
-def may_decide(script: Script, services: Services, user: UserRef) -> bool:
-    """Any reviewer decides unless `review.deciders` names people; then only they do."""
-    deciders = script.review.deciders
-    return not deciders or _named(services, deciders, user)
-
-
-def _revealed(uow: UnitOfWork, interview_id: str, user: UserRef, what: str) -> bool:
-    return any(e.actor == str(user) and e.action == REVEALED and e.detail == what
-               for e in uow.reviews.audit_log(interview_id))
 
 
 def complete_reviewers(script: Script, answer: Answer, ratings: list[Rating]) -> set[UserRef]:
@@ -295,7 +256,7 @@ class ReviewFlow:
             change = f"{answer.question_id}/{criterion}: {before.score} -> {score}"
             uow.reviews.audit(AuditEntry(interview.id, str(user), "rating changed", change,
                                          self._now()))
-            if _revealed(uow, interview.id, user, answer.id):
+            if revealed(uow, interview.id, user, answer.id):
                 uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED, change,
                                              self._now()))
         ratings = uow.reviews.ratings(interview.id)
@@ -311,10 +272,10 @@ class ReviewFlow:
             summary = _score_summary(script, answer, others)
             if summary:
                 reply += f" Others so far: {summary[8:]}."
-                if not _revealed(uow, interview.id, user, answer.id):
+                if not revealed(uow, interview.id, user, answer.id):
                     uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, answer.id,
                                                  self._now()))
-                if before is not None and before.score != score and _revealed(
+                if before is not None and before.score != score and revealed(
                         uow, interview.id, user, answer.id):
                     reply += " Changed after seeing others: recorded as revised."
             else:
@@ -348,7 +309,7 @@ class ReviewFlow:
         uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
                                      self._now()))
         fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
-        if mine is not None and _revealed(uow, interview.id, user, DECISIONS):
+        if mine is not None and revealed(uow, interview.id, user, DECISIONS):
             uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED,
                                          f"decision: {mine.decision.value} -> {choice.value}",
                                          self._now()))
@@ -356,7 +317,7 @@ class ReviewFlow:
         others = [d for d in decisions if d.reviewer != user]
         if others and script.review.independent:
             fx.reply += f" Others decided: {_tally(others)}."
-            if not _revealed(uow, interview.id, user, DECISIONS):
+            if not revealed(uow, interview.id, user, DECISIONS):
                 uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, DECISIONS,
                                              self._now()))
         fx.refresh_reviews.append((interview.id, None))

@@ -13,6 +13,7 @@ from datetime import time, timedelta
 from typing import Any
 
 from core.durations import parse_duration
+from core.review_settings import ReviewSettings, is_person, is_user_group
 
 ANSWER_KINDS = ("voice", "text")
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
@@ -96,51 +97,6 @@ class Reminders:
     before_deadline: timedelta | None = timedelta(hours=24)
     reviewer_after: timedelta | None = timedelta(hours=48)
     quiet_hours: QuietHours | None = None
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    """Who reviews and how.
-
-    `reviewers` lists review chats (`slack:C…`, `telegram:-100…`), people (`slack:U…`,
-    `telegram:<user id>`) and Slack user groups (`slack:S…`); `members`, when set, narrows who
-    may rate inside a listed chat. `extend` is what one press of "Extend" adds to an expired
-    interview's deadline; `deciders`, when set, are the only people whose decision counts.
-    """
-
-    reviewers: tuple[str, ...] = ()
-    blind: bool = True
-    independent: bool = True
-    members: tuple[str, ...] | None = None
-    allow_public_channel: bool = False
-    extend: timedelta = timedelta(hours=48)
-    deciders: tuple[str, ...] = ()
-
-    @property
-    def destinations(self) -> tuple[str, ...]:
-        """Where review cards go: every listed entry except Slack user groups."""
-        return tuple(r for r in self.reviewers if not is_user_group(r))
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        """Slack user groups named in `reviewers`, `members` or `deciders`."""
-        named = (*self.reviewers, *(self.members or ()), *self.deciders)
-        return tuple(dict.fromkeys(r for r in named if is_user_group(r)))
-
-
-def is_user_group(ref: str) -> bool:
-    """A Slack user group (`slack:S…`), resolved to its members by the Slack adapter."""
-    return ref.startswith("slack:S")
-
-
-def is_person(ref: str) -> bool:
-    """A single person: `slack:U…`/`slack:W…`, or a Telegram user (positive id)."""
-    platform, _, ident = ref.partition(":")
-    if platform == "slack":
-        return ident[:1] in ("U", "W")
-    if platform == "telegram":
-        return ident.isdigit()
-    return False
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,10 @@ from core.candidate import status_text
 from core.engine import Engine
 from core.errors import ScriptError
 from core.refs import ChatRef, UserRef
-from core.review import (
-    candidate_label,
-    complete_reviewers,
-    reviewer_refusal,
-    scored_answers,
-)
-from core.script import Script, is_user_group
+from core.review import candidate_label, complete_reviewers, scored_answers
+from core.review_settings import is_user_group
+from core.reviewers import reviewer_refusal
+from core.script import Script
 from core.states import State
 
 HOME_LIMIT = 10

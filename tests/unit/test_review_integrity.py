@@ -14,7 +14,7 @@ from core.commands import ButtonPressed
 from core.locks import KeyedLocks
 from core.refs import ChatRef, UserRef
 from core.results import scorecard
-from core.review import REVEALED, REVISED
+from core.reviewers import REVEALED, REVISED
 from core.script import ScriptInvalid
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import script_data, small_script
