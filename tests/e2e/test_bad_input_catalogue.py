@@ -806,3 +806,29 @@ async def test_slack_user_group_and_member_list_decide_who_rates_in_the_channel(
         assert world.fake.calls_to("usergroups.users.list")
         assert all(c.get("channel") != "S0LEADS"
                    for c in world.fake.calls_to("chat.postMessage"))
+
+
+async def test_slack_app_home_pager_with_forged_page_numbers(tmp_path: Path) -> None:
+    """The App Home's Newer/Older buttons carry a page number; a forged one (negative, huge,
+    not a number) shows a valid (empty or first) page and changes nothing."""
+    from tests.e2e.slack_support import REV1
+
+    async with slack_world(tmp_path) as world:
+        await world.complete()
+        await world.channel.idle()
+        await world.deliver(ev.app_home_opened(REV1, channel=world.dm(REV1)))
+        home = world.fake.home(REV1)
+        assert home is not None and "Candidate #1" in home.all_text
+        assert "Older" not in home.all_text  # one interview: a single page
+        before = sl_state(world)
+        for value in ("-1", "999999999999", "abc", "1"):
+            await world.interact(ev.block_actions(
+                REV1, action_id=f"home_page:{value}", value=value, view=home.as_slack(),
+                trigger_id=world.fake.issue_trigger(REV1)))
+            shown = world.fake.home(REV1)
+            assert shown is not None
+            if value in ("-1", "abc"):  # read as the first page
+                assert "Candidate #1" in shown.all_text
+            else:  # past the end: an empty page that links back
+                assert "Candidate #1" not in shown.all_text and "Newer" in shown.all_text
+        assert sl_state(world) == before
