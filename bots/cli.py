@@ -136,9 +136,24 @@ def _root(version_: Annotated[bool, typer.Option(
 
 
 def fail(message: str) -> typer.Exit:
-    """Print one clear line on stderr and return the exit to raise."""
-    sys.stderr.write(f"error: {message}\n")
+    """Print one clear line on stderr (secrets redacted) and return the exit to raise."""
+    from bots.logs import redact
+
+    sys.stderr.write(f"error: {redact(message, _secrets())}\n")
     return typer.Exit(1)
+
+
+def _secrets() -> tuple[str, ...]:
+    """Every configured secret (settings, `.env`, environment) and those derived from them."""
+    import contextlib
+    import os
+
+    from bots.logs import secrets_in
+
+    values: dict[str, object] = dict(os.environ)
+    with contextlib.suppress(Exception):  # invalid settings: the environment alone
+        values.update({f"settings_{k}": v for k, v in Settings().model_dump().items()})
+    return secrets_in(values)
 
 
 def settings() -> Settings:
@@ -200,10 +215,15 @@ def run() -> None:
     from bots.logs import configure_logging
 
     s = settings()
-    configure_logging(s.log_level, secrets=(s.slack_signing_secret, s.telegram_webhook_secret))
+    configure_logging(s.log_level, secrets=_secrets())
     if not s.has_chat_channels:
         logging.getLogger().setLevel(logging.WARNING)
-    main_run(s)
+    from bots.slack.lookup import ReviewChannelRefused
+
+    try:
+        main_run(s)
+    except ReviewChannelRefused as exc:
+        raise fail(str(exc)) from None
 
 
 @db_cli.command("upgrade")
@@ -223,7 +243,12 @@ def db_upgrade() -> None:
 
 
 def main() -> None:
-    """Entry point: one clear line instead of a traceback for expected failures."""
+    """Entry point: one clear line instead of a traceback for expected failures; no secret
+    (token, signing secret, derived webhook secret...) in either."""
+    from bots.logs import install_excepthook, redact
+
+    secrets = _secrets()
+    install_excepthook(secrets)
     try:
         cli()
     except ScriptFileInvalid as exc:
@@ -235,7 +260,7 @@ def main() -> None:
         if "--debug" in sys.argv or logging.getLogger().isEnabledFor(logging.DEBUG):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        sys.stderr.write(f"error: {type(exc).__name__}: {first}\n")
+        sys.stderr.write(redact(f"error: {type(exc).__name__}: {first}\n", secrets))
         sys.exit(1)
 
 

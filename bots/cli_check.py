@@ -20,6 +20,7 @@ from bots.scripts import (
     unreviewed_warning,
 )
 from core.durations import format_duration
+from core.script import Script
 
 
 def _summary(entry: ScriptSource) -> None:
@@ -122,5 +123,22 @@ def check(
     if configured:
         for line in _retired(entries):
             sys.stderr.write(f"note: {line}\n")
-    if errors or (strict and warnings):
+    refused = _review_channels_refused([e.script for e in entries])
+    if errors or refused or (strict and warnings):
         raise typer.Exit(1)
+
+
+def _review_channels_refused(scripts: list[Script]) -> bool:
+    """Public Slack review channels: an error (checked with SLACK_BOT_TOKEN), else a warning."""
+    import asyncio
+
+    from bots.slack.lookup import check_review_channels
+
+    s = settings()
+    errors, warnings = asyncio.run(check_review_channels(s.slack_bot_token, s.slack_api_url,
+                                                         scripts))
+    for line in warnings:
+        sys.stderr.write(f"warning: {line}\n")
+    for line in errors:
+        sys.stderr.write(f"error: {line}\n")
+    return bool(errors)

@@ -57,7 +57,8 @@ def results(
                 except ScriptError:
                     script = listed
                 card = scorecard(script, interview, uow.reviews.ratings(interview.id),
-                                 uow.reviews.decisions(interview.id))
+                                 uow.reviews.decisions(interview.id),
+                                 uow.reviews.audit_log(interview.id))
                 row: dict[str, object] = {
                     "interview_id": interview.id,
                     "invited_at": interview.invited_at.isoformat(), **card.flat()}

@@ -6,13 +6,19 @@ Structured fields come from `extra`, e.g.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
 import sys
-from collections.abc import Iterable
+import threading
+import traceback
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, TextIO
+from urllib.parse import quote
 
 TOKEN = re.compile(
     r"\d+:[A-Za-z0-9_-]{30,}"  # Telegram bot token
@@ -24,6 +30,49 @@ QUIET_LOGGERS = ("httpx", "httpcore")  # one line per HTTP request (and a URL wi
 
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName"}
+
+
+SECRET_WORDS = ("token", "secret", "key", "password")  # settings / variables holding secrets
+
+
+def webhook_secret_for(token: str) -> str:
+    """The Telegram webhook secret derived from the bot token when none is configured (the
+    same formula as `bots.telegram.channel.webhook_secret`; a test keeps them equal)."""
+    return hmac.new(token.encode(), b"interviewbot-webhook", hashlib.sha256).hexdigest()
+
+
+def secrets_in(values: Mapping[str, object]) -> tuple[str, ...]:
+    """Every secret among settings or environment variables: any text value whose name says
+    token, secret, key or password, the webhook secret derived from a Telegram bot token,
+    and the URL-encoded form of each (a token in a request URL)."""
+    found: list[str] = []
+    for name, value in values.items():
+        if not isinstance(value, str) or len(value) < 8:
+            continue
+        if not any(word in name.lower() for word in SECRET_WORDS):
+            continue
+        found.append(value)
+        if "telegram" in name.lower() and "token" in name.lower():
+            found.append(webhook_secret_for(value))
+    found += [quote(v, safe="") for v in found if quote(v, safe="") != v]
+    return tuple(sorted(set(found), key=len, reverse=True))
+
+
+def install_excepthook(secrets: Iterable[str]) -> None:
+    """Uncaught exceptions (main thread and others) print their traceback redacted."""
+    kept = tuple(secrets)
+
+    def hook(kind: type[BaseException], value: BaseException,
+             tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        sys.stderr.write(redact(text, kept))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -83,7 +83,7 @@ def _button(c: CandidateFlow, r: ReviewFlow, uow: UnitOfWork, cmd: Command, fx: 
         fx.reply = texts.STALE_BUTTON
     elif payload.action in pl.REVIEWER_ACTIONS:
         fx.about = payload.interview_id
-        r.button(uow, cmd.user, cmd.chat, payload, fx)
+        r.button(uow, cmd.user, cmd.chat, payload, fx, cmd.message)
     else:
         c.button(uow, cmd.user, payload, cmd.message, fx)
     return True

@@ -22,9 +22,33 @@ def progress(script: Script, interview: Interview) -> str:
     return f"{left} of {len(scored)} questions left, due {due} your time."
 
 
+def expiry_notice(script: Script, interview: Interview, label: str) -> OutMessage:
+    """What reviewers see when an interview expires: one "Extend" press for this expiry.
+
+    The payload names the expiry (the deadline that passed), never an amount: a press adds
+    the script's `review.extend`, and only while the interview is still expired.
+    """
+    done = len([q for q in script.scored_questions if q.id in interview.done_ids()])
+    hours = round(script.review.extend.total_seconds() / 3600)
+    return OutMessage(
+        f"{label}'s interview for {script.title} expired with {done} of "
+        f"{len(script.scored_questions)} answers.",
+        ((Button(f"Extend {hours} h",
+                 pl.make(pl.EXTEND, interview.id, int(interview.deadline.timestamp()))),),))
+
+
+def extended_notice(script: Script, interview: Interview, label: str) -> OutMessage:
+    """The expiry notice once extended: the same words, the new deadline, no button."""
+    return OutMessage(f"{label}'s interview for {script.title} expired and was extended; "
+                      f"the new deadline is {interview.deadline:%Y-%m-%d %H:%M} UTC.")
+
+
 def extend_deadline(services: Services, uow: UnitOfWork, interview: Interview, by: timedelta,
-                    actor: str, fx: Effects) -> bool:
-    """Move the deadline (re-opening an expired interview); False if it cannot be."""
+                    actor: str, fx: Effects, since: str | None = None) -> bool:
+    """Move the deadline (re-opening an expired interview); False if it cannot be.
+
+    `since` (the expired deadline a reviewer's button named) is kept in the audit entry.
+    """
     if interview.state not in (State.INVITED, State.CONSENTED, State.IN_PROGRESS,
                                State.EXPIRED):
         return False
@@ -33,8 +57,9 @@ def extend_deadline(services: Services, uow: UnitOfWork, interview: Interview, b
     if interview.state is State.EXPIRED:
         interview.move_to(interview.state_before_expiry or State.INVITED, now)
         interview.ended_at = None
+    detail = interview.deadline.isoformat()
     uow.reviews.audit(AuditEntry(interview.id, actor, "deadline extended",
-                                 interview.deadline.isoformat(), now))
+                                 f"{since} -> {detail}" if since else detail, now))
     fx.changed.append(interview.id)
     if interview.chat is not None:
         script = services.script(interview)

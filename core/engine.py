@@ -8,12 +8,10 @@ and erases what reviewers see, core/transcription.py transcribes takes in the ba
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
 
@@ -26,6 +24,7 @@ from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import ScriptError
 from core.invitations import withdraw_by_team
+from core.locks import KeyedLocks
 from core.model import Interview, hash_token, new_id, new_token
 from core.outbox_runner import OutboxRunner
 from core.outcome import OutcomeFlow
@@ -56,7 +55,7 @@ class Engine:
         self.posting = ReviewPosting(services)
         self.transcription = Transcription(services)
         self.outbox = OutboxRunner(services, self.owner, self.posting, self.transcription)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
 
     # -- invitations -------------------------------------------------------------------
     def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:

@@ -16,7 +16,11 @@ from statistics import median
 from typing import TYPE_CHECKING
 
 from core import payloads as pl
-from core import review, texts  # core.review imports this module: names used at call time
+from core import (  # core.review imports this module: names used at call time
+    review,
+    reviewers,
+    texts,
+)
 from core.candidate import clean_text, unreadable
 from core.commands import ReviewerText
 from core.effects import Effects
@@ -39,8 +43,9 @@ LETTERS = {"a": Decision.ADVANCE, "r": Decision.REJECT}
 CODES = {v: k for k, v in LETTERS.items()}
 
 
-def is_decider(script: Script, user: UserRef) -> bool:
-    return not script.review.deciders or str(user) in script.review.deciders
+def is_decider(services: Services, script: Script, user: UserRef) -> bool:
+    """Whose decision is final: see `core.reviewers.may_decide`."""
+    return reviewers.may_decide(script, services, user)
 
 
 def template(script: Script, decision: Decision) -> str | None:
@@ -95,7 +100,7 @@ def review_chat(services: Services, script: Script, user: UserRef) -> ChatRef | 
 def decided(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
             user: UserRef, decision: Decision, fx: Effects) -> None:
     """The hook where a decision is recorded: a decider's Advance or Reject gets a preview."""
-    if not is_decider(script, user) or template(script, decision) is None:
+    if not is_decider(services, script, user) or template(script, decision) is None:
         return
     chat = review_chat(services, script, user)
     if chat is None:
@@ -125,9 +130,9 @@ class OutcomeFlow:
         if interview is None or decision is None:
             return texts.STALE_BUTTON
         script = self.s.script(interview)
-        if not review.is_reviewer(self.s, script, interview, user, chat):
+        if not reviewers.is_reviewer(self.s, uow, script, user, chat):
             return texts.NOT_A_REVIEWER
-        if not is_decider(script, user):
+        if not is_decider(self.s, script, user):
             return "Only the deciders of this interview can send its outcome."
         if interview.state is not State.COMPLETED or interview.chat is None:
             return (f"This interview was {interview.state.value}: no message goes to the "

@@ -111,6 +111,13 @@ class InterviewRepository(Protocol):
 
     def next_number(self, script_id: str) -> int: ...
 
+    def is_candidate(self, script_id: str, user: UserRef) -> bool:
+        """Whether the person was ever invited to this script as a candidate."""
+
+    def completed_page(self, script_ids: Iterable[str], offset: int, limit: int
+                       ) -> list[Interview]:
+        """Completed interviews of some scripts, newest first, one bounded page."""
+
 
 class ReviewRepository(Protocol):
     """Ratings, decisions, review posts and the audit log."""
@@ -141,6 +148,13 @@ class ReviewRepository(Protocol):
         ...
 
     def audit(self, entry: AuditEntry) -> None: ...
+
+    def add_reply_prompt(self, chat: ChatRef, message_id: str, target: str, at: datetime
+                         ) -> None:
+        """Record a force-reply prompt the bot sent."""
+
+    def reply_target(self, chat: ChatRef, message_id: str) -> str | None:
+        """What a reply to this bot message is for, if it was recorded as a prompt."""
 
     def audit_log(self, interview_id: str) -> list[AuditEntry]: ...
 

@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import mean
 
-from core.model import Interview, Rating, ReviewerDecision
+from core.model import AuditEntry, Interview, Rating, ReviewerDecision
 from core.review import candidate_label
+from core.reviewers import REVISED
 from core.script import Script
 
 
@@ -27,6 +28,8 @@ class Scorecard:
     reviewers: int = 0
     follow_ups: int = 0
     experience: int | None = None
+    # changes a reviewer made after being shown others' scores or decisions ("who what")
+    revised_after_reveal: list[str] = field(default_factory=list)
 
     def flat(self) -> dict[str, object]:
         """One flat row (for CSV): fixed columns, then answer and score columns."""
@@ -37,6 +40,7 @@ class Scorecard:
             "decision": self.decision, "decisions": self.decisions, "reviewers": self.reviewers,
             "follow_ups": self.follow_ups,
             "experience": "" if self.experience is None else self.experience,
+            "revised_after_reveal": "; ".join(self.revised_after_reveal),
         }
         for qid, text in self.answers.items():
             row[f"{qid}.answer"] = text
@@ -47,8 +51,13 @@ class Scorecard:
 
 
 def scorecard(script: Script, interview: Interview, ratings: list[Rating],
-              decisions: list[ReviewerDecision]) -> Scorecard:
-    """Summarise one interview's ratings. The candidate's name is shown unless review is blind."""
+              decisions: list[ReviewerDecision], audit: list[AuditEntry] | None = None
+              ) -> Scorecard:
+    """Summarise one interview's ratings. The candidate's name is shown unless review is blind.
+
+    `audit` (the interview's audit log) marks changes made after seeing others: a hiring team
+    can see where a reviewer may have anchored on their colleagues.
+    """
     card = Scorecard(
         number=interview.number,
         candidate=candidate_label(script, interview),
@@ -57,6 +66,8 @@ def scorecard(script: Script, interview: Interview, ratings: list[Rating],
         reviewers=len({r.reviewer for r in ratings}),
         follow_ups=len(interview.follow_ups),
         experience=interview.experience_rating,
+        revised_after_reveal=[f"{e.actor} {e.detail}" for e in audit or ()
+                              if e.action == REVISED],
     )
     for question in script.scored_questions:
         answer = interview.answer_for(question.id)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from statistics import mean
 
 from core import outcome, texts
 from core import payloads as pl
 from core.candidate import clean_text, unreadable
 from core.commands import ReviewerText
-from core.deadlines import extend_deadline
+from core.deadlines import extend_deadline, extended_notice
 from core.effects import Effects
 from core.events import ReviewChanged
 from core.messages import Audio, Button, OutMessage
@@ -27,7 +27,15 @@ from core.model import (
 )
 from core.payloads import Payload
 from core.ports import UnitOfWork
-from core.refs import ChatRef, UserRef
+from core.refs import ChatRef, MessageRef, UserRef
+from core.reviewers import (
+    DECISIONS,
+    REVEALED,
+    REVISED,
+    may_decide,
+    revealed,
+    reviewer_refusal,
+)
 from core.script import Script
 from core.services import Services
 from core.states import State
@@ -41,15 +49,6 @@ def candidate_label(script: Script, interview: Interview) -> str:
     if script.review.blind or not interview.candidate_name:
         return f"Candidate #{interview.number}"
     return f"{interview.candidate_name} (#{interview.number})"
-
-
-def is_reviewer(services: Services, script: Script, interview: Interview, user: UserRef,
-                chat: ChatRef) -> bool:
-    """Listed as a reviewer, or pressing inside a listed review chat; never the candidate."""
-    if interview.candidate is not None and interview.candidate == user:
-        return False
-    listed = {str(d) for d in services.destinations(script)} | set(script.review.reviewers)
-    return str(user) in listed or str(chat) in listed
 
 
 def complete_reviewers(script: Script, answer: Answer, ratings: list[Rating]) -> set[UserRef]:
@@ -111,9 +110,13 @@ def _score_summary(script: Script, answer: Answer, ratings: list[Rating]) -> str
     return "Scores: " + ", ".join(parts) if parts else ""
 
 
-def summary_card(script: Script, interview: Interview, decisions: list[ReviewerDecision]
-                 ) -> OutMessage:
-    """The interview's head card: who, what, when, how long, and the decision buttons."""
+def summary_card(script: Script, interview: Interview, decisions: list[ReviewerDecision],
+                 ratings: list[Rating] | None = None) -> OutMessage:
+    """The interview's head card: who, what, when, how long, and the decision buttons.
+
+    In independent mode it shows only how many reviewers have rated every answer and how
+    many have decided; what they chose is shown to each reviewer privately, after their own.
+    """
     answers = scored_answers(script, interview)
     seconds = sum(a.kept.duration or 0 for a in answers if a.kept)
     when = interview.completed_at or interview.invited_at
@@ -126,7 +129,11 @@ def summary_card(script: Script, interview: Interview, decisions: list[ReviewerD
     if interview.state is State.ERASED:
         lines = [f"Candidate #{interview.number}: erased at the candidate's request."]
         return OutMessage("\n".join(lines))
-    if decisions:
+    if script.review.independent:
+        if ratings is not None or decisions:
+            rated = len(fully_rated(script, interview, ratings or []))
+            lines.append(f"Rated by {rated} · decided by {len(decisions)}.")
+    elif decisions:
         tally: defaultdict[Decision, int] = defaultdict(int)
         for d in decisions:
             tally[d.decision] += 1
@@ -136,6 +143,22 @@ def summary_card(script: Script, interview: Interview, decisions: list[ReviewerD
                 Button("Hold", pl.make(pl.DECIDE, interview.id, "h")),
                 Button("Reject", pl.make(pl.DECIDE, interview.id, "r"), "danger")),)
     return OutMessage("\n".join(lines), buttons, title=script.title)
+
+
+def fully_rated(script: Script, interview: Interview, ratings: list[Rating]) -> set[UserRef]:
+    """Reviewers who have rated every answer of an interview."""
+    answers = scored_answers(script, interview)
+    if not answers:
+        return set()
+    done = [complete_reviewers(script, a, ratings) for a in answers]
+    return set.intersection(*done)
+
+
+def _tally(decisions: list[ReviewerDecision]) -> str:
+    counts: defaultdict[Decision, int] = defaultdict(int)
+    for d in decisions:
+        counts[d.decision] += 1
+    return ", ".join(f"{DECISION_LABELS[k]} {v}" for k, v in counts.items())
 
 
 class ReviewFlow:
@@ -153,7 +176,8 @@ class ReviewFlow:
         script = self.s.script(interview)
         ratings = uow.reviews.ratings(interview.id)
         out: list[tuple[str | None, OutMessage]] = [
-            (None, summary_card(script, interview, uow.reviews.decisions(interview.id)))]
+            (None, summary_card(script, interview, uow.reviews.decisions(interview.id),
+                                ratings))]
         for answer in scored_answers(script, interview):
             take = answer.kept
             audio = None
@@ -166,14 +190,16 @@ class ReviewFlow:
 
     # -- presses -----------------------------------------------------------------------
     def button(self, uow: UnitOfWork, user: UserRef, chat: ChatRef, payload: Payload,
-               fx: Effects) -> None:
+               fx: Effects, message: MessageRef | None = None) -> None:
+        """A reviewer's press; every refusal is a private answer and changes nothing."""
         interview = uow.interviews.get(payload.interview_id)
         if interview is None:
             fx.reply = texts.STALE_BUTTON
             return
         script = self.s.script(interview)
-        if not is_reviewer(self.s, script, interview, user, chat):
-            fx.reply = texts.NOT_A_REVIEWER
+        refusal = reviewer_refusal(self.s, uow, script, user, chat)
+        if refusal is not None:
+            fx.reply = refusal
             return
         if interview.state is State.ERASED:
             fx.reply = "This interview was erased at the candidate's request."
@@ -194,12 +220,7 @@ class ReviewFlow:
                 "reply with your question.",
                 ask_reply=pl.make(pl.FOLLOW_UP, interview.id, answer.id)))
         elif payload.action == pl.EXTEND:
-            hours = int(payload.arg(0)) if payload.arg(0).isdigit() else 0
-            if not 0 < hours <= 24 * 14 or not extend_deadline(
-                    self.s, uow, interview, timedelta(hours=hours), str(user), fx):
-                fx.reply = texts.STALE_BUTTON
-                return
-            fx.reply = f"Extended by {hours} h."
+            self._extend(uow, script, interview, user, payload, fx, message)
         elif payload.action == pl.REPLY:
             found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
                          None)
@@ -233,9 +254,12 @@ class ReviewFlow:
                         self._now())
         before = uow.reviews.put_rating(rating)
         if before is not None and before.score != score:
-            uow.reviews.audit(AuditEntry(interview.id, str(user), "rating changed",
-                                         f"{answer.question_id}/{criterion}: "
-                                         f"{before.score} -> {score}", self._now()))
+            change = f"{answer.question_id}/{criterion}: {before.score} -> {score}"
+            uow.reviews.audit(AuditEntry(interview.id, str(user), "rating changed", change,
+                                         self._now()))
+            if revealed(uow, interview.id, user, answer.id):
+                uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED, change,
+                                             self._now()))
         ratings = uow.reviews.ratings(interview.id)
         mine = {r.criterion: r.score for r in ratings
                 if r.reviewer == user and r.answer_id == answer.id}
@@ -247,7 +271,16 @@ class ReviewFlow:
         elif script.review.independent:
             others = [r for r in ratings if r.answer_id == answer.id and r.reviewer != user]
             summary = _score_summary(script, answer, others)
-            reply += f" Others so far: {summary[8:]}." if summary else " You are the first."
+            if summary:
+                reply += f" Others so far: {summary[8:]}."
+                if not revealed(uow, interview.id, user, answer.id):
+                    uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, answer.id,
+                                                 self._now()))
+                if before is not None and before.score != score and revealed(
+                        uow, interview.id, user, answer.id):
+                    reply += " Changed after seeing others: recorded as revised."
+            else:
+                reply += " You are the first."
         fx.reply = reply
         fx.emit(ReviewChanged(interview.id, answer.id))
 
@@ -265,12 +298,61 @@ class ReviewFlow:
             fx.reply = (f"Rate every answer first: you have rated {rated} of {len(answers)}. "
                         "Decisions unlock after the last one.")
             return
+        if not may_decide(script, self.s, user):
+            fx.reply = texts.NOT_A_DECIDER
+            return
+        decisions = uow.reviews.decisions(interview.id)
+        mine = next((d for d in decisions if d.reviewer == user), None)
+        if mine is not None and mine.decision is choice:
+            fx.reply = f"Your decision is already {DECISION_LABELS[choice]}."
+            return
         uow.reviews.put_decision(ReviewerDecision(interview.id, user, choice, self._now()))
         uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
                                      self._now()))
         fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
+        if mine is not None and revealed(uow, interview.id, user, DECISIONS):
+            uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED,
+                                         f"decision: {mine.decision.value} -> {choice.value}",
+                                         self._now()))
+            fx.reply += " Changed after seeing others: recorded as revised."
+        others = [d for d in decisions if d.reviewer != user]
+        if others and script.review.independent:
+            fx.reply += f" Others decided: {_tally(others)}."
+            if not revealed(uow, interview.id, user, DECISIONS):
+                uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, DECISIONS,
+                                             self._now()))
         fx.emit(ReviewChanged(interview.id, None))
         outcome.decided(self.s, uow, script, interview, user, choice, fx)  # core/outcome.py
+
+    def _extend(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
+                payload: Payload, fx: Effects, message: MessageRef | None) -> None:
+        """One press per expiry adds the script's `review.extend`; the payload names which
+        expiry (its deadline), never an amount. The pressed button is removed."""
+        stamp = payload.arg(0)
+        who = candidate_label(script, interview)
+        current = str(int(interview.deadline.timestamp()))
+        if len(payload.args) != 1 or not stamp.isdigit():
+            fx.reply = texts.STALE_BUTTON
+            return
+        if stamp != current or interview.state is not State.EXPIRED:
+            known = any(e.action == "deadline extended" and e.detail.startswith(f"{stamp} ")
+                        for e in uow.reviews.audit_log(interview.id))
+            if not known:
+                fx.reply = texts.STALE_BUTTON
+                return
+            fx.reply = ("Already extended: the new deadline is "
+                        f"{interview.deadline:%Y-%m-%d %H:%M} UTC.")
+            if message is not None:
+                fx.edits.append((message, extended_notice(script, interview, who)))
+            return
+        if not extend_deadline(self.s, uow, interview, script.review.extend, str(user), fx,
+                               since=stamp):
+            fx.reply = texts.STALE_BUTTON
+            return
+        hours = round(script.review.extend.total_seconds() / 3600)
+        fx.reply = f"Extended by {hours} h."
+        if message is not None:
+            fx.edits.append((message, extended_notice(script, interview, who)))
 
     # -- texts -------------------------------------------------------------------------
     def text(self, uow: UnitOfWork, cmd: ReviewerText, fx: Effects) -> None:
@@ -285,8 +367,9 @@ class ReviewFlow:
             fx.notes.append((cmd.chat, cmd.user, texts.STALE_BUTTON))
             return
         script = self.s.script(interview)
-        if not is_reviewer(self.s, script, interview, cmd.user, cmd.chat):
-            fx.notes.append((cmd.chat, cmd.user, texts.NOT_A_REVIEWER))
+        refusal = reviewer_refusal(self.s, uow, script, cmd.user, cmd.chat)
+        if refusal is not None:
+            fx.notes.append((cmd.chat, cmd.user, refusal))
             return
         if interview.state is not State.COMPLETED or interview.chat is None:
             fx.send(cmd.chat, "That can no longer reach the candidate.")

@@ -13,13 +13,8 @@ from datetime import time, timedelta
 from typing import Any
 
 from core.durations import parse_duration
-from core.script_hiring import (
-    Outcome,
-    WebhookTarget,
-    parse_deciders,
-    parse_outcome,
-    parse_webhooks,
-)
+from core.review_settings import ReviewSettings, is_person, is_user_group
+from core.script_hiring import Outcome, WebhookTarget, parse_outcome, parse_webhooks
 
 ANSWER_KINDS = ("voice", "text")
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
@@ -103,16 +98,6 @@ class Reminders:
     before_deadline: timedelta | None = timedelta(hours=24)
     reviewer_after: timedelta | None = timedelta(hours=48)
     quiet_hours: QuietHours | None = None
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    """Who reviews (as "platform:id" destinations) and how."""
-
-    reviewers: tuple[str, ...] = ()
-    blind: bool = True
-    independent: bool = True
-    deciders: tuple[str, ...] = ()  # who makes the final call ("slack:U…"); empty: any reviewer
 
 
 @dataclass(frozen=True)
@@ -364,24 +349,57 @@ def _reminders(c: _Collector, raw: Mapping[str, Any]) -> Reminders:
     )
 
 
-def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
-    reviewers: list[str] = []
-    value = raw.get("reviewers", [])
+REVIEW_FIELDS = ("reviewers", "blind", "independent", "members", "allow_public_channel",
+                 "extend", "deciders")
+MAX_EXTEND = timedelta(days=14)
+
+
+def _refs(c: _Collector, raw: Mapping[str, Any], key: str, *, people: bool) -> list[str] | None:
+    """A list of "platform:id" entries; `people` allows only persons and Slack user groups."""
+    if raw.get(key) is None:
+        return None
+    value = raw[key]
+    example = ("[slack:U0ADA, slack:S0LEADS, telegram:123456]" if people
+               else "[slack:C0REVIEWS, telegram:-1001234]")
     if not isinstance(value, list):
-        c.add(("review", "reviewers"), "must be a list like [slack:C0REVIEWS, telegram:-1001234]")
-    else:
-        for i, dest in enumerate(value):
-            platform, _, ident = str(dest).partition(":")
-            if platform not in ("slack", "telegram", "console") or not ident:
-                c.add(("review", "reviewers", i),
-                      f"{dest!r} is not slack:<channel or user id> or telegram:<chat id>")
-            else:
-                reviewers.append(f"{platform}:{ident}")
+        c.add(("review", key), f"must be a list like {example}")
+        return []
+    found: list[str] = []
+    for i, entry in enumerate(value):
+        platform, _, ident = str(entry).partition(":")
+        ref = f"{platform}:{ident}"
+        if platform not in ("slack", "telegram", "console") or not ident:
+            c.add(("review", key, i), f"{entry!r} is not slack:<channel, user or user group id> "
+                                      "or telegram:<chat or user id>")
+        elif people and not (is_person(ref) or is_user_group(ref) or platform == "console"):
+            c.add(("review", key, i), f"{entry!r} is not a person (slack:U…, telegram:<user "
+                                      "id>) or a Slack user group (slack:S…)")
+        else:
+            found.append(ref)
+    return found
+
+
+def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
+    reviewers = _refs(c, raw, "reviewers", people=False) or []
+    members = _refs(c, raw, "members", people=True)
+    deciders = _refs(c, raw, "deciders", people=True) or []
+    extend = timedelta(hours=48)
+    if raw.get("extend") is not None:
+        extend = c.duration(raw["extend"], ("review", "extend")) or extend
+        if extend > MAX_EXTEND:
+            c.add(("review", "extend"), "may be at most 14d")
+    for key in raw:
+        if key not in REVIEW_FIELDS:
+            c.add(("review", str(key)), f"is not a known review field ({', '.join(REVIEW_FIELDS)})")
     return ReviewSettings(
         reviewers=tuple(reviewers),
         blind=c.flag(raw.get("blind"), ("review", "blind"), True),
         independent=c.flag(raw.get("independent"), ("review", "independent"), True),
-        deciders=parse_deciders(c, raw.get("deciders", [])),
+        members=tuple(members) if members is not None else None,
+        allow_public_channel=c.flag(raw.get("allow_public_channel"),
+                                    ("review", "allow_public_channel"), False),
+        extend=extend,
+        deciders=tuple(deciders),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,6 +32,8 @@ class Services:
     observer: Observer = field(default_factory=NullObserver)
     # committed outbound work not done by then (the process died?) is done by a sweep
     outbox_retry: timedelta = timedelta(seconds=30)
+    # members ("slack:U…") of a Slack user group ("slack:S…"), as last resolved by the adapter
+    group_members: Callable[[str], frozenset[str]] = field(default=lambda _group: frozenset())
 
     # pinned scripts by revision hash: revisions never change, so they are kept once read
     _pinned: dict[str, Script] = field(default_factory=dict, repr=False)
@@ -84,7 +87,7 @@ class Services:
         """Where reviewers see an interview: the override, else the script's list."""
         if self.review_destinations is not None:
             return self.review_destinations
-        return tuple(ChatRef.parse(d) for d in script.review.reviewers)
+        return tuple(ChatRef.parse(d) for d in script.review.destinations)
 
     def download_limit(self, platform: str) -> int:
         return self.max_download.get(platform, DEFAULT_MAX_DOWNLOAD)

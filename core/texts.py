@@ -27,6 +27,10 @@ TOKEN_THROTTLED = "Too many invalid invitation links in a row. Please wait a few
 NOT_YOUR_BUTTON = "This button isn't for you."
 STALE_BUTTON = "This button is no longer active."
 NOT_A_REVIEWER = "Only the reviewers of this interview can do that."
+NOT_A_LISTED_MEMBER = ("Only the people listed as reviewers for this chat can rate here. "
+                       "Nothing was changed.")
+NOT_A_DECIDER = ("Only the named deciders make the decision on this interview; your ratings "
+                 "are recorded.")
 UNSUPPORTED = (
     "Sorry, I can't use a {what} as an answer. Please answer with {kinds}."
 )

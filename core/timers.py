@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from core import payloads as pl
-from core.deadlines import progress
+from core.deadlines import expiry_notice, progress
 from core.effects import Effects
 from core.messages import Button, OutMessage
 from core.model import Interview
@@ -80,11 +80,7 @@ class TimerFlow:
             fx.send(interview.chat, "The deadline for your interview has passed, so it is now "
                                     "closed. If you need more time, please contact the hiring "
                                     "team.")
-        done = len([q for q in script.scored_questions if q.id in interview.done_ids()])
-        notice = OutMessage(
-            f"{candidate_label(script, interview)}'s interview for {script.title} expired with "
-            f"{done} of {len(script.scored_questions)} answers.",
-            ((Button("Extend 48 h", pl.make(pl.EXTEND, interview.id, 48)),),))
+        notice = expiry_notice(script, interview, candidate_label(script, interview))
         for dest in self.s.destinations(script):
             fx.send(dest, notice)
 

@@ -225,3 +225,13 @@ class ScriptRevisionRow(SQLModel, table=True):
     script_id: str = Field(index=True, max_length=64)
     source: str
     created_at: datetime = _when(nullable=False)  # type: ignore[assignment]
+
+class ReplyPromptRow(SQLModel, table=True):
+    """A force-reply prompt the bot sent: a reply to this message id is routed to `target`."""
+
+    __tablename__ = "reply_prompt"
+
+    chat: str = Field(primary_key=True, max_length=100)
+    message_id: str = Field(primary_key=True, max_length=64)
+    target: str = Field(max_length=64)
+    sent_at: datetime = _when(nullable=False)  # type: ignore[assignment]

@@ -37,6 +37,7 @@ from storage.tables import (
     DecisionRow,
     DeliveryRow,
     RatingRow,
+    ReplyPromptRow,
     ReviewPostRow,
 )
 
@@ -182,6 +183,29 @@ class SqlInterviews:
         values = [s.value for s in states]
         rows = self.session.execute(
             core_select(INTERVIEW).where(INTERVIEW.c.state.in_(values))).all()
+        return [self._load(r) for r in rows]
+
+    def is_candidate(self, script_id: str, user: UserRef) -> bool:
+        """Whether the person was ever invited to this script as a candidate."""
+        found = self.session.execute(
+            core_select(INTERVIEW.c.id).where(
+                INTERVIEW.c.script_id == script_id,
+                INTERVIEW.c.candidate_platform == user.platform,
+                INTERVIEW.c.candidate_id == user.id).limit(1)).first()
+        return found is not None or any(
+            i.script_id == script_id and i.candidate == user for i in self.seen.values())
+
+    def completed_page(self, script_ids: Iterable[str], offset: int, limit: int
+                       ) -> list[Interview]:
+        """Completed interviews of some scripts, newest first, one page (a bounded query)."""
+        ids = list(script_ids)
+        if not ids:
+            return []
+        rows = self.session.execute(
+            core_select(INTERVIEW).where(INTERVIEW.c.script_id.in_(ids),
+                                         INTERVIEW.c.state == State.COMPLETED.value)
+            .order_by(INTERVIEW.c.completed_at.desc(), INTERVIEW.c.id)
+            .offset(offset).limit(limit)).all()
         return [self._load(r) for r in rows]
 
     def next_number(self, script_id: str) -> int:
@@ -421,6 +445,17 @@ class SqlReviews:
             col(ReviewPostRow.interview_id) == post.interview_id,
             col(ReviewPostRow.destination) == str(post.destination),
             col(ReviewPostRow.message_id) == post.message_id))
+
+    def add_reply_prompt(self, chat: ChatRef, message_id: str, target: str, at: datetime
+                         ) -> None:
+        """Record a force-reply prompt the bot sent (a reply to it is routed to `target`)."""
+        self.session.merge(ReplyPromptRow(chat=str(chat), message_id=message_id, target=target,
+                                          sent_at=at))
+
+    def reply_target(self, chat: ChatRef, message_id: str) -> str | None:
+        """What a reply to this bot message is for, if the bot recorded it as a prompt."""
+        row = self.session.get(ReplyPromptRow, (str(chat), message_id))
+        return row.target if row is not None else None
 
     def audit(self, entry: AuditEntry) -> None:
         self.session.add(

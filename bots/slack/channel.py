@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
@@ -30,6 +30,7 @@ from core import payloads as pl
 from core.candidate import clean_text, unreadable
 from core.commands import ButtonPressed, ReviewerText
 from core.engine import Engine
+from core.locks import KeyedLocks
 from core.messages import OutMessage
 from core.observe import Observer
 from core.ports import Messenger
@@ -40,6 +41,7 @@ log = logging.getLogger("interviewbot.slack")
 EVENTS_PATH = "/slack/events"
 SEEN_LIMIT = 10_000  # event ids remembered for skipping Slack's retries
 MODAL_ACTIONS = ("fu:", "rq:", "of:")  # of: a decider's outcome feedback (core/outcome.py)
+HOME_PAGE = "home_page:"  # App Home pager buttons: action id prefix, value = page number
 
 
 class _SkipRetries(AsyncMiddleware):
@@ -122,7 +124,11 @@ class SlackChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[str] = set()
         self._done: OrderedDict[str, None] = OrderedDict()
-        self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_locks = KeyedLocks()
+        self.directory = lookup.Directory(self.client)
+        services = getattr(engine, "s", None)  # None in construction-only tests
+        if services is not None:
+            services.group_members = self.directory.members
         self._socket: Any = None
         self._started = False
         self._register()
@@ -137,6 +143,9 @@ class SlackChannel:
 
     async def start(self) -> None:
         await self.slack.open()
+        refused = await lookup.public_channels(self.client, self.engine.s.scripts.all())
+        if refused:
+            raise lookup.ReviewChannelRefused(lookup.public_channel_message(refused))
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -260,7 +269,12 @@ class SlackChannel:
             self._spawn(self._command(command))
 
     # -- handlers (after the ack) ----------------------------------------------------------
+    def _groups(self) -> list[str]:
+        """Every Slack user group a script names (resolved before a reviewer's press)."""
+        return [g for s in self.engine.s.scripts.all() for g in s.review.groups]
+
     async def _engine(self, cmd: Any) -> None:
+        await self.directory.warm(self._groups())
         await self.engine.handle(cmd)
 
     async def _message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
@@ -299,6 +313,13 @@ class SlackChannel:
             return file
 
     async def _action(self, body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        if str(action.get("action_id", "")).startswith(HOME_PAGE) and body.get("user"):
+            value = str(action.get("value", ""))
+            page = int(value) if value.isdigit() else 0
+            await self._publish_home(str(body["user"].get("id", "")), min(page, 10_000))
+            return
+        await self.directory.warm(self._groups())
         cmd = translate.block_action(body)
         if cmd is None:
             return
@@ -312,6 +333,7 @@ class SlackChannel:
         await self.engine.handle(cmd, answer)
 
     async def _open_modal(self, cmd: ButtonPressed, trigger_id: str) -> None:
+        await self.directory.warm(self._groups())
         prompt = lookup.reply_prompt(self.engine, cmd.user, cmd.chat, cmd.payload)
         if not prompt.allowed:
             await self.slack.notify(cmd.chat, cmd.user, prompt.text)
@@ -333,6 +355,19 @@ class SlackChannel:
         async with self._chat_locks[dm.id]:
             await self.engine.handle(cmd)
 
-    async def _publish_home(self, user_id: str) -> None:
-        own, waiting = lookup.home_items(self.engine, UserRef("slack", user_id))
-        await self.client.views_publish(user_id=user_id, view=render.home_view(own, waiting))
+    async def _publish_home(self, user_id: str, page: int = 0) -> None:
+        """The viewer's App Home: their own interview and one page of the interviews they
+        review (see `lookup.home_page`), with Newer/Older buttons."""
+        user = UserRef("slack", user_id)
+        scripts = list(self.engine.s.scripts.all())
+        await self.directory.warm(g for s in scripts for g in s.review.groups)
+        channels = await self.directory.my_channels(user, scripts, self.engine.s.destinations)
+        found = lookup.home_page(self.engine, user, channels, page)
+        view = render.home_view(found.own, found.waiting)
+        pager = [{"type": "button", "action_id": f"{HOME_PAGE}{n}", "value": str(n),
+                  "text": {"type": "plain_text", "text": label}}
+                 for n, label, show in ((found.page - 1, "Newer", found.page > 0),
+                                        (found.page + 1, "Older", found.more)) if show]
+        if pager:
+            view["blocks"].insert(-1, {"type": "actions", "elements": pager})
+        await self.client.views_publish(user_id=user_id, view=view)

@@ -34,7 +34,7 @@ from core.commands import ButtonPressed
 from core.engine import Engine
 from core.messages import OutMessage
 from core.observe import Observer
-from core.refs import ChatRef
+from core.refs import ChatRef, MessageRef
 
 log = logging.getLogger("interviewbot.telegram")
 
@@ -105,6 +105,7 @@ class TelegramChannel:
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.messenger = TelegramMessenger(self.application.bot, self.pacing, self.observer)
+        self.messenger.prompts = self._record_prompt
         self._secret = webhook_secret(settings)
         self._accepting = False
         self._inflight: set[asyncio.Future[None]] = set()
@@ -207,7 +208,8 @@ class TelegramChannel:
     # -- handling ----------------------------------------------------------------------
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         bot = self.application.bot
-        inbound = translate(update, bot_username=bot.username, bot_id=bot.id)
+        inbound = translate(update, bot_username=bot.username, bot_id=bot.id,
+                            prompts=self._prompt_target)
         query = update.callback_query
         if inbound is None:
             if query is not None:
@@ -225,6 +227,16 @@ class TelegramChannel:
             await self.engine.handle(inbound, answer)
         else:
             await self.engine.handle(inbound)
+
+    def _record_prompt(self, ref: MessageRef, target: str) -> None:
+        """Remember a force-reply prompt by its message id (see `_prompt_target`)."""
+        with self.engine.s.uow() as uow:
+            uow.reviews.add_reply_prompt(ref.chat, ref.id, target, self.engine.s.clock.now())
+            uow.commit()
+
+    def _prompt_target(self, chat: ChatRef, message_id: str) -> str | None:
+        with self.engine.s.uow() as uow:
+            return uow.reviews.reply_target(chat, message_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without personal data, and tell the person to try again."""

@@ -71,6 +71,8 @@ class TelegramMessenger:
         self.bot = bot
         self.pacing = pacing or Pacing()
         self.observer: Observer = observer or NullObserver()
+        # records a force-reply prompt's message id and what a reply to it is for
+        self.prompts: Callable[[MessageRef, str], None] | None = None
         # per message: fingerprint of what this process last showed, and whether it is a caption
         self._shown: OrderedDict[tuple[int | str, int], tuple[str, bool]] = OrderedDict()
 
@@ -218,8 +220,11 @@ class TelegramMessenger:
         if sent.text is not None or sent.caption is not None:
             self._remember(target, sent.message_id, _fingerprint(rendered.text, keyboard),
                            sent.text is None)
-        return MessageRef(chat, str(sent.message_id),
-                          tuple(str(p.message_id) for p in pieces[:-1]))
+        ref = MessageRef(chat, str(sent.message_id),
+                         tuple(str(p.message_id) for p in pieces[:-1]))
+        if message.ask_reply and self.prompts is not None:
+            self.prompts(ref, message.ask_reply)
+        return ref
 
     async def _send_text(self, target: int | str, text: str, markup: Markup | None
                          ) -> list[Message]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
-from bots.telegram.translate import REF_PREFIX
 from bots.text_parts import split_text
 from core.messages import Audio, Button, OutMessage
 
@@ -33,19 +32,18 @@ class Rendered:
 
 
 def render(message: OutMessage) -> Rendered:
-    """Text (title, body, fields, `ref:` line) and its keyboard or force-reply."""
+    """Text (title, body, fields) and its keyboard or force-reply."""
     return Rendered(message_text(message), markup(message))
 
 
 def message_text(message: OutMessage) -> str:
-    """The full text; a force-reply prompt ends with `ref: <target>` so the reply routes itself."""
+    """The full text. A force-reply prompt's target is not in it: the messenger records the
+    prompt's message id, and a reply is routed by the id it replies to."""
     lines: list[str] = []
     if message.title and message.title not in message.text:
         lines.append(message.title)
     lines.append(message.text)
     lines.extend(f"{name}: {value}" for name, value in message.fields)
-    if message.ask_reply:
-        lines.append(f"{REF_PREFIX}{message.ask_reply}")
     return "\n".join(line for line in lines if line) or "…"
 
 

@@ -1,7 +1,7 @@
 """Telegram updates → core commands. Pure functions: no I/O, no state.
 
 Private chats are where candidates talk to the bot: every message becomes a command. Group chats
-are review destinations: only button presses, replies to the bot's `ref:` prompts and commands
+are review destinations: only button presses, replies to the bot's recorded prompts and commands
 addressed to the bot count; ordinary chatter is ignored (None).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dtm
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Chat, Message, MessageEntity, Update, User
@@ -27,7 +28,9 @@ from core.commands import (
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 
 PLATFORM = "telegram"
-REF_PREFIX = "ref: "  # last line of a force-reply prompt; see render.ask_reply_text
+# What a reply to one of the bot's messages is for: (chat, replied-to message id) -> target,
+# from the ids recorded when the bot sent its force-reply prompts (never from message text)
+PromptLookup = Callable[[ChatRef, str], str | None]
 EDITS_IGNORED = (
     "I don't pick up edited messages. If you want to change something, please send a new "
     "message."
@@ -66,11 +69,13 @@ Inbound = Command | Notice | None
 
 
 def translate(update: Update, *, bot_username: str | None = None,
-              bot_id: int | None = None) -> Inbound:
+              bot_id: int | None = None, prompts: PromptLookup | None = None) -> Inbound:
     """The core command for an update; a `Notice` to answer directly; None to ignore it.
 
     `bot_username` lets group commands like `/help@other_bot` be told apart from ours;
-    `bot_id` makes sure a `ref:` prompt being replied to is really the bot's own message.
+    `bot_id` makes sure a prompt being replied to is really the bot's own message; `prompts`
+    says what a reply to one of its messages is for, by the replied-to message id (text in a
+    message, such as a planted "ref:" line, routes nothing).
     """
     if update.callback_query is not None:
         return _button(update)
@@ -88,7 +93,7 @@ def translate(update: Update, *, bot_username: str | None = None,
     chat = chat_ref(message.chat)
     private = message.chat.type == Chat.PRIVATE
 
-    target = _reply_target(message, bot_id)
+    target = _reply_target(message, bot_id, prompts)
     if target is not None:
         if message.text is None:
             return Notice(chat, REPLY_AS_TEXT)
@@ -174,18 +179,16 @@ def _command(text: str, user: UserRef, chat: ChatRef, delivery: str, private: bo
     return UserCommand(user, chat, name, delivery)
 
 
-def _reply_target(message: Message, bot_id: int | None) -> str | None:
-    """The `ref:` target of the bot prompt this message replies to, if any."""
+def _reply_target(message: Message, bot_id: int | None,
+                  prompts: PromptLookup | None) -> str | None:
+    """What the bot prompt this message replies to was for, by its recorded message id."""
     replied = message.reply_to_message
-    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+    if prompts is None or replied is None or replied.from_user is None \
+            or not replied.from_user.is_bot:
         return None
     if bot_id is not None and replied.from_user.id != bot_id:
         return None
-    body = replied.text or replied.caption or ""
-    last = body.rstrip().rpartition("\n")[2]
-    if not last.startswith(REF_PREFIX):
-        return None
-    return last[len(REF_PREFIX):].strip() or None
+    return prompts(chat_ref(message.chat), str(replied.message_id))
 
 
 def _person(user: User | None) -> bool:

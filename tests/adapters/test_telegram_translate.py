@@ -35,9 +35,17 @@ def load(name: str) -> tuple[dict[str, Any], Update]:
     return data, Update.de_json(data, None)
 
 
+PROMPT_TARGET = "fu:9f2c4e1a7b3d5e60:0a1b2c3d4e5f6a7b"
+PROMPTS = {(str(GROUP), "88"): PROMPT_TARGET}  # the bot recorded message 88 as a prompt
+
+
+def recorded(chat: ChatRef, message_id: str) -> str | None:
+    return PROMPTS.get((str(chat), message_id))
+
+
 def run(name: str) -> object:
     _, update = load(name)
-    return translate(update, bot_username=BOT_NAME, bot_id=BOT_ID)
+    return translate(update, bot_username=BOT_NAME, bot_id=BOT_ID, prompts=recorded)
 
 
 def delivery(name: str) -> str:
@@ -155,6 +163,20 @@ def test_non_text_reply_to_a_ref_prompt_asks_for_text() -> None:
 
 def test_ref_lines_from_other_bots_are_not_trusted() -> None:
     assert run("reply_other_bot") is None
+
+
+def test_a_ref_line_in_a_message_routes_nothing_only_the_recorded_id_does() -> None:
+    """A follow-up broadcast ends with the candidate's own text: a planted "ref:" line there
+    must not route a reviewer's reply. Message 88 carries a "ref:" line; unrecorded, the reply
+    is group chatter; recorded, it routes to what was recorded, not to what the text says."""
+    _, update = load("reply_ref_group")
+    assert translate(update, bot_username=BOT_NAME, bot_id=BOT_ID,
+                     prompts=lambda chat, mid: None) is None
+    assert translate(update, bot_username=BOT_NAME, bot_id=BOT_ID) is None
+    other = "rq:9f2c4e1a7b3d5e60:1111222233334444"
+    routed = translate(update, bot_username=BOT_NAME, bot_id=BOT_ID,
+                       prompts=lambda chat, mid: other if (chat, mid) == (GROUP, "88") else None)
+    assert isinstance(routed, ReviewerText) and routed.target == other
 
 
 def test_group_chatter_is_ignored() -> None:

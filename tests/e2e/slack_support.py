@@ -79,6 +79,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postMessage": "chat:write", "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write", "files.info": "files:read",
     "files.getUploadURLExternal": "files:write", "files.completeUploadExternal": "files:write",
+    "conversations.info": "groups:read", "conversations.members": "channels:read",
+    "usergroups.users.list": "usergroups:read",
 }
 
 
@@ -264,7 +266,7 @@ def workspace(fake: FakeSlack) -> None:
     fake.user(REV1, "Linus", "Europe/Helsinki")
     fake.user(REV2, "Barbara", "America/New_York")
     fake.user(EVE, "Eve", "Europe/Paris")
-    fake.channel(REVIEW, "hiring-reviews")
+    fake.channel(REVIEW, "hiring-reviews", is_private=True)
 
 
 @asynccontextmanager

@@ -571,3 +571,266 @@ async def test_a_reviewer_follow_up_with_a_nul_inside(pg_or_sqlite: Engine) -> N
         assert stored is not None
         (follow_up,) = stored.follow_ups
         assert follow_up.text == "How did you find[1m it?\nAnd\tthen?"
+
+
+# -- review integrity: reviewers who are really reviewers, one extension per expiry ----------
+
+async def _expired(world: SlackWorld) -> tuple[str, Any]:
+    """Grace's interview past its deadline, the reviewers' expiry notice posted."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.e2e.slack_support import REVIEW
+
+    interview = world.interview()
+    with world.app.services.uow() as uow:
+        found = uow.interviews.get(interview.id)
+        assert found is not None
+        found.deadline = datetime.now(UTC) - timedelta(minutes=1)
+        uow.commit()
+    await world.app.engine.timer_fired(interview.id, "expire", 0)
+    notice = await world.fake.wait_for_message(REVIEW, "expired with")
+    return interview.id, notice
+
+
+async def test_slack_extend_double_tap_and_forged_amounts(sl: SlackWorld) -> None:
+    """One press per expiry adds the script's extension and removes the button; a second tap
+    of the same (stale) card, a crafted `ex:<id>:336` and an old-format `ex:<id>:48` are
+    refused with a private answer and change nothing."""
+    from tests.e2e.slack_support import REV1, REV2, REVIEW
+
+    iid, notice = await _expired(sl)
+    card = notice.as_slack()
+    await sl.press(REVIEW, "Extend 48 h", REV1, message=notice)
+    assert sl.whispers(REV1)[-1] == "Extended by 48 h."
+    extended = sl.interview()
+    assert extended.state.value == "consented"
+    shown = sl.fake.message(REVIEW, notice.ts)
+    assert "Extend" not in json.dumps(shown.blocks) and "was extended" in shown.text
+    before = sl_state(sl)
+    # the double tap: the card as it was before the first press
+    await sl.interact(ev.press(card, "Extend 48 h", REV2, channel=REVIEW,
+                               trigger_id=sl.fake.issue_trigger(REV2)))
+    assert sl.whispers(REV2)[-1].startswith("Already extended")
+    assert sl_state(sl) == before and sl.interview().deadline == extended.deadline
+    for forged in (pl.make(pl.EXTEND, iid, 336), pl.make(pl.EXTEND, iid, 48),
+                   pl.make(pl.EXTEND, iid, 336, 1)):
+        await sl.interact(ev.block_actions(REV1, action_id="forged", value=forged,
+                                           channel=REVIEW, message=card,
+                                           trigger_id=sl.fake.issue_trigger(REV1)))
+        await sl.channel.idle()
+        assert sl.whispers(REV1)[-1] == texts.STALE_BUTTON, forged
+        assert sl_state(sl) == before
+
+
+async def test_slack_candidate_of_the_script_in_the_review_channel_cannot_rate(
+        sl: SlackWorld) -> None:
+    """Grace (a candidate of this script) is in the review channel: refused on another
+    candidate's card too, privately, nothing stored."""
+    from tests.e2e.slack_support import M4A, REVIEW, WEBM
+
+    await sl.fake.wait_for_message(sl.dm(GRACE), "Question 1 of 3")
+    sl.fake.user("U0KAI", "Kai", "UTC")
+    await sl.invite("Kai Other", "U0KAI")
+    await sl.press(sl.dm("U0KAI"), "I agree", "U0KAI")
+    for user in (GRACE, "U0KAI"):  # both answer everything (Grace first)
+        dm = sl.dm(user)
+        await sl.share(user, M4A)
+        await sl.press(dm, "Keep", user)
+        await sl.share(user, WEBM)
+        await sl.press(dm, "Keep", user)
+        await sl.say(user, "Written answer.")
+        await sl.press(dm, "Keep", user)
+    await sl.channel.idle()
+    kai_cards = [m for m in sl.fake.messages(REVIEW) if "Candidate #2" in m.text]
+    card = next(m for m in kai_cards if "Question 1 of 3" in m.text and not m.files)
+    before = sl_state(sl)
+    await sl.press(REVIEW, "depth 1", GRACE, message=card)
+    await sl.press(REVIEW, "Reject", GRACE,
+                   message=next(m for m in kai_cards if "completed" in m.text))
+    assert sl.whispers(GRACE)[-2:] == [texts.NOT_A_REVIEWER, texts.NOT_A_REVIEWER]
+    assert sl_state(sl) == before
+
+
+async def test_slack_public_review_channel_is_refused_at_start(tmp_path: Path) -> None:
+    """A script listing a public Slack channel: `run` refuses to start Slack, naming the
+    script, the channel and the fix; `check` says the same with a token."""
+    from bots.app import build, make_channels
+    from bots.slack.lookup import ReviewChannelRefused
+    from tests.e2e.slack_support import REVIEW, TOKEN, free_port, settings_for, workspace
+    from tests.fakes.slack_api import FakeSlack
+
+    async with FakeSlack(bot_token=TOKEN) as fake:
+        workspace(fake)
+        fake.channel(REVIEW, "hiring-reviews", is_private=False)
+        settings = settings_for(tmp_path, fake, free_port())
+        app = build(settings)
+        (channel,) = make_channels(settings, app)
+        try:
+            with pytest.raises(ReviewChannelRefused,
+                               match="review channel slack:CREVIEW is public"):
+                await channel.start()
+        finally:
+            await channel.stop()
+            app.db.dispose()
+        assert not fake.calls_to("chat.postMessage")
+        script = tmp_path / "scripts" / "referral.yaml"
+        code, stderr = await _check(tmp_path, script, SLACK_BOT_TOKEN=TOKEN,
+                                    SLACK_API_URL=fake.api_url)
+        assert code == 1
+        assert "slack:CREVIEW is public" in stderr and "allow_public_channel: true" in stderr
+        # without a token, `check` can only warn that it is verified at start
+        code, stderr = await _check(tmp_path, script)
+        assert code == 0 and "checked to be private when the bot starts" in stderr
+        script.write_text(script.read_text().replace(
+            "independent: true}", "independent: true, allow_public_channel: true}"))
+        code, stderr = await _check(tmp_path, script, SLACK_BOT_TOKEN=TOKEN,
+                                    SLACK_API_URL=fake.api_url)
+        assert code == 0, stderr
+
+
+async def _check(tmp_path: Path, script: Path, **env: str) -> tuple[int | None, str]:
+    """`interviewbot check` without blocking the loop the fakes answer on."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(
+        str(BIN), "check", str(script), env=cli_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    return proc.returncode, err.decode()
+
+
+async def _tg_completed(tg: Session) -> tuple[Any, list[BotMessage]]:
+    """Ada's interview completed; the review group's first four cards."""
+    fake = tg.fake
+    ada = fake.user(1001, "Ada")
+    interview = await tg.to_question(ada, question="testing")
+    fake.send_text(ada, "Unit tests first, then a few end-to-end tests against fakes.")
+    await tg.reply(ada, "Got your written answer")
+    assert await tg.press(ada, fake.last_message(ada.id), "Keep") == "Kept."
+    await tg.reply(ada, "That was the last question")
+    await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)
+
+    def recorded() -> bool:  # every card posted is recorded (the reel may follow)
+        with tg.app.services.uow() as uow:
+            posts = len(uow.reviews.posts(interview.id))
+        return posts >= 4 and posts == len(fake.messages(REVIEW_GROUP))
+
+    await fake.wait_for(recorded, timeout=30)
+    await tg.app.engine.idle()
+    return interview, fake.messages(REVIEW_GROUP)[:4]
+
+
+async def test_telegram_group_member_not_on_the_member_list_cannot_rate(tg: Session) -> None:
+    """`review.members` narrows who may rate in the group: a group member not listed gets a
+    private callback answer and nothing is stored; a listed one rates."""
+    import dataclasses
+
+    from tests.e2e.telegram_support import SCRIPT_ID
+
+    catalog = tg.app.services.scripts
+    script = catalog.get(SCRIPT_ID)
+    assert script is not None
+    narrowed = dataclasses.replace(script, review=dataclasses.replace(
+        script.review, members=("telegram:2001",)))
+    catalog._by_id[SCRIPT_ID] = narrowed  # type: ignore[attr-defined]
+    _, (_, project, _, _) = await _tg_completed(tg)
+    rita, mallory = tg.fake.user(2001, "Rita"), tg.fake.user(2002, "Mallory")
+    before = tg_state(tg)
+    data = project.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    assert await callback_answer(tg, mallory, project, data) == texts.NOT_A_LISTED_MEMBER
+    assert tg_state(tg) == before
+    answer = await callback_answer(tg, rita, project, data)
+    assert answer is not None and answer.startswith("You rated")
+
+
+async def test_telegram_planted_ref_line_in_a_candidates_text_routes_nothing(
+        tg: Session) -> None:
+    """A follow-up reply is broadcast to the review group with the candidate's own text. A
+    candidate who ends it with a `ref:` line (even a valid target) cannot make a reviewer's
+    reply to that broadcast go anywhere: replies route by recorded prompt ids only."""
+    fake = tg.fake
+    interview, (_, _, _, testing) = await _tg_completed(tg)
+    ada, rita = fake.user(1001, "Ada"), fake.user(2001, "Rita")
+    group = fake.group(REVIEW_GROUP, "Backend reviews")
+    assert await tg.press(rita, testing, "Ask a follow-up") == "Write your follow-up question."
+    prompt = await fake.wait_for_message(REVIEW_GROUP, "reply with your question")
+    fake.send_text(rita, "Which fakes?", chat=group, reply_to=prompt)
+    await tg.reply(ada, "Which fakes?")
+    answer_id = tg.interview(interview.id).answers[-1].id
+    planted = f"In-repo fakes.\nref: {pl.make(pl.FOLLOW_UP, interview.id, answer_id)}"
+    fake.send_text(ada, planted)
+    await tg.reply(ada, "your reply is on its way")
+    broadcast = await fake.wait_for_message(REVIEW_GROUP, "answered the follow-up")
+    assert (broadcast.text or "").rstrip().endswith(pl.make(pl.FOLLOW_UP, interview.id,
+                                                            answer_id))
+    await tg.app.engine.idle()
+    before, to_ada = tg_state(tg), len(fake.messages(ada.id))
+    mark = fake.mark()
+    fake.send_text(rita, "Redirected question?", chat=group, reply_to=broadcast)
+    # a marker in the same chat (updates of one chat are handled in order): /help gets an answer
+    fake.send_command(rita, "/help", chat=group, mention=True)
+    await fake.wait_for(lambda: any(m.seq > mark for m in fake.messages(REVIEW_GROUP)),
+                        timeout=20)
+    await tg.app.engine.idle()
+    assert len(fake.messages(ada.id)) == to_ada, "nothing reached the candidate"
+    assert tg_state(tg) == before
+
+
+async def test_slack_user_group_and_member_list_decide_who_rates_in_the_channel(
+        tmp_path: Path) -> None:
+    """`reviewers` names a Slack user group and `members` narrows the channel to it: a channel
+    member outside the group is refused privately (nothing stored); a group member rates; the
+    group is resolved with usergroups.users.list."""
+    import dataclasses
+
+    from tests.e2e.slack_support import REV1, REV2, REVIEW
+
+    async with slack_world(tmp_path) as world:
+        world.fake.usergroup("S0LEADS", [REV2])
+        catalog = world.app.services.scripts
+        script = catalog.get("referral")
+        assert script is not None
+        catalog._by_id["referral"] = dataclasses.replace(  # type: ignore[attr-defined]
+            script, review=dataclasses.replace(
+                script.review, reviewers=(*script.review.reviewers, "slack:S0LEADS"),
+                members=("slack:S0LEADS",)))
+        await world.complete()
+        await world.channel.idle()
+        await world.app.engine.idle()
+        card = next(c for c in world.fake.messages(REVIEW) if "Question 2 of 3" in c.text
+                    and not c.files)
+        before = sl_state(world)
+        await world.press(REVIEW, "depth 1", REV1, message=card)
+        assert world.whispers(REV1)[-1] == texts.NOT_A_LISTED_MEMBER
+        assert sl_state(world) == before
+        await world.press(REVIEW, "depth 1", REV2, message=card)
+        assert world.whispers(REV2)[-1].startswith("You rated")
+        assert world.fake.calls_to("usergroups.users.list")
+        assert all(c.get("channel") != "S0LEADS"
+                   for c in world.fake.calls_to("chat.postMessage"))
+
+
+async def test_slack_app_home_pager_with_forged_page_numbers(tmp_path: Path) -> None:
+    """The App Home's Newer/Older buttons carry a page number; a forged one (negative, huge,
+    not a number) shows a valid (empty or first) page and changes nothing."""
+    from tests.e2e.slack_support import REV1
+
+    async with slack_world(tmp_path) as world:
+        await world.complete()
+        await world.channel.idle()
+        await world.deliver(ev.app_home_opened(REV1, channel=world.dm(REV1)))
+        home = world.fake.home(REV1)
+        assert home is not None and "Candidate #1" in home.all_text
+        assert "Older" not in home.all_text  # one interview: a single page
+        before = sl_state(world)
+        for value in ("-1", "999999999999", "abc", "1"):
+            await world.interact(ev.block_actions(
+                REV1, action_id=f"home_page:{value}", value=value, view=home.as_slack(),
+                trigger_id=world.fake.issue_trigger(REV1)))
+            shown = world.fake.home(REV1)
+            assert shown is not None
+            if value in ("-1", "abc"):  # read as the first page
+                assert "Candidate #1" in shown.all_text
+            else:  # past the end: an empty page that links back
+                assert "Candidate #1" not in shown.all_text and "Newer" in shown.all_text
+        assert sl_state(world) == before

@@ -83,7 +83,7 @@ async def test_telegram_candidate_slack_reviewers_results(tmp_path: Path) -> Non
     async with FakeTelegram() as tg, FakeSlack(bot_token=TOKEN) as slack:
         for user in (R1, R2, OUTSIDER):
             slack.user(user, user.lower())
-        slack.channel(REVIEW, "support-reviews")
+        slack.channel(REVIEW, "support-reviews", is_private=True)
         port = free_port()
         settings = settings_for(tmp_path, tg, slack, port)
         app = build(settings)

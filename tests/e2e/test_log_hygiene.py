@@ -206,3 +206,90 @@ async def test_a_slack_interview_logs_no_secret_and_no_personal_data(
         interview = world.interview()
         assert interview.state.value == "completed"
     assert_clean(capture, stream.getvalue(), secrets)
+
+
+# -- secrets on every path of `interviewbot run` (a subprocess: stderr as an operator sees it) --
+
+SHORT_TOKEN = "4242:ShortTok-Zq9"  # too short for the token pattern: redacted as configured
+
+
+async def _run_bot(tmp_path: Path, fake: FakeTelegram, token: str, *, api_url: str,
+                   level: str = "INFO", until: str | None = None,
+                   **env: str) -> tuple[int | None, str]:
+    """`interviewbot run` against the fake; stop at `until` in stderr (SIGTERM), or at exit."""
+    import asyncio
+    import os
+    import signal
+
+    from tests.e2e.telegram_support import free_port, migrated_database
+    from tests.support.console import BIN, cli_env
+
+    database = tmp_path / "ib.db"
+    if not database.exists():
+        migrated_database(database)
+    environ = cli_env(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=api_url,
+                      TELEGRAM_FILE_URL=f"{fake.url}/file/bot",
+                      INTERVIEWBOT_HTTP_PORT=str(free_port()), INTERVIEWBOT_LOG_LEVEL=level,
+                      **env)
+    proc = await asyncio.create_subprocess_exec(
+        str(BIN), "run", env=environ, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    assert proc.stderr is not None
+    seen: list[str] = []
+
+    async def read() -> None:
+        assert proc.stderr is not None
+        async for raw in proc.stderr:
+            seen.append(raw.decode(errors="replace"))
+            if until is not None and until in seen[-1] and proc.returncode is None:
+                os.kill(proc.pid, signal.SIGTERM)
+
+    await asyncio.wait_for(asyncio.gather(read(), proc.wait()), timeout=120)
+    return proc.returncode, "".join(seen)
+
+
+def _assert_no_secret(text: str, *secrets: str) -> None:
+    from bots.logs import webhook_secret_for
+
+    for secret in secrets:
+        for form in (secret, webhook_secret_for(secret), secret.replace(":", "%3A")):
+            assert form not in text, f"{form!r} printed in:\n{text[-2000:]}"
+
+
+async def test_a_rejected_token_is_not_printed(tmp_path: Path) -> None:
+    """Telegram answers 401 to getMe: PTB raises InvalidToken, whose message quotes the token."""
+    async with FakeTelegram() as fake:
+        code, stderr = await _run_bot(tmp_path, fake, SHORT_TOKEN, api_url=f"{fake.url}/bot")
+    assert code == 1, stderr
+    assert "InvalidToken" in stderr and "[redacted]" in stderr
+    _assert_no_secret(stderr, SHORT_TOKEN)
+
+
+async def test_a_wrong_api_url_404_prints_no_token(tmp_path: Path) -> None:
+    async with FakeTelegram(token=SHORT_TOKEN) as fake:
+        code, stderr = await _run_bot(tmp_path, fake, SHORT_TOKEN,
+                                      api_url=f"{fake.url}/no/such/path/bot")
+    assert code == 1, stderr
+    _assert_no_secret(stderr, SHORT_TOKEN)
+
+
+async def test_a_debug_run_in_webhook_mode_logs_no_token_and_no_derived_webhook_secret(
+        tmp_path: Path) -> None:
+    """At DEBUG, PTB logs every Bot API call with its parameters (setWebhook's secret_token,
+    derived from the token when none is configured) and httpx logs URLs with the token."""
+    from bots.logs import webhook_secret_for
+    from bots.settings import Settings
+    from bots.telegram.channel import webhook_secret
+
+    # the derivation logs.py redacts is the one the channel uses
+    assert webhook_secret_for(SHORT_TOKEN) == webhook_secret(Settings(
+        _env_file=None, TELEGRAM_BOT_TOKEN=SHORT_TOKEN))  # type: ignore[call-arg]
+    async with FakeTelegram(token=SHORT_TOKEN) as fake:
+        code, stderr = await _run_bot(
+            tmp_path, fake, SHORT_TOKEN, api_url=f"{fake.url}/bot", level="DEBUG",
+            until="channel telegram started",
+            TELEGRAM_WEBHOOK_URL="http://127.0.0.1:9/telegram/webhook")
+        assert fake.calls_to("setWebhook"), "the run never set its webhook"
+    assert "setWebhook" in stderr and "[redacted]" in stderr, stderr[-3000:]
+    assert code is not None
+    _assert_no_secret(stderr, SHORT_TOKEN)

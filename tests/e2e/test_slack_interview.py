@@ -192,7 +192,9 @@ async def test_whole_referral_interview_with_clips_text_and_reviewers(world: Sla
                           message=card)
     await world.press(REVIEW, "Advance", REV1)
     assert world.whispers(REV1)[-1] == "Your decision: Advance."
-    assert "Decisions so far: Advance 1" in world.texts(REVIEW)[0]
+    # independent review: the shared card counts, it never says what anyone chose
+    assert "Rated by 1 · decided by 1." in world.texts(REVIEW)[0]
+    assert "Advance 1" not in world.texts(REVIEW)[0]
     # Someone who is not a reviewer (the candidate herself) is refused and nothing changes.
     before = world.snapshot()
     await world.press(REVIEW, "depth 1", GRACE, message=q1)
@@ -425,7 +427,7 @@ async def test_server_error_retries_are_counted_too() -> None:
             self.retried.append(platform)
 
     async with FakeSlack(bot_token=TOKEN) as fake:
-        fake.channel(REVIEW, "reviews")
+        fake.channel(REVIEW, "reviews", is_private=True)
         observer = Recording()
         messenger = SlackMessenger(make_client(TOKEN, fake.api_url, observer))
         await messenger.open()
@@ -440,7 +442,7 @@ async def test_server_error_retries_are_counted_too() -> None:
 
 async def test_posts_are_paced_per_channel() -> None:
     async with FakeSlack(bot_token=TOKEN) as fake:
-        fake.channel(REVIEW, "reviews")
+        fake.channel(REVIEW, "reviews", is_private=True)
         fake.channel("COTHER", "other")
         messenger = SlackMessenger(make_client(TOKEN, fake.api_url), rate=20.0, burst=2)
         await messenger.open()
@@ -548,15 +550,22 @@ def test_manifest_declares_what_the_app_uses() -> None:
 
 async def test_app_home_shows_reviewers_what_waits_for_them(world: SlackWorld) -> None:
     await world.complete()
-    await world.press(REVIEW, "depth 1", REV1)  # a first rating makes REV1 a known reviewer
+    world.fake.channel(REVIEW, "hiring-reviews", is_private=True, members=[REV1, REV2])
+    await world.press(REVIEW, "depth 1", REV1)
     await world.deliver(ev.app_home_opened(REV1, channel=world.dm(REV1)))
     home = world.fake.home(REV1)
     assert home is not None and "Waiting for your review" in home.all_text
     assert "Candidate #1 · Platform Engineer (referral)" in home.all_text
     assert "You have rated 1 of 3 answers." in home.all_text
+    # a member of the private review channel sees it before rating anything
     await world.deliver(ev.app_home_opened(REV2, channel=world.dm(REV2)))
-    other = world.fake.home(REV2)
-    assert other is not None and "Waiting for your review" not in other.all_text
+    member = world.fake.home(REV2)
+    assert member is not None and "You have rated 0 of 3 answers." in member.all_text
+    # someone outside the review channel, and the candidate, see none of it
+    for outsider in (EVE, GRACE):
+        await world.deliver(ev.app_home_opened(outsider, channel=world.dm(outsider)))
+        other = world.fake.home(outsider)
+        assert other is not None and "Waiting for your review" not in other.all_text
     assert "Grace" not in home.all_text
 
 

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from tests.fakes.slack_socket import SocketModeServer
+
 JSON = dict[str, Any]
 T = TypeVar("T")
 
@@ -659,6 +661,7 @@ class FakeSlack:
         enforce_pacing: bool = False,
         trigger_ttl: float = 3.0,
         pacing_clock: Callable[[], float] = time.monotonic,
+        app_token: str | None = None,
     ) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -717,7 +720,16 @@ class FakeSlack:
             "files.completeUploadExternal": self._files_complete_upload,
             "files.upload": self._files_upload_retired,
             "reactions.add": self._reactions_add,
+            "usergroups.users.list": self._usergroups_users_list,
+            "conversations.members": self._conversations_members,
         }
+        self._usergroups: dict[str, list[str]] = {}
+        # Socket Mode (tests/fakes/slack_socket.py) when an app-level token is given
+        self.socket = SocketModeServer(app_token, lambda: self.url, self._notify) \
+            if app_token else None
+        if self.socket is not None:
+            self._methods["apps.connections.open"] = lambda _params: \
+                self.socket.connections_open(None) if self.socket else {}
         self.user(bot_user_id, "interviewbot", "UTC", is_bot=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -730,6 +742,8 @@ class FakeSlack:
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._handle_private_file)
         app.router.add_get("/files-pri/{team_file}/{name}", self._handle_private_file)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
+        if self.socket is not None:
+            self.socket.install(app)
         self._changed = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -739,6 +753,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1191,6 +1207,10 @@ class FakeSlack:
             token = body_token
         if not token:
             raise _SlackError("not_authed")
+        if request.match_info.get("method") == "apps.connections.open":
+            if self.socket is None or token != self.socket.app_token:
+                raise _SlackError("invalid_auth")  # Slack wants the app-level xapp- token
+            return
         if token != self.bot_token:
             raise _SlackError("invalid_auth")
 
@@ -1555,6 +1575,25 @@ class FakeSlack:
         if _flag(params.get("return_im")):
             return {"channel": self._public_channel(obj), "already_open": False}
         return {"channel": {"id": cid}, "no_op": False, "already_open": False}
+
+    def usergroup(self, id: str, members: Sequence[str]) -> None:
+        """Add (or replace) a user group ("S…") and its members."""
+        self._usergroups[id] = list(members)
+
+    def _usergroups_users_list(self, params: JSON) -> JSON:
+        group = str(params.get("usergroup") or "")
+        if group not in self._usergroups:
+            raise _SlackError("no_such_subteam")
+        return {"users": list(self._usergroups[group])}
+
+    def _conversations_members(self, params: JSON) -> JSON:
+        cid = str(params.get("channel") or "")
+        if cid not in self._channels:
+            raise _SlackError("channel_not_found")
+        members = self._channels[cid].get("_members")
+        if members is None:
+            members = [u for u, obj in self._users.items() if not obj.get("is_bot")]
+        return {"members": list(members), "response_metadata": {"next_cursor": ""}}
 
     def _conversations_info(self, params: JSON) -> JSON:
         cid = params.get("channel")

@@ -51,6 +51,7 @@ class Store:
     deliveries: dict[str, datetime] = field(default_factory=dict)
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
     revisions: dict[str, ScriptRevision] = field(default_factory=dict)  # in insertion order
+    prompts: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class FakeInterviews:
@@ -71,6 +72,18 @@ class FakeInterviews:
         mine = [i for i in self.data.interviews.values()
                 if i.candidate == user and i.state.value != "erased"]
         return max(mine, key=lambda i: i.accepted_at or i.invited_at, default=None)
+
+    def is_candidate(self, script_id: str, user: UserRef) -> bool:
+        return any(i.script_id == script_id and i.candidate == user
+                   for i in self.data.interviews.values())
+
+    def completed_page(self, script_ids: Iterable[str], offset: int, limit: int
+                       ) -> list[Interview]:
+        ids = set(script_ids)
+        done = [i for i in self.data.interviews.values()
+                if i.script_id in ids and i.state.value == "completed"]
+        done.sort(key=lambda i: (i.completed_at or i.invited_at), reverse=True)
+        return done[offset:offset + limit]
 
     def for_script(self, script_id: str) -> list[Interview]:
         return sorted((i for i in self.data.interviews.values() if i.script_id == script_id),
@@ -130,6 +143,13 @@ class FakeReviews:
 
     def audit(self, entry: AuditEntry) -> None:
         self.data.audit.append(entry)
+
+    def add_reply_prompt(self, chat: ChatRef, message_id: str, target: str, at: datetime
+                         ) -> None:
+        self.data.prompts[(str(chat), message_id)] = target
+
+    def reply_target(self, chat: ChatRef, message_id: str) -> str | None:
+        return self.data.prompts.get((str(chat), message_id))
 
     def audit_log(self, interview_id: str) -> list[AuditEntry]:
         return [a for a in self.data.audit if a.interview_id == interview_id]

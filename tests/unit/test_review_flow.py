@@ -90,10 +90,11 @@ async def test_independent_ratings_hide_scores_until_rated() -> None:
     # a two-criterion answer: nothing is revealed until both are rated
     reply = await rate(world, R2, "Why testing?", 0, 5)
     assert reply == "You rated Question 2 of 2 depth: 5. Still to rate: clarity."
-    # changing a rating is allowed and audited
+    # changing a rating is allowed and audited; R1 had not seen others before changing it
     await rate(world, R1, "Tell us about a bug", 0, 5)
-    assert [(a.action, a.detail) for a in world.store.audit] == [
-        ("rating changed", "bug/depth: 4 -> 5")]
+    assert [(a.actor, a.action) for a in world.store.audit] == [
+        (str(R2), "others revealed"), (str(R1), "rating changed"), (str(R1), "others revealed")]
+    assert world.store.audit[1].detail == "bug/depth: 4 -> 5"
     assert sorted(r.score for r in world.store.ratings if r.question_id == "bug") == [2, 5]
     assert iid
 

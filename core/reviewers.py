@@ -1,0 +1,63 @@
+"""Who may review and decide an interview of a script, and what they have been shown.
+
+One rule (see docs/reviews.md): you may rate when you are not a candidate of the script, and
+you are listed in `review.reviewers` (yourself or through a Slack user group), or you act inside
+a listed review chat and, when `review.members` is set, you are listed there too.
+"""
+
+from __future__ import annotations
+
+from core import texts
+from core.ports import UnitOfWork
+from core.refs import ChatRef, UserRef
+from core.review_settings import is_user_group
+from core.script import Script
+from core.services import Services
+
+REVEALED = "others revealed"  # audit: a reviewer was shown others' scores ("<answer id>")
+REVISED = "revised after reveal"  # audit: and changed their own afterwards
+DECISIONS = "decisions"  # what `REVEALED` names when others' decisions were shown
+
+
+def _named(services: Services, refs: tuple[str, ...], user: UserRef) -> bool:
+    """The person is in `refs` themselves or through a listed Slack user group."""
+    person = str(user)
+    return person in refs or any(person in services.group_members(g)
+                                 for g in refs if is_user_group(g))
+
+
+def reviewer_refusal(services: Services, uow: UnitOfWork, script: Script, user: UserRef,
+                     chat: ChatRef) -> str | None:
+    """Why this person may not review interviews of this script here, or None if they may.
+
+    You may rate when you are not a candidate of the script, and you are listed in
+    `review.reviewers` (yourself or through a Slack user group), or you act inside a listed
+    review chat and, when `review.members` is set, you are listed there too.
+    """
+    if uow.interviews.is_candidate(script.id, user):
+        return texts.NOT_A_REVIEWER  # a candidate of this script, of any of its interviews
+    if _named(services, script.review.reviewers, user):
+        return None
+    if str(chat) in {str(d) for d in services.destinations(script)}:
+        members = script.review.members
+        if members is None or _named(services, members, user):
+            return None
+        return texts.NOT_A_LISTED_MEMBER
+    return texts.NOT_A_REVIEWER
+
+
+def is_reviewer(services: Services, uow: UnitOfWork, script: Script, user: UserRef,
+                chat: ChatRef) -> bool:
+    """See `reviewer_refusal`."""
+    return reviewer_refusal(services, uow, script, user, chat) is None
+
+
+def may_decide(script: Script, services: Services, user: UserRef) -> bool:
+    """Any reviewer decides unless `review.deciders` names people; then only they do."""
+    deciders = script.review.deciders
+    return not deciders or _named(services, deciders, user)
+
+
+def revealed(uow: UnitOfWork, interview_id: str, user: UserRef, what: str) -> bool:
+    return any(e.actor == str(user) and e.action == REVEALED and e.detail == what
+               for e in uow.reviews.audit_log(interview_id))
