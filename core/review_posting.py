@@ -93,7 +93,7 @@ class ReviewPosting:
             decisions = uow.reviews.decisions(interview.id)
         script = self.s.script(interview)
         if answer_id is None:
-            message = summary_card(script, interview, decisions)
+            message = summary_card(script, interview, decisions, ratings)
         else:
             answer = interview.answer_by_id(answer_id)
             if answer is None or answer.kept is None:
@@ -200,7 +200,7 @@ class ReviewPosting:
             return
         script = self.s.script(interview)
         if answer_id is None:
-            card = summary_card(script, interview, decisions)
+            card = summary_card(script, interview, decisions, ratings)
         else:
             answer = interview.answer_by_id(answer_id)
             if answer is None or answer.kept is None:

@@ -1,4 +1,4 @@
-"""Script fields of the hiring team: `review.deciders`, `outcome` and `webhooks`
+"""Script fields of the hiring team: `outcome` and `webhooks`
 (read by core/script.py's `parse_script`)."""
 
 from __future__ import annotations
@@ -26,20 +26,6 @@ class WebhookTarget:
 
     url: str
     secret_env: str  # the environment variable holding its whsec_ secret
-
-
-def parse_deciders(c: Collector, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        c.add(("review", "deciders"), "must be a list like [slack:U0HM, telegram:42]")
-        return ()
-    found: list[str] = []
-    for i, ref in enumerate(value):
-        platform, _, ident = str(ref).partition(":")
-        if platform not in ("slack", "telegram", "console") or not ident:
-            c.add(("review", "deciders", i), f"{ref!r} is not slack:<user id> or telegram:<id>")
-        else:
-            found.append(f"{platform}:{ident}")
-    return tuple(found)
 
 
 OUTCOME_PLACEHOLDERS = {"name": "x", "booking_url": "x", "feedback": "x", "title": "x"}

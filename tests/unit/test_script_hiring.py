@@ -35,9 +35,10 @@ def test_deciders_outcome_and_webhooks_are_read() -> None:
 
 def test_each_mistake_is_named() -> None:
     assert problems(review={"reviewers": ["slack:C1"], "deciders": "slack:U1"}) == [
-        "review.deciders: must be a list like [slack:U0HM, telegram:42]"]
+        "review.deciders: must be a list like [slack:U0ADA, slack:S0LEADS, telegram:123456]"]
     assert problems(review={"reviewers": ["slack:C1"], "deciders": ["U1"]}) == [
-        "review.deciders.0: 'U1' is not slack:<user id> or telegram:<id>"]
+        "review.deciders.0: 'U1' is not slack:<channel, user or user group id> or "
+        "telegram:<chat or user id>"]
     assert problems(outcome={"advance": "Hi {nme}"}) == [
         "outcome.advance: has an unknown placeholder 'nme'; use {name}, {booking_url}, "
         "{feedback} or {title}"]
