@@ -278,12 +278,22 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     chart: Annotated[Path | None, typer.Option(
         "--chart", help="Also draw the funnel and the drop-off to this PNG file.")] = None,
+    fairness: Annotated[bool, typer.Option(
+        "--fairness", help="Adverse impact by self-identified group instead of the funnel.")] =
+    False,
+    min_group: Annotated[int, typer.Option(
+        "--min-group", help="Groups with fewer completed interviews are not judged.")] = 5,
 ) -> None:
     """Funnel metrics: stages, drop-off per question, timings, reviews, agreement."""
     from core.report import read_report
 
     if fmt not in ("table", "json"):
         raise fail(f"--format must be table or json, not {fmt!r}")
+    if fairness:
+        from bots.report_fairness import fairness_command
+
+        fairness_command(_app(), script_id, fmt, chart, min_group)
+        return
     app = _app()
     script = app.catalog.get(script_id)
     if script is None:

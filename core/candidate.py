@@ -6,8 +6,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core import notice, self_id, texts
 from core import payloads as pl
-from core import texts
 from core.audio import AudioRejected, RejectReason
 from core.commands import (
     InviteAccepted,
@@ -205,7 +205,7 @@ class CandidateFlow:
         self._expectations_and_consent(script, interview, fx)
 
     def _consent(self, script: Script, interview: Interview) -> OutMessage:
-        return OutMessage(script.consent, ((
+        return OutMessage(notice.consent_text(script), ((
             Button("I agree", pl.make(pl.CONSENT, interview.id, "y"), "primary"),
             Button("No thanks", pl.make(pl.CONSENT, interview.id, "n")),
         ),))
@@ -562,6 +562,7 @@ class CandidateFlow:
         if interview.is_open and not self._check_deadline(interview, fx):
             fx.reply = "The deadline has passed."
             return
+        notice.on_consent(uow, script, interview, payload, self._now())
         handler = {
             pl.CONSENT: self._on_consent,
             pl.KEEP: self._on_keep,
@@ -590,12 +591,12 @@ class CandidateFlow:
             interview.move_to(State.CONSENTED, self._now())
             interview.consented_at = self._now()
             fx.reply = "Thank you!"
-            self._close(message, f"{script.consent}\n\nYou agreed.", fx)
+            self._close(message, f"{notice.consent_text(script)}\n\nYou agreed.", fx)
             ask(script, interview, fx)
         else:
             interview.move_to(State.WITHDRAWN, self._now())
             fx.reply = "Understood."
-            self._close(message, f"{script.consent}\n\nYou declined.", fx)
+            self._close(message, f"{notice.consent_text(script)}\n\nYou declined.", fx)
             fx.send(interview.chat, "Understood: nothing has been recorded. If you change your "
                                     "mind, contact the person who invited you.")
 
@@ -680,6 +681,7 @@ class CandidateFlow:
         fx.send(interview.chat, "Thank you for your time! The hiring team will review your "
                                 "answers and get back to you. You can use /delete at any time "
                                 "to erase your answers and recordings.")
+        self_id.offer(script, interview, fx)
 
     def _on_zone(self, script: Script, interview: Interview, payload: Payload,
                  message: MessageRef | None, fx: Effects) -> None:
@@ -775,6 +777,7 @@ def erase(services: Services, uow: UnitOfWork, interview: Interview, *, actor: s
     interview.candidate_questions.clear()
     interview.experience_rating = None
     uow.reviews.erase(interview.id)
+    uow.fairness.erase(interview.id)
     uow.reviews.audit(AuditEntry(interview.id, actor, "erased", "answers, media and name", now))
 
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from core import outbox, texts
+from core import fair_flow, outbox, texts
 from core import payloads as pl
 from core.candidate import CandidateFlow, clean_text, erase
 from core.commands import (
@@ -174,6 +174,8 @@ class Engine:
                 payload = pl.parse(cmd.payload)
                 if payload is None:
                     fx.reply = texts.STALE_BUTTON
+                elif payload.action in pl.FAIRNESS_ACTIONS:
+                    fair_flow.button(self.s, uow, cmd, payload, fx)
                 elif payload.action in pl.REVIEWER_ACTIONS:
                     self.reviews.button(uow, cmd.user, cmd.chat, payload, fx)
                 else:

@@ -16,16 +16,20 @@ ERASE = "er"
 CANCEL = "cx"
 CONTINUE = "go"
 TIMEZONE = "tz"
+SELF_ID = "si"  # a voluntary self-identification answer (core/self_id.py)
+ADJUST = "aj"  # a request for adjustments (core/accommodations.py)
 # reviewer actions
 RATE = "rt"
 DECIDE = "dc"
 FOLLOW_UP = "fu"
 REPLY = "rq"
 EXTEND = "ex"
+ADJUST_DECIDE = "ad"  # approve or decline a request for adjustments
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
                                CONTINUE, TIMEZONE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
+FAIRNESS_ACTIONS = frozenset({SELF_ID, ADJUST, ADJUST_DECIDE})  # handled by core/fair_flow.py
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def make(action: str, interview_id: str, *args: str | int) -> str:
 def parse(text: str) -> Payload | None:
     """Decode a payload, or None if it is not one of ours (tampered, stale format, foreign)."""
     parts = text.split(":")
-    if len(parts) < 2 or parts[0] not in CANDIDATE_ACTIONS | REVIEWER_ACTIONS:
+    if len(parts) < 2 or parts[0] not in CANDIDATE_ACTIONS | REVIEWER_ACTIONS | FAIRNESS_ACTIONS:
         return None
     if not parts[1] or len(text) > 64 or not all(p.replace("-", "").isalnum() for p in parts[1:]):
         return None

@@ -13,6 +13,8 @@ from datetime import time, timedelta
 from typing import Any
 
 from core.durations import parse_duration
+from core.script_fairness import FIELDS as FAIRNESS_FIELDS
+from core.script_fairness import Accommodations, SelfIdCategory, parse_fairness
 
 ANSWER_KINDS = ("voice", "text")
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
@@ -121,6 +123,9 @@ class Script:
     review: ReviewSettings
     reminders: Reminders = field(default_factory=Reminders)
     outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
+    notice: str = ""  # shown before consent (core/notice.py)
+    self_id: tuple[SelfIdCategory, ...] = ()  # the voluntary survey (core/self_id.py)
+    accommodations: Accommodations | None = None  # adjustments on request
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -376,7 +381,7 @@ def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
 
 KNOWN_FIELDS = (
     "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
-    "review", "outro",
+    "review", "outro", *FAIRNESS_FIELDS,
 )
 
 
@@ -399,6 +404,7 @@ def parse_script(raw: Any) -> Script:
     questions = _questions(c, raw.get("questions"), base, rubric)
     reminders = _reminders(c, c.mapping(raw, "reminders", ()))
     review = _review(c, c.mapping(raw, "review", ()))
+    fair = parse_fairness(raw, c.add)
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
@@ -415,5 +421,6 @@ def parse_script(raw: Any) -> Script:
     return Script(
         id=sid, title=title, intro=intro, consent=consent, deadline=deadline, questions=questions,
         rubric=rubric, review=review, reminders=reminders, outro=outro,
+        notice=fair.notice, self_id=fair.self_id, accommodations=fair.accommodations,
     )
 

@@ -171,3 +171,7 @@ class OutboxRow(SQLModel, table=True):
     due_at: datetime = _when(nullable=False, index=True)  # type: ignore[assignment]
     attempts: int = 0
     body: str  # JSON: the messages, edits and follow-up work of one command
+
+
+# registers the tables of records kept apart from the interview (core/fairness_records.py)
+from storage.fairness import AccommodationRow, ConsentRow, SelfIdRow  # noqa: E402, F401

@@ -30,6 +30,7 @@ from core.ports import AlreadyHandled, ConcurrentUpdate, OutboxEntry
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
+from storage.fairness import SqlFairness
 from storage.tables import (
     AuditRow,
     DecisionRow,
@@ -457,6 +458,7 @@ class SqlUnitOfWork:
         self.interviews = SqlInterviews(self.session)
         self.reviews = SqlReviews(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.fairness = SqlFairness(self.session)
         self.deliveries: dict[str, datetime] = {}
         return self
 
