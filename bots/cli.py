@@ -23,8 +23,10 @@ from core.model import Interview
 
 if TYPE_CHECKING:
     from bots.app import App
+from core.fair_results import result_columns
 from core.results import scorecard
 from core.script import Script
+from core.script_fairness import fairness_warnings
 
 cli = typer.Typer(help="Asynchronous job interviews in Telegram and Slack.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -89,6 +91,8 @@ def check(files: Annotated[list[Path], typer.Argument(help="Script files to vali
                 sys.stderr.write(f"{error}\n")
             continue
         _summary(script, path)
+        for warning in fairness_warnings(script.notice, script.consent):
+            sys.stderr.write(f"{path}: warning: {warning}\n")
     if failed:
         raise typer.Exit(1)
 
@@ -159,6 +163,9 @@ def invite(
 def results(
     script_id: Annotated[str, typer.Argument(help="Script id.")],
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    include_adjustments: Annotated[bool, typer.Option(
+        "--include-adjustments", help="Add the adjustments approved for each candidate.")] =
+    False,
 ) -> None:
     """Scorecards: one row per candidate, to stdout."""
     if fmt not in ("csv", "json"):
@@ -169,9 +176,9 @@ def results(
         known = ", ".join(s.id for s in app.catalog.all())
         raise fail(f"no script {script_id!r} (known: {known})")
     with app.services.uow() as uow:
-        cards = [scorecard(script, i, uow.reviews.ratings(i.id), uow.reviews.decisions(i.id))
-                 for i in uow.interviews.for_script(script_id)]
-    rows = [c.flat() for c in cards]
+        rows = [scorecard(script, i, uow.reviews.ratings(i.id), uow.reviews.decisions(i.id))
+                .flat() | result_columns(uow, i.id, include_adjustments)
+                for i in uow.interviews.for_script(script_id)]
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return

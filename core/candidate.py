@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core import notice, self_id, texts
+from core import accommodations, notice, self_id, texts
 from core import payloads as pl
 from core.audio import AudioRejected, RejectReason
 from core.commands import (
@@ -188,7 +188,8 @@ class CandidateFlow:
     def _expectations_and_consent(self, script: Script, interview: Interview, fx: Effects
                                   ) -> None:
         assert interview.chat is not None
-        fx.send(interview.chat, texts.expectations(script, interview.deadline, interview.tz))
+        fx.send(interview.chat, accommodations.how_to_ask(script, interview, texts.expectations(
+            script, interview.deadline, interview.tz)))
         fx.send(interview.chat, self._consent(script, interview))
 
     def _zone_question(self, interview: Interview) -> OutMessage:
@@ -287,6 +288,8 @@ class CandidateFlow:
             return True
         interview, script = found
         assert interview.chat is not None
+        if accommodations.take_note(self.s, uow, script, interview, cmd.text, fx):
+            return True
         if interview.state is State.COMPLETED:
             self._text_after_completion(uow, script, interview, cmd.text, fx)
             return True
@@ -307,7 +310,7 @@ class CandidateFlow:
             return True
         question = current_question(script, interview)
         assert question is not None
-        if not question.answer.allows("text"):
+        if not accommodations.rules(uow, script, interview, question).allows("text"):
             fx.send(interview.chat, "This question needs a voice note, not text. Please record "
                                     "your answer (hold the microphone button).")
             return True
@@ -355,17 +358,17 @@ class CandidateFlow:
         if cmd.media.transcript == "processing":
             fx.send(chat, texts.PROCESSING)
             return None
-        max_seconds = question.answer.max_seconds + GRACE_SECONDS
-        if cmd.media.duration is not None and cmd.media.duration > max_seconds:
+        max_seconds = accommodations.rules(uow, script, interview, question).max_seconds
+        if cmd.media.duration is not None and cmd.media.duration > max_seconds + GRACE_SECONDS:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
-                limit=texts.limit(question.answer.max_seconds)))
+                limit=texts.limit(max_seconds)))
             return None
         limit = self.s.download_limit(cmd.media.platform)
         if cmd.media.size is not None and cmd.media.size > limit:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
             return None
         return MediaPlan(interview.id, chat, question, follow_up.id if follow_up else None,
-                         max_seconds, limit)
+                         max_seconds + GRACE_SECONDS, limit)
 
     async def fetch_media(self, cmd: MediaReceived, plan: MediaPlan, fx: Effects
                           ) -> Take | None:
@@ -722,6 +725,8 @@ class CandidateFlow:
                 "Withdraw from this interview? The team will be told you stopped.",
                 ((Button("Yes, withdraw", pl.make(pl.WITHDRAW, interview.id), "danger"),
                   Button("Cancel", pl.make(pl.CANCEL, interview.id))),)))
+        elif cmd.name == "adjust":
+            accommodations.ask(self.s, uow, script, interview, cmd.chat, fx)
         elif cmd.name == "delete":
             fx.send(cmd.chat, OutMessage(
                 "Erase your answers and recordings? This cannot be undone.",

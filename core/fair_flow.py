@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core import accommodations, self_id
 from core import payloads as pl
-from core import self_id, texts
 from core.commands import ButtonPressed
 from core.effects import Effects
 from core.payloads import Payload
@@ -17,4 +17,4 @@ def button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: Pay
     if payload.action == pl.SELF_ID:
         self_id.on_button(services, uow, cmd.user, payload, cmd.message, fx)
     else:
-        fx.reply = texts.STALE_BUTTON
+        accommodations.on_button(services, uow, cmd, payload, fx)

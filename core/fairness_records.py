@@ -23,7 +23,8 @@ class ConsentRecord:
 
 
 class RequestStatus(enum.Enum):
-    PENDING = "pending"
+    DRAFT = "draft"  # adjustments chosen, waiting for the candidate's optional note
+    PENDING = "pending"  # with the deciders
     APPROVED = "approved"
     DECLINED = "declined"
 

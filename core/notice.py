@@ -42,9 +42,3 @@ def on_consent(uow: UnitOfWork, script: Script, interview: Interview, payload: P
     if script.notice:
         uow.reviews.audit(AuditEntry(interview.id, str(interview.candidate), "accepted notice",
                                      f"sha256 {digest}", now))
-
-
-def consent_columns(record: ConsentRecord | None) -> dict[str, object]:
-    """The columns `results` adds for the consent record (empty before consent)."""
-    return {"notice_sha256": record.notice_sha256 if record else "",
-            "consented_at": record.accepted_at.isoformat() if record else ""}

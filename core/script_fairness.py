@@ -51,6 +51,7 @@ class Accommodations:
     contact: str = ""
     extra_time: timedelta = timedelta(days=7)  # more_time: the deadline moves this much later
     answer_factor: float = 2.0  # longer_answers: every question's max_seconds times this
+    deciders: tuple[str, ...] = ()  # where requests go ("platform:id"); else the reviewers
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,20 @@ def _accommodations(raw: Any, add: AddProblem) -> Accommodations | None:
     if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 < factor <= 4:
         add((*path, "answer_factor"), "must be a number above 1 and at most 4")
         factor = 2.0
+    deciders: list[str] = []
+    value = raw.get("deciders", [])
+    for i, dest in enumerate(value if isinstance(value, list) else [None]):
+        platform, _, ident = str(dest).partition(":")
+        if platform not in ("slack", "telegram", "console") or not ident:
+            add((*path, "deciders", i), f"{dest!r} is not slack:<channel or user id> or "
+                                        "telegram:<chat id>")
+        else:
+            deciders.append(f"{platform}:{ident}")
     for key in raw:
-        if key not in ("offer", "contact", "extra_time", "answer_factor"):
+        if key not in ("offer", "contact", "extra_time", "answer_factor", "deciders"):
             add((*path, str(key)), "is not a known setting (offer, contact, extra_time, "
-                                   "answer_factor)")
-    return Accommodations(tuple(offer), contact.strip(), extra, float(factor))
+                                   "answer_factor, deciders)")
+    return Accommodations(tuple(offer), contact.strip(), extra, float(factor), tuple(deciders))
 
 
 def parse_fairness(raw: Mapping[str, Any], add: AddProblem) -> FairnessSettings:
@@ -145,14 +155,15 @@ def parse_fairness(raw: Mapping[str, Any], add: AddProblem) -> FairnessSettings:
                             accommodations=accommodations)
 
 
-def fairness_warnings(settings: FairnessSettings, consent: str) -> list[str]:
-    """What `check` points out: a script with no notice, or no retention period stated."""
+def fairness_warnings(notice: str, consent: str) -> list[str]:
+    """What `check` points out: a script with no notice, or no retention period stated in its
+    notice or consent text."""
     warnings = []
-    if not settings.notice:
+    if not notice:
         warnings.append("notice: none: candidates are not told what is assessed, who sees the "
                         "answers, how long they are kept, that people decide, and how to ask for "
                         "an adjustment")
-    if not _PERIOD.search(f"{settings.notice}\n{consent}"):
+    if not _PERIOD.search(f"{notice}\n{consent}"):
         warnings.append("notice: states no retention period (e.g. \"kept for 90 days\") in the "
                         "notice or the consent")
     return warnings
