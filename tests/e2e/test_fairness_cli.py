@@ -106,3 +106,58 @@ def test_bad_options_are_refused(seeded: Path) -> None:
     result = run_cli(seeded, "report", "nope", "--fairness",
                      INTERVIEWBOT_SCRIPTS=str(seeded / "qa.yaml"))
     assert result.returncode == 1 and "no script 'nope'" in result.stderr
+
+
+def test_results_carry_the_consent_record_and_adjustments_only_when_asked(seeded: Path) -> None:
+    from datetime import UTC, datetime
+
+    from core.fairness_records import AccommodationRequest, ConsentRecord, RequestStatus
+
+    at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    engine = make_engine(f"sqlite:///{seeded / 'ib.db'}")
+    try:
+        with SqlUnitOfWorkFactory(engine)() as uow:
+            uow.fairness.put_consent(ConsentRecord("f0001", "ab" * 32, at))
+            uow.fairness.put_request(AccommodationRequest(
+                "r1", "f0001", ("more_time", "text_instead_of_voice"), "a private note", at,
+                RequestStatus.APPROVED, "telegram:3001", at))
+            uow.fairness.put_request(AccommodationRequest(
+                "r2", "f0002", ("other",), "", at, RequestStatus.DECLINED, "telegram:3001", at))
+            uow.commit()
+    finally:
+        engine.dispose()
+    env = {"INTERVIEWBOT_SCRIPTS": str(seeded / "qa.yaml")}
+    plain = run_cli(seeded, "results", "qa", "--format", "json", **env)
+    assert plain.returncode == 0, plain.stderr
+    rows = json.loads(plain.stdout)
+    assert rows[0]["notice_sha256"] == "ab" * 32
+    assert rows[0]["consented_at"] == "2026-11-23T09:30:00+00:00"
+    assert rows[1]["notice_sha256"] == "" and "adjustments" not in rows[0]
+    for word in ("Female", "Male", "Asian", "private note", "more_time"):
+        assert word not in plain.stdout
+    full = run_cli(seeded, "results", "qa", "--format", "csv", "--include-adjustments", **env)
+    assert full.returncode == 0, full.stderr
+    header, first, second = full.stdout.splitlines()[:3]
+    assert header.split(",")[-3:] == ["notice_sha256", "consented_at", "adjustments"]
+    assert first.endswith(",more_time+text_instead_of_voice") and second.endswith(",,,")
+    counted = json.loads(report(seeded, "--format", "json")[1])["accommodations"]
+    assert counted == {"requested": 2, "approved": 1}
+
+
+def test_check_warns_about_a_missing_notice_or_retention_period(tmp_path: Path) -> None:
+    from tests.support.scripts import script_data
+
+    cases = {
+        "none.yaml": script_data(consent="Shall we start?"),
+        "kept.yaml": script_data(notice="People decide. We keep your answers for 6 months."),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_text(yaml.safe_dump(data))
+    none = run_cli(tmp_path, "check", "none.yaml")
+    assert none.returncode == 0, none.stderr
+    warnings = none.stderr.splitlines()
+    assert len(warnings) == 2 and all(w.startswith("none.yaml: warning: notice: ")
+                                      for w in warnings)
+    assert "no retention period" in warnings[1]
+    kept = run_cli(tmp_path, "check", "kept.yaml")
+    assert kept.returncode == 0 and kept.stderr == ""
