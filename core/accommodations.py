@@ -10,6 +10,7 @@ where voice was required. Reviewers are never told: nothing here touches review 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from core import payloads as pl
 from core import texts
@@ -34,6 +35,8 @@ OPEN, TOGGLE, SEND, NO_NOTE = "m", "t", "s", "n"  # candidate steps in `pl.ADJUS
 NOT_OFFERED = ("This interview does not offer adjustments. Please write to the person who "
                "invited you.")
 MAX_NOTE = 1000
+NOTE_WINDOW = timedelta(minutes=30)
+"""A text this long after Send request is an answer, not the note: the request goes without."""
 
 
 def effect(settings: Accommodations, adjustment: str) -> str:
@@ -139,12 +142,16 @@ def _adjustments(settings: Accommodations, mask: str) -> tuple[str, ...] | None:
 
 def take_note(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
               text: str, fx: Effects) -> bool:
-    """A text while a request waits for its note is that note; True if it was taken."""
+    """A text while a request waits for its note is that note; True if it was taken. After
+    `NOTE_WINDOW` the request is sent without a note and the text is handled as usual."""
     if script.accommodations is None or interview.chat is None:
         return False
     draft = next((r for r in uow.fairness.requests(interview.id)
                   if r.status is RequestStatus.DRAFT), None)
     if draft is None:
+        return False
+    if services.clock.now() - draft.requested_at > NOTE_WINDOW:
+        _submit(services, uow, script, interview, draft, "", fx)
         return False
     note = "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()[:MAX_NOTE]
     _submit(services, uow, script, interview, draft, note, fx)

@@ -13,6 +13,7 @@ integers (`fisher_exact`). "Prefer not to say" and "no answer" are counted but n
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -39,6 +40,15 @@ def impact_ratio(rate: float | None, reference: float | None) -> float | None:
     if rate is None or not reference:
         return None
     return rate / reference
+
+
+def exact_ratio(selected: int, applicants: int, ref_selected: int, ref_applicants: int
+                ) -> float | None:
+    """The impact ratio from the counts, as the float nearest the exact fraction (so that
+    48/100 against 60/100 is exactly 0.8, not below it); None when undefined."""
+    if not applicants or not ref_selected or not ref_applicants:
+        return None
+    return float(Fraction(selected * ref_applicants, applicants * ref_selected))
 
 
 def fisher_exact(a: int, b: int, c: int, d: int) -> float:
@@ -179,12 +189,13 @@ def _row(group: str, standing: Standing, people: Sequence[_Facts]) -> GroupRow:
 
 def _compare(row: GroupRow, reference: GroupRow) -> GroupRow:
     if row is reference:
-        return replace(row, standing=Standing.REFERENCE, ratio=impact_ratio(row.rate, row.rate))
+        return replace(row, standing=Standing.REFERENCE, ratio=1.0 if row.advanced else None)
     if row.standing is not Standing.JUDGED:
         return row
     p = fisher_exact(row.advanced, row.completed - row.advanced,
                      reference.advanced, reference.completed - reference.advanced)
-    return replace(row, ratio=impact_ratio(row.rate, reference.rate), p_value=p)
+    return replace(row, ratio=exact_ratio(row.advanced, row.completed, reference.advanced,
+                                          reference.completed), p_value=p)
 
 
 def fairness_report(script: Script, interviews: Sequence[Interview],

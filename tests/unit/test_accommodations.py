@@ -183,6 +183,24 @@ async def test_declined_requests_change_nothing_but_tell_the_candidate() -> None
     assert requests(world) == [(("text_instead_of_voice",), "", RequestStatus.DECLINED)]
 
 
+async def test_a_late_text_is_an_answer_and_the_request_goes_without_a_note() -> None:
+    world = make_world(script(**{"questions": [
+        {"id": "bug", "text": "Tell us about a bug you found."}]}))
+    interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
+    await press(world, "I agree")
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "adjust"))
+    await press(world, "More time")
+    await press(world, "Send request")
+    world.clock.advance(minutes=31)
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "A race in the cache."))
+    assert requests(world) == [(("more_time",), "", RequestStatus.PENDING)]
+    assert world.slack.last(DECIDER_CHAT).message.text.startswith("Candidate #1")
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Got your written answer")
+    answer = world.store.interviews[interview.id].answer_for("bug")
+    assert answer is not None and answer.takes[0].text == "A race in the cache."
+
+
 async def test_a_second_request_while_one_is_pending_is_refused() -> None:
     world = make_world(script())
     await at_the_voice_question(world)

@@ -82,6 +82,22 @@ def test_the_uniform_guidelines_worked_example() -> None:
     assert report.to_dict()["categories"][0]["groups"][1]["impact_ratio"] == 0.45  # type: ignore[index]
 
 
+def test_the_uniform_guidelines_four_groups_example() -> None:
+    """Q&A 12's second example: hiring rates of 60% (whites), 45% (American Indians), 48%
+    (Hispanics) and 51% (Blacks) give impact ratios of 75%, 80% and 85%: adverse impact is
+    indicated for American Indians only. 48/60 is exactly four-fifths, which is not below it."""
+    script = small_script(self_id={"race": ["White", "American Indian", "Hispanic", "Black"]})
+    interviews, decisions, answers = groups(script, {
+        "White": (100, 60), "American Indian": (100, 45), "Hispanic": (100, 48),
+        "Black": (100, 51)})
+    rows = {r.group: r for r in fairness_report(script, interviews, decisions,
+                                                answers).categories[0].rows}
+    assert rows["White"].standing is Standing.REFERENCE
+    assert [rows[g].ratio for g in ("American Indian", "Hispanic", "Black")] == [0.75, 0.8, 0.85]
+    assert [rows[g].flagged for g in ("American Indian", "Hispanic", "Black")] == [
+        True, False, False]
+
+
 def test_fisher_exact_matches_scipy() -> None:
     tables = [(3, 1, 1, 3), (0, 5, 5, 0), (12, 28, 80, 40), (30, 70, 63, 63), (1, 0, 0, 0),
               (0, 0, 4, 9), (7, 7, 7, 7), (2, 48, 9, 41), (100, 100, 90, 110)]
