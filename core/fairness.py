@@ -13,10 +13,10 @@ integers (`fisher_exact`). "Prefer not to say" and "no answer" are counted but n
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from fractions import Fraction
 
 from core.fairness_records import RequestStatus
 from core.model import Decision, Interview, ReviewerDecision
