@@ -102,6 +102,9 @@ def test_fisher_exact_matches_scipy() -> None:
     tables = [(3, 1, 1, 3), (0, 5, 5, 0), (12, 28, 80, 40), (30, 70, 63, 63), (1, 0, 0, 0),
               (0, 0, 4, 9), (7, 7, 7, 7), (2, 48, 9, 41), (100, 100, 90, 110)]
     tables += list(itertools.product(range(0, 7, 2), range(1, 8, 3), range(0, 5), range(2, 9, 3)))
+    # large tables take the floating-point path (over EXACT_UP_TO people)
+    tables += [(150, 350, 250, 250), (480, 520, 500, 500), (3000, 7000, 5000, 5000),
+               (6000, 14000, 6100, 13900), (0, 600, 1, 599), (300, 301, 300, 300)]
     for a, b, c, d in tables:
         expected = scipy_fisher([[a, b], [c, d]]).pvalue
         found = fisher_exact(a, b, c, d)
