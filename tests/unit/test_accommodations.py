@@ -18,10 +18,11 @@ from core.fair_results import result_columns
 from core.fairness import read_fairness
 from core.fairness_records import RequestStatus
 from core.messages import OutMessage
+from core.ports import DeliveryFailed
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
 from core.states import State
-from tests.support.core_fakes import FakeUnitOfWork, World, make_world
+from tests.support.core_fakes import FakeMessenger, FakeUnitOfWork, World, make_world
 from tests.support.scripts import small_script
 
 ADA = UserRef("telegram", "42")
@@ -256,3 +257,48 @@ def _interview():  # type: ignore[no-untyped-def]
     world = make_world(script())
     interview, _ = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     return interview
+
+
+class FlakySlack(FakeMessenger):
+    """Slack that fails the next `failures` sends."""
+
+    def __init__(self) -> None:
+        super().__init__("slack")
+        self.failures = 0
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
+        if self.failures:
+            self.failures -= 1
+            raise DeliveryFailed("slack is down")
+        return await super().send(chat, message)
+
+
+async def test_a_card_the_deciders_did_not_get_is_sent_again_once() -> None:
+    world = make_world(script())
+    flaky = world.slack = world.engine.s.messengers["slack"] = FlakySlack()
+    await at_the_voice_question(world)
+    flaky.failures = 1
+    await request(world, "More time")
+    # the candidate is told, the request waits, the card is in the outbox
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Your request is with the hiring team")
+    assert requests(world)[0][2] is RequestStatus.PENDING
+    assert not flaky.texts(DECIDER_CHAT) and world.store.outbox
+    world.clock.advance(seconds=31)
+    assert await world.engine.resend_due() == 1
+    cards = [t for t in flaky.texts(DECIDER_CHAT) if "asks for adjustments" in t]
+    assert len(cards) == 1 and not world.store.outbox
+
+
+async def test_approve_pressed_twice_applies_once() -> None:
+    world = make_world(script())
+    iid = await at_the_voice_question(world)
+    deadline = world.store.interviews[iid].deadline
+    await request(world, "More time")
+    payload, ref = newest_button(world, DECIDER_CHAT, "Approve")
+    first = await world.engine.handle(ButtonPressed(DECIDER, DECIDER_CHAT, payload, ref))
+    second = await world.engine.handle(ButtonPressed(DECIDER, DECIDER_CHAT, payload, ref))
+    assert (first, second) == ("Approved. The candidate has been told.",
+                               "This button is no longer active.")
+    assert world.store.interviews[iid].deadline == deadline + timedelta(days=7)
+    told = [t for t in world.telegram.texts(ADA_CHAT) if t.startswith("The hiring team approved")]
+    assert len(told) == 1
