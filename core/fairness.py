@@ -28,6 +28,7 @@ FOUR_FIFTHS = 0.8
 DEFAULT_MIN_GROUP = 5
 TEST_NAME = "Fisher's exact test (two-sided), group vs the reference group"
 NO_ANSWER = "No answer"
+SCREENED_OUT = "screened_out"
 
 
 def selection_rate(selected: int, applicants: int) -> float | None:
@@ -259,9 +260,14 @@ def read_fairness(script: Script, uow: UnitOfWork, *,
                   min_group: int = DEFAULT_MIN_GROUP) -> FairnessReport:
     """Gather one script's interviews, decisions, survey answers and adjustment requests."""
     interviews = uow.interviews.for_script(script.id)
-    requests = uow.fairness.requests_for_script(script.id)
-    approved = sum(1 for r in requests if r.status is RequestStatus.APPROVED)
+    sent = [r for r in uow.fairness.requests_for_script(script.id)
+            if r.status is not RequestStatus.DRAFT]  # a draft has not reached anyone yet
+    approved = sum(1 for r in sent if r.status is RequestStatus.APPROVED)
+    # knock-out questions end an interview in state "screened_out" (where the engine has them)
+    screened = {i.id for i in interviews if i.state.value == SCREENED_OUT}
+    knockouts = any(getattr(q, "knockout", None) for q in script.questions) or bool(screened)
     return fairness_report(
         script, interviews, {i.id: uow.reviews.decisions(i.id) for i in interviews},
         uow.fairness.self_id_for_script(script.id), min_group=min_group,
-        accommodations=(len(requests), approved))
+        screened_out=screened, has_knockouts=knockouts,
+        accommodations=(len(sent), approved))

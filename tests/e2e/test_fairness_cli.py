@@ -123,6 +123,8 @@ def test_results_carry_the_consent_record_and_adjustments_only_when_asked(seeded
                 RequestStatus.APPROVED, "telegram:3001", at))
             uow.fairness.put_request(AccommodationRequest(
                 "r2", "f0002", ("other",), "", at, RequestStatus.DECLINED, "telegram:3001", at))
+            uow.fairness.put_request(AccommodationRequest(  # not sent yet: not counted
+                "r3", "f0003", ("more_time",), "", at, RequestStatus.DRAFT))
             uow.commit()
     finally:
         engine.dispose()

@@ -186,3 +186,17 @@ def test_the_seeded_population_figures() -> None:
     flagged = {(c.name, r.group) for c in report.categories for r in c.rows if r.flagged}
     assert flagged == {("sex", "Female"), ("race_ethnicity", "Black"),
                        ("race_ethnicity", "Hispanic or Latino")}
+
+
+def test_screened_out_is_a_stage_when_the_script_has_knock_outs() -> None:
+    script = small_script(self_id={"race": ["A", "B"]})
+    interviews, decisions, answers = groups(script, {"A": (6, 3), "B": (6, 3)})
+    screened = {interviews[0].id, interviews[1].id, interviews[6].id}
+    report = fairness_report(script, interviews, decisions, answers, screened_out=screened,
+                             has_knockouts=True)
+    rows = {r.group: r for r in report.categories[0].rows}
+    assert (rows["A"].screened_out, rows["B"].screened_out) == (2, 1)
+    groups_json = report.to_dict()["categories"][0]["groups"]  # type: ignore[index]
+    assert [g["screened_out"] for g in groups_json] == [2, 1, 0, 0]
+    plain = fairness_report(script, interviews, decisions, answers).to_dict()
+    assert "screened_out" not in plain["categories"][0]["groups"][0]  # type: ignore[index]
