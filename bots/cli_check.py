@@ -14,6 +14,7 @@ from bots.scripts import (
     ScriptFileError,
     ScriptFileInvalid,
     ScriptSource,
+    line_of_key,
     load_source,
     retired_lines,
     script_files,
@@ -21,6 +22,7 @@ from bots.scripts import (
 )
 from core.durations import format_duration
 from core.script import Script
+from core.script_fairness import fairness_warnings
 
 
 def _summary(entry: ScriptSource) -> None:
@@ -114,6 +116,9 @@ def check(
             errors.extend(exc.errors)
     errors.extend(_duplicates(entries))
     warnings = [w for w in map(unreviewed_warning, entries) if w is not None]
+    warnings += [ScriptFileError(e.origin, max(1, line_of_key(e.source, "notice")), "notice",
+                                 w.removeprefix("notice: "))
+                 for e in entries for w in fairness_warnings(e.script.notice, e.script.consent)]
     for entry in entries:
         _summary(entry)
     for error in errors:

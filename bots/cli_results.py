@@ -12,12 +12,14 @@ import typer
 
 from bots.cli import cli, fail, open_app, out, script_or_fail
 from core.errors import ScriptError
+from core.fair_results import result_columns
 from core.results import scorecard
 from core.script import Script
 
 # The columns every `results` output starts with, in this order, whatever the answers.
 FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "invited_at", "completed_at",
-                 "overall", "decision", "decisions", "reviewers", "follow_ups", "experience")
+                 "overall", "decision", "decisions", "reviewers", "follow_ups", "experience",
+                 "revised_after_reveal", "notice_sha256", "consented_at")
 
 
 def script_columns(script: Script) -> list[str]:
@@ -35,11 +37,17 @@ def results(
     script_id: Annotated[str, typer.Argument(metavar="SCRIPT_ID", help="Script id.")],
     fmt: Annotated[str, typer.Option("--format", metavar="FORMAT",
                                      help="csv or json.")] = "csv",
+    include_adjustments: Annotated[bool, typer.Option(
+        "--include-adjustments",
+        help="Add the adjustments approved for each candidate (never shown to reviewers).")] =
+    False,
 ) -> None:
     """Scorecards, one row per interview, to stdout.
 
     Columns: interview_id, number, candidate, state, invited_at, completed_at, overall,
-    decision, decisions, reviewers, follow_ups, experience, then per scored question
+    decision, decisions, reviewers, follow_ups, experience, revised_after_reveal (changes a
+    reviewer made after seeing the others' scores), notice_sha256 and consented_at (the notice
+    the candidate accepted), [adjustments], then per scored question
     <question>.answer and <question>.<criterion>.mean / .n (empty when not answered or rated).
     Works on retired scripts; each interview is scored against the revision it was asked.
     """
@@ -48,7 +56,8 @@ def results(
     app = open_app()
     try:
         listed = script_or_fail(app, script_id)
-        columns = [*FIXED_COLUMNS, *script_columns(listed)]
+        columns = [*FIXED_COLUMNS, *(["adjustments"] if include_adjustments else []),
+                   *script_columns(listed)]
         rows: list[dict[str, object]] = []
         with app.services.uow() as uow:
             for interview in uow.interviews.for_script(script_id):
@@ -61,7 +70,8 @@ def results(
                                  uow.reviews.audit_log(interview.id))
                 row: dict[str, object] = {
                     "interview_id": interview.id,
-                    "invited_at": interview.invited_at.isoformat(), **card.flat()}
+                    "invited_at": interview.invited_at.isoformat(), **card.flat(),
+                    **result_columns(uow, interview.id, include_adjustments)}
                 columns += [c for c in script_columns(script) if c not in columns]
                 rows.append(row)
     finally:
@@ -92,14 +102,26 @@ def report(
     chart: Annotated[Path | None, typer.Option(
         "--chart", metavar="FILE",
         help="Also draw the funnel and the drop-off to FILE: .png, .svg or .pdf.")] = None,
+    fairness: Annotated[bool, typer.Option(
+        "--fairness", help="Adverse impact by self-identified group instead of the funnel.")] =
+    False,
+    min_group: Annotated[int, typer.Option(
+        "--min-group", metavar="N",
+        help="With --fairness: groups with fewer completed interviews are not judged.")] = 5,
 ) -> None:
-    """Funnel metrics: stages, drop-off per question, timings, reviews, agreement."""
+    """Funnel metrics: stages, drop-off per question, timings, reviews, agreement; or, with
+    --fairness, selection rates and impact ratios by self-identified group."""
     from core.report import read_report
 
     if fmt not in ("table", "json"):
         raise fail(f"--format must be table or json, not {fmt!r}")
     if chart is not None:
         _chart_format_or_fail(chart)
+    if fairness:
+        from bots.report_fairness import fairness_command
+
+        fairness_command(open_app(), script_id, fmt, chart, min_group)
+        return
     app = open_app()
     try:
         script = script_or_fail(app, script_id)

@@ -6,8 +6,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core import accommodations, notice, self_id, texts
 from core import payloads as pl
-from core import texts
 from core.audio import AudioRejected, RejectReason
 from core.commands import (
     InviteAccepted,
@@ -195,7 +195,8 @@ class CandidateFlow:
     def _expectations_and_consent(self, script: Script, interview: Interview, fx: Effects
                                   ) -> None:
         assert interview.chat is not None
-        fx.send(interview.chat, texts.expectations(script, interview.deadline, interview.tz))
+        fx.send(interview.chat, accommodations.how_to_ask(script, interview, texts.expectations(
+            script, interview.deadline, interview.tz)))
         fx.send(interview.chat, self._consent(script, interview))
 
     def _zone_question(self, interview: Interview) -> OutMessage:
@@ -212,7 +213,7 @@ class CandidateFlow:
         self._expectations_and_consent(script, interview, fx)
 
     def _consent(self, script: Script, interview: Interview) -> OutMessage:
-        return OutMessage(script.consent, ((
+        return OutMessage(notice.consent_text(script), ((
             Button("I agree", pl.make(pl.CONSENT, interview.id, "y"), "primary"),
             Button("No thanks", pl.make(pl.CONSENT, interview.id, "n")),
         ),))
@@ -294,6 +295,8 @@ class CandidateFlow:
             return True
         interview, script = found
         assert interview.chat is not None
+        if accommodations.take_note(self.s, uow, script, interview, cmd.text, fx):
+            return True
         if interview.state is State.COMPLETED:
             self._text_after_completion(uow, script, interview, cmd.text, fx)
             return True
@@ -314,7 +317,7 @@ class CandidateFlow:
             return True
         question = current_question(script, interview)
         assert question is not None
-        if not question.answer.allows("text"):
+        if not accommodations.rules(uow, script, interview, question).allows("text"):
             fx.send(interview.chat, "This question needs a voice note, not text. Please record "
                                     "your answer (hold the microphone button).")
             return True
@@ -362,17 +365,17 @@ class CandidateFlow:
         if cmd.media.transcript == "processing":
             fx.send(chat, texts.PROCESSING)
             return None
-        max_seconds = question.answer.max_seconds + GRACE_SECONDS
-        if cmd.media.duration is not None and cmd.media.duration > max_seconds:
+        max_seconds = accommodations.rules(uow, script, interview, question).max_seconds
+        if cmd.media.duration is not None and cmd.media.duration > max_seconds + GRACE_SECONDS:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
-                limit=texts.limit(question.answer.max_seconds)))
+                limit=texts.limit(max_seconds)))
             return None
         limit = self.s.download_limit(cmd.media.platform)
         if cmd.media.size is not None and cmd.media.size > limit:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
             return None
         return MediaPlan(interview.id, chat, question, follow_up.id if follow_up else None,
-                         max_seconds, limit)
+                         max_seconds + GRACE_SECONDS, limit)
 
     async def fetch_media(self, cmd: MediaReceived, plan: MediaPlan, fx: Effects
                           ) -> Take | None:
@@ -569,6 +572,7 @@ class CandidateFlow:
         if interview.is_open and not self._check_deadline(interview, fx):
             fx.reply = "The deadline has passed."
             return
+        notice.on_consent(uow, script, interview, payload, self._now())
         handler = {
             pl.CONSENT: self._on_consent,
             pl.KEEP: self._on_keep,
@@ -597,12 +601,12 @@ class CandidateFlow:
             interview.move_to(State.CONSENTED, self._now())
             interview.consented_at = self._now()
             fx.reply = "Thank you!"
-            self._close(message, f"{script.consent}\n\nYou agreed.", fx)
+            self._close(message, f"{notice.consent_text(script)}\n\nYou agreed.", fx)
             ask(script, interview, fx)
         else:
             interview.move_to(State.WITHDRAWN, self._now())
             fx.reply = "Understood."
-            self._close(message, f"{script.consent}\n\nYou declined.", fx)
+            self._close(message, f"{notice.consent_text(script)}\n\nYou declined.", fx)
             fx.send(interview.chat, "Understood: nothing has been recorded. If you change your "
                                     "mind, contact the person who invited you.")
 
@@ -687,6 +691,7 @@ class CandidateFlow:
         fx.send(interview.chat, "Thank you for your time! The hiring team will review your "
                                 "answers and get back to you. You can use /delete at any time "
                                 "to erase your answers and recordings.")
+        self_id.offer(script, interview, fx)
 
     def _on_zone(self, script: Script, interview: Interview, payload: Payload,
                  message: MessageRef | None, fx: Effects) -> None:
@@ -727,6 +732,8 @@ class CandidateFlow:
                 "Withdraw from this interview? The team will be told you stopped.",
                 ((Button("Yes, withdraw", pl.make(pl.WITHDRAW, interview.id), "danger"),
                   Button("Cancel", pl.make(pl.CANCEL, interview.id))),)))
+        elif cmd.name == "adjust":
+            accommodations.ask(self.s, uow, script, interview, cmd.chat, fx)
         elif cmd.name == "delete":
             fx.send(cmd.chat, OutMessage(
                 "Erase your answers and recordings? This cannot be undone.",
@@ -786,6 +793,7 @@ def erase(services: Services, uow: UnitOfWork, interview: Interview, *, actor: s
     interview.candidate_questions.clear()
     interview.experience_rating = None
     uow.reviews.erase(interview.id)
+    uow.fairness.erase(interview.id)
     uow.reviews.audit(AuditEntry(interview.id, actor, "erased", "answers, media and name", now))
     fx.emit(InterviewErased(interview.id))
     fx.changed.append(interview.id)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
 
-from core import outbox, retention, texts
+from core import fair_flow, outbox, retention, texts
 from core import payloads as pl
 from core.bus import dispatch, rerun_on_conflict, work_of
 from core.candidate import CandidateFlow, clean_text, erase
@@ -149,8 +149,9 @@ class Engine:
         return fx
 
     def _outcome(self, uow: UnitOfWork, cmd: Command, fx: Effects) -> bool:
-        """A decider's outcome preview (Send / Edit / Don't send, or the feedback typed for
-        it) goes to core/outcome.py; False for every other command."""
+        """Side flows: a decider's outcome preview (Send / Edit / Don't send, or the feedback
+        typed for it) goes to core/outcome.py, survey and adjustment buttons to
+        core/fair_flow.py; False for every other command."""
         if isinstance(cmd, ReviewerText) and cmd.target.startswith(pl.OUTCOME_FEEDBACK):
             parsed = pl.parse(cmd.target)
             fx.about = parsed.interview_id if parsed else None
@@ -158,6 +159,10 @@ class Engine:
             return True
         if isinstance(cmd, ButtonPressed):
             payload = pl.parse(cmd.payload)
+            if payload is not None and payload.action in pl.FAIRNESS_ACTIONS:
+                # the self-ID survey and adjustment requests (core/fair_flow.py)
+                fair_flow.button(self.s, uow, cmd, payload, fx)
+                return True
             if payload is not None and payload.action in pl.OUTCOME_ACTIONS:
                 fx.about = payload.interview_id
                 self.outcomes.button(uow, cmd.user, cmd.chat, payload, cmd.message, fx)

@@ -16,6 +16,8 @@ ERASE = "er"
 CANCEL = "cx"
 CONTINUE = "go"
 TIMEZONE = "tz"
+SELF_ID = "si"  # a voluntary self-identification answer (core/self_id.py)
+ADJUST = "aj"  # a request for adjustments (core/accommodations.py)
 # reviewer actions
 RATE = "rt"
 DECIDE = "dc"
@@ -26,11 +28,13 @@ EXTEND = "ex"
 OUTCOME_SEND = "os"
 OUTCOME_FEEDBACK = "of"
 OUTCOME_SKIP = "on"
+ADJUST_DECIDE = "ad"  # approve or decline a request for adjustments
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
                                CONTINUE, TIMEZONE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 OUTCOME_ACTIONS = frozenset({OUTCOME_SEND, OUTCOME_FEEDBACK, OUTCOME_SKIP})
+FAIRNESS_ACTIONS = frozenset({SELF_ID, ADJUST, ADJUST_DECIDE})  # handled by core/fair_flow.py
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ def make(action: str, interview_id: str, *args: str | int) -> str:
 def parse(text: str) -> Payload | None:
     """Decode a payload, or None if it is not one of ours (tampered, stale format, foreign)."""
     parts = text.split(":")
-    if len(parts) < 2 or parts[0] not in CANDIDATE_ACTIONS | REVIEWER_ACTIONS | OUTCOME_ACTIONS:
+    if len(parts) < 2 or parts[0] not in (CANDIDATE_ACTIONS | REVIEWER_ACTIONS | OUTCOME_ACTIONS
+                                          | FAIRNESS_ACTIONS):
         return None
     if not parts[1] or len(text) > 64 or not all(p.replace("-", "").isalnum() for p in parts[1:]):
         return None

@@ -12,6 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from core.fairness_records import FairnessRecords
 from core.messages import OutMessage
 from core.model import (
     AuditEntry,
@@ -251,6 +252,9 @@ class UnitOfWork(Protocol):
 
     @property
     def scripts(self) -> ScriptRevisionRepository: ...
+
+    @property
+    def fairness(self) -> FairnessRecords: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

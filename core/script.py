@@ -14,6 +14,8 @@ from typing import Any
 
 from core.durations import parse_duration
 from core.review_settings import ReviewSettings, is_person, is_user_group
+from core.script_fairness import FIELDS as FAIRNESS_FIELDS
+from core.script_fairness import Accommodations, SelfIdCategory, parse_fairness
 from core.script_hiring import Outcome, WebhookTarget, parse_outcome, parse_webhooks
 
 ANSWER_KINDS = ("voice", "text")
@@ -116,6 +118,9 @@ class Script:
     outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
     outcome: Outcome | None = None
     webhooks: WebhookTarget | None = None
+    notice: str = ""  # shown before consent (core/notice.py)
+    self_id: tuple[SelfIdCategory, ...] = ()  # the voluntary survey (core/self_id.py)
+    accommodations: Accommodations | None = None  # adjustments on request
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -405,7 +410,7 @@ def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
 
 KNOWN_FIELDS = (
     "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
-    "review", "outro", "outcome", "webhooks",
+    "review", "outro", "outcome", "webhooks", *FAIRNESS_FIELDS,
 )
 
 
@@ -434,6 +439,7 @@ def parse_script(raw: Any) -> Script:
     review = _review(c, c.mapping(raw, "review", ()))
     outcome = parse_outcome(c, c.mapping(raw, "outcome", ()))
     webhooks = parse_webhooks(c, c.mapping(raw, "webhooks", ()))
+    fair = parse_fairness(raw, c.add)
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
@@ -451,5 +457,6 @@ def parse_script(raw: Any) -> Script:
         id=sid, title=title, intro=intro, consent=consent, deadline=deadline, questions=questions,
         rubric=rubric, review=review, reminders=reminders, outro=outro, outcome=outcome,
         webhooks=webhooks,
+        notice=fair.notice, self_id=fair.self_id, accommodations=fair.accommodations,
     )
 

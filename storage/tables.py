@@ -226,6 +226,7 @@ class ScriptRevisionRow(SQLModel, table=True):
     source: str
     created_at: datetime = _when(nullable=False)  # type: ignore[assignment]
 
+
 class ReplyPromptRow(SQLModel, table=True):
     """A force-reply prompt the bot sent: a reply to this message id is routed to `target`."""
 
@@ -235,3 +236,8 @@ class ReplyPromptRow(SQLModel, table=True):
     message_id: str = Field(primary_key=True, max_length=64)
     target: str = Field(max_length=64)
     sent_at: datetime = _when(nullable=False)  # type: ignore[assignment]
+
+
+
+# registers the tables of records kept apart from the interview (core/fairness_records.py)
+from storage.fairness import AccommodationRow, ConsentRow, SelfIdRow  # noqa: E402, F401

@@ -30,6 +30,7 @@ from core.ports import AlreadyHandled, ConcurrentUpdate
 from core.refs import ChatRef, UserRef
 from core.report import reminder_key_prefixes
 from core.states import State
+from storage.fairness import SqlFairness
 from storage.outbox import SqlOutbox
 from storage.scripts import SqlScriptRevisions
 from storage.tables import (
@@ -513,6 +514,7 @@ class SqlUnitOfWork:
         self.reviews = SqlReviews(self.session)
         self.outbox = SqlOutbox(self.session)
         self.scripts = SqlScriptRevisions(self.session)
+        self.fairness = SqlFairness(self.session)
         self.deliveries: dict[str, datetime] = {}
         return self
 

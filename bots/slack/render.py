@@ -19,7 +19,7 @@ ACTIONS_LIMIT = 25  # elements in one actions block
 FALLBACK_LIMIT = 3900
 REPLY_LABEL = "Write your reply"
 # The engine names Telegram-style commands; in Slack they are subcommands of /interview.
-_COMMAND = re.compile(r"(?<![\w/])/(status|withdraw|delete|help)\b")
+_COMMAND = re.compile(r"(?<![\w/])/(status|withdraw|delete|help|adjust)\b")
 
 
 def escape(text: str) -> str:

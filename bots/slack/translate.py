@@ -22,7 +22,7 @@ PLATFORM = "slack"
 REPLY_CALLBACK = "ib-reply"  # callback_id of the follow-up / reply modal
 REPLY_BLOCK = "ib-text"
 REPLY_INPUT = "ib-text-input"
-SUBCOMMANDS = frozenset({"status", "withdraw", "delete", "help"})
+SUBCOMMANDS = frozenset({"status", "withdraw", "delete", "help", "adjust"})
 PROCESSING = "processing"  # MediaRef.transcript marker: Slack has not finished the clip
 
 # Containers the audio pipeline decodes; anything else audio-like is refused as a file.

@@ -193,3 +193,10 @@ def test_long_text_is_split_into_sections_and_modal_is_valid() -> None:
                                                      "channel": "C07REVIEW"}
     ask = render.blocks(OutMessage("Reply with your question", ask_reply="rq:1:2"))
     assert render.as_text(ask).splitlines()[-1] == f"[{render.REPLY_LABEL}*]"
+
+
+def test_slash_command_adjust_asks_for_an_adjustment() -> None:
+    body = load("slash_command_status")
+    command = tr.slash_command({**body, "text": "adjust"}, DM)
+    assert command is not None and command.name == "adjust" and command.chat == DM
+    assert render.slack_text("send /adjust at any time") == "send /interview adjust at any time"

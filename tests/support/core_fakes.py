@@ -12,6 +12,7 @@ from types import TracebackType
 from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
 from core.engine import Engine
 from core.errors import ScriptError
+from core.fairness_records import AccommodationRequest, ConsentRecord
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
 from core.ports import (
@@ -52,6 +53,10 @@ class Store:
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
     revisions: dict[str, ScriptRevision] = field(default_factory=dict)  # in insertion order
     prompts: dict[tuple[str, str], str] = field(default_factory=dict)
+    # interview id -> category -> answer (voluntary self-identification, kept apart)
+    self_id: dict[str, dict[str, str]] = field(default_factory=dict)
+    consents: dict[str, ConsentRecord] = field(default_factory=dict)
+    requests: dict[str, AccommodationRequest] = field(default_factory=dict)
 
 
 class FakeInterviews:
@@ -163,6 +168,44 @@ class FakeReviews:
         return sum(1 for key in self.data.deliveries if key.startswith(prefixes))
 
 
+class FakeFairness:
+    def __init__(self, data: Store) -> None:
+        self.data = data
+
+    def self_id(self, interview_id: str) -> dict[str, str]:
+        return dict(self.data.self_id.get(interview_id, {}))
+
+    def put_self_id(self, interview_id: str, category: str, answer: str, at: datetime) -> None:
+        self.data.self_id.setdefault(interview_id, {})[category] = answer
+
+    def self_id_for_script(self, script_id: str) -> dict[str, dict[str, str]]:
+        return {i: dict(a) for i, a in self.data.self_id.items()
+                if i in self.data.interviews and self.data.interviews[i].script_id == script_id}
+
+    def put_consent(self, record: ConsentRecord) -> None:
+        self.data.consents[record.interview_id] = record
+
+    def consent(self, interview_id: str) -> ConsentRecord | None:
+        return self.data.consents.get(interview_id)
+
+    def requests(self, interview_id: str) -> list[AccommodationRequest]:
+        return sorted((r for r in self.data.requests.values() if r.interview_id == interview_id),
+                      key=lambda r: r.requested_at)
+
+    def put_request(self, request: AccommodationRequest) -> None:
+        self.data.requests[request.id] = copy.deepcopy(request)
+
+    def requests_for_script(self, script_id: str) -> list[AccommodationRequest]:
+        return [r for r in self.data.requests.values()
+                if self.data.interviews[r.interview_id].script_id == script_id]
+
+    def erase(self, interview_id: str) -> None:
+        self.data.self_id.pop(interview_id, None)
+        for r in self.data.requests.values():
+            if r.interview_id == interview_id:
+                r.note = ""
+
+
 class FakeOutbox:
     def __init__(self, data: Store) -> None:
         self.data = data
@@ -238,6 +281,7 @@ class FakeUnitOfWork:
         self.reviews = FakeReviews(self.working)
         self.outbox = FakeOutbox(self.working)
         self.scripts = FakeScriptRevisions(self.working)
+        self.fairness = FakeFairness(self.working)
         self.unchecked: set[str] = set()
         return self
 

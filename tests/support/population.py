@@ -33,9 +33,11 @@ from core.commands import (
     UserCommand,
 )
 from core.messages import OutMessage
+from core.model import Decision, Interview, ReviewerDecision, hash_token
 from core.ports import UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.reminders import TimerKind
+from core.states import State
 from tests.support.core_fakes import FakeClock, FakeMessenger, World, make_world
 from tests.support.scripts import script_data, small_script
 
@@ -244,3 +246,94 @@ class Population:
         await self.fire(13, TimerKind.EXPIRE)
         self.at(192)
         await self.fire(17, TimerKind.NOT_STARTED, 1)
+
+
+# -- the fairness population ---------------------------------------------------------------
+# 324 interviews of a script with a self_id block, seeded straight into a unit of work (the
+# survey itself is driven through the engine in tests/unit/test_self_id.py). Each cohort:
+# (sex, race/ethnicity, completed, advanced); None = that question not answered.
+FAIRNESS_SELF_ID = {
+    "sex": ["Female", "Male", "Another"],
+    "race_ethnicity": ["Asian", "Black", "Hispanic or Latino", "White", "Two or more races"],
+}
+FAIRNESS_COHORTS: list[tuple[str | None, str | None, int, int]] = [
+    ("Female", "Asian", 20, 8),
+    ("Female", "Black", 20, 4),
+    ("Female", "White", 40, 12),
+    ("Female", "Hispanic or Latino", 20, 6),
+    ("Male", "Asian", 30, 17),
+    ("Male", "Black", 20, 8),
+    ("Male", "White", 50, 26),
+    ("Male", "Hispanic or Latino", 20, 9),
+    ("Male", "Prefer not to say", 6, 3),
+    ("Another", "Two or more races", 3, 2),
+    ("Prefer not to say", "White", 10, 4),
+    (None, "Black", 5, 1),  # answered the second question only
+    (None, None, 15, 5),  # completed, skipped the survey
+]
+FAIRNESS_STARTED_ONLY = 25  # consented, never completed: no survey, no group
+FAIRNESS_INVITED_ONLY = 40
+# Worked out by hand from the cohorts: group -> (invited, started, completed, advanced).
+# Sex: Female 100 completed (20+20+40+20), 30 advanced (8+4+12+6): rate 0.30; Male 126
+# (30+20+50+20+6), 63 advanced: 0.50, the reference; Another 3 of 3: too few (its rate 2/3 is
+# the highest, yet it is not the reference); No answer 5 + 15 completed + 25 + 40 others.
+# Female's impact ratio 0.30 / 0.50 = 0.60: flagged.
+# Race/ethnicity: Asian 50 (20+30), 25 advanced: 0.50, the reference; Black 45 (20+20+5), 13: ratio
+# (13/45) / 0.5 = 26/45; White 100, 42: 0.84; Hispanic 40, 15: 0.75; Two or more 3: too few.
+FAIRNESS_EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
+    "sex": {"Female": (100, 100, 100, 30), "Male": (126, 126, 126, 63), "Another": (3, 3, 3, 2),
+            "Prefer not to say": (10, 10, 10, 4), "No answer": (85, 45, 20, 6)},
+    "race_ethnicity": {"Asian": (50, 50, 50, 25), "Black": (45, 45, 45, 13),
+                       "Hispanic or Latino": (40, 40, 40, 15), "White": (100, 100, 100, 42),
+                       "Two or more races": (3, 3, 3, 2), "Prefer not to say": (6, 6, 6, 3),
+                       "No answer": (80, 40, 15, 5)},
+}
+FAIRNESS_RATIOS = {"sex": {"Female": 0.6, "Male": 1.0},
+                   "race_ethnicity": {"Asian": 1.0, "Black": 26 / 45, "Hispanic or Latino": 0.75,
+                                      "White": 0.84}}
+
+
+def fairness_script_data() -> dict[str, Any]:
+    return script_data(self_id=FAIRNESS_SELF_ID,
+                       notice="We assess your answers to three questions. Only the hiring team "
+                              "hears them; we keep them for 90 days; people make every decision.")
+
+
+def seed_fairness(uow_factory: UnitOfWorkFactory) -> int:
+    """Write the fairness population in one transaction; return how many interviews."""
+    number = 0
+
+    def interview(started: bool, completed: bool) -> Interview:
+        nonlocal number
+        number += 1
+        at = T0 + timedelta(minutes=number)
+        return Interview(
+            id=f"f{number:04d}", script_id="qa", number=number, candidate_name=f"P{number}",
+            token_hash=hash_token(f"fair-{number}"), invited_at=at, deadline=at + timedelta(7),
+            platform="telegram", state=State.COMPLETED if completed else
+            State.IN_PROGRESS if started else State.INVITED,
+            accepted_at=at if started else None, consented_at=at if started else None,
+            completed_at=at + timedelta(hours=1) if completed else None)
+
+    people = [(interview(True, True), sex, race, k < advanced, k)
+              for sex, race, completed, advanced in FAIRNESS_COHORTS for k in range(completed)]
+    others = [interview(True, False) for _ in range(FAIRNESS_STARTED_ONLY)]
+    others += [interview(False, False) for _ in range(FAIRNESS_INVITED_ONLY)]
+    with uow_factory() as uow:  # the interviews first: the records refer to them
+        for i in [p[0] for p in people] + others:
+            uow.interviews.add(i)
+        uow.commit()
+    decided = T0 + timedelta(days=2)
+    with uow_factory() as uow:
+        for i, sex, race, advanced, k in people:
+            for category, answer in (("sex", sex), ("race_ethnicity", race)):
+                if answer is not None:
+                    uow.fairness.put_self_id(i.id, category, answer, T0)
+            # advanced: an Advance from R1 (every third also a Hold from R2);
+            # not advanced: a Reject from R1 (every second also a Hold from R2)
+            first = Decision.ADVANCE if advanced else Decision.REJECT
+            uow.reviews.put_decision(ReviewerDecision(i.id, R1, first, decided))
+            if k % (3 if advanced else 2) == 0:
+                uow.reviews.put_decision(ReviewerDecision(i.id, R2, Decision.HOLD, decided))
+        uow.commit()
+    return number

@@ -1,0 +1,292 @@
+"""Adjustments on request: more time, longer answers, text instead of voice, something else.
+
+A script's `accommodations` block lists what may be asked for. The expectations message tells
+every candidate how (a button, or /adjust). The candidate ticks adjustments, sends them, may add
+a note; the request goes to the deciders as a card with Approve / Decline. Approved adjustments
+apply to that interview only: the deadline moves, voice answers may run longer, text is taken
+where voice was required. Reviewers are never told: nothing here touches review cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from core import payloads as pl
+from core import texts
+from core.commands import ButtonPressed
+from core.deadlines import extend_deadline
+from core.durations import format_duration
+from core.effects import Effects
+from core.fairness_records import AccommodationRequest, RequestStatus
+from core.messages import Button, OutMessage
+from core.model import AuditEntry, Interview, new_id
+from core.payloads import Payload
+from core.ports import UnitOfWork
+from core.refs import ChatRef
+from core.script import AnswerRules, Question, Script
+from core.script_fairness import ADJUSTMENTS, Accommodations
+from core.services import Services
+from core.states import OPEN_STATES
+
+LABELS = {"more_time": "More time", "longer_answers": "Longer answers",
+          "text_instead_of_voice": "Text instead of voice", "other": "Something else"}
+OPEN, TOGGLE, SEND, NO_NOTE = "m", "t", "s", "n"  # candidate steps in `pl.ADJUST` payloads
+NOT_OFFERED = ("This interview does not offer adjustments. Please write to the person who "
+               "invited you.")
+MAX_NOTE = 1000
+NOTE_WINDOW = timedelta(minutes=30)
+"""A text this long after Send request is an answer, not the note: the request goes without."""
+
+
+def effect(settings: Accommodations, adjustment: str) -> str:
+    """What an adjustment does, in the candidate's words."""
+    return {
+        "more_time": f"more time (the deadline moves {format_duration(settings.extra_time)} "
+                     "later)",
+        "longer_answers": f"longer answers (up to {settings.answer_factor:g}× the time for "
+                          "each voice answer)",
+        "text_instead_of_voice": "text instead of voice (you may type any answer)",
+        "other": "something else (explain it in your note)",
+    }[adjustment]
+
+
+def how_to_ask(script: Script, interview: Interview, message: str) -> OutMessage:
+    """The expectations message, with how to ask for an adjustment when the script offers any."""
+    settings = script.accommodations
+    if settings is None:
+        return OutMessage(message)
+    contact = f" or write to {settings.contact}" if settings.contact else ""
+    return OutMessage(
+        f"{message}\nNeed an adjustment ({', '.join(LABELS[a].lower() for a in settings.offer)})?"
+        f" Tap the button below or send /adjust at any time{contact}. Reviewers are not told.",
+        ((Button("Ask for an adjustment", pl.make(pl.ADJUST, interview.id, OPEN)),),))
+
+
+def approved(uow: UnitOfWork, script: Script, interview: Interview) -> set[str]:
+    """The adjustments approved for an interview (no query when the script offers none)."""
+    if script.accommodations is None:
+        return set()
+    return {a for r in uow.fairness.requests(interview.id)
+            if r.status is RequestStatus.APPROVED for a in r.adjustments}
+
+
+def rules(uow: UnitOfWork, script: Script, interview: Interview, question: Question
+          ) -> AnswerRules:
+    """A question's answer rules with this interview's approved adjustments applied."""
+    granted = approved(uow, script, interview)
+    base = question.answer
+    if not granted or script.accommodations is None:
+        return base
+    kinds = base.kinds
+    if "text_instead_of_voice" in granted and "text" not in kinds:
+        kinds = (*kinds, "text")
+    seconds = base.max_seconds
+    if "longer_answers" in granted:
+        seconds = round(seconds * script.accommodations.answer_factor)
+    return replace(base, kinds=kinds, max_seconds=seconds)
+
+
+def _open(requests: list[AccommodationRequest]) -> AccommodationRequest | None:
+    return next((r for r in requests
+                 if r.status in (RequestStatus.DRAFT, RequestStatus.PENDING)), None)
+
+
+def _waiting(request: AccommodationRequest, interview: Interview) -> str:
+    when = texts.local_time(request.requested_at, interview.tz)
+    return (f"You already have a request with the team (sent {when}); they will answer here. "
+            "Nothing was changed.")
+
+
+def _menu(script: Script, interview: Interview, mask: int) -> OutMessage:
+    settings = script.accommodations
+    assert settings is not None
+    rows = []
+    for adjustment in settings.offer:
+        bit = 1 << ADJUSTMENTS.index(adjustment)
+        tick = "✓ " if mask & bit else ""
+        rows.append((Button(f"{tick}{LABELS[adjustment]}",
+                            pl.make(pl.ADJUST, interview.id, TOGGLE, mask ^ bit)),))
+    if mask:
+        rows.append((Button("Send request", pl.make(pl.ADJUST, interview.id, SEND, mask),
+                            "primary"),))
+    lines = "\n".join(f"• {effect(settings, a)}" for a in settings.offer)
+    return OutMessage("Which adjustments would you like? Tap each that applies, then Send "
+                      f"request.\n{lines}", tuple(rows))
+
+
+def ask(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
+        chat: ChatRef, fx: Effects) -> None:
+    """/adjust (or the button): show the adjustments offered, unless one request is waiting."""
+    if script.accommodations is None:
+        fx.send(chat, NOT_OFFERED)
+        return
+    if interview.state not in OPEN_STATES:
+        fx.send(chat, "Adjustments apply while an interview is open; this one is "
+                      f"{interview.state.value.replace('_', ' ')}.")
+        return
+    waiting = _open(uow.fairness.requests(interview.id))
+    if waiting is not None:
+        fx.send(chat, _waiting(waiting, interview))
+        return
+    fx.send(chat, _menu(script, interview, 0))
+
+
+def _adjustments(settings: Accommodations, mask: str) -> tuple[str, ...] | None:
+    """The adjustments a mask names; None when it names one not offered (or is malformed)."""
+    if not mask.isdigit() or not 0 < int(mask) < 1 << len(ADJUSTMENTS):
+        return None
+    chosen = tuple(a for i, a in enumerate(ADJUSTMENTS) if int(mask) & 1 << i)
+    return chosen if all(a in settings.offer for a in chosen) else None
+
+
+def take_note(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
+              text: str, fx: Effects) -> bool:
+    """A text while a request waits for its note is that note; True if it was taken. After
+    `NOTE_WINDOW` the request is sent without a note and the text is handled as usual."""
+    if script.accommodations is None or interview.chat is None:
+        return False
+    draft = next((r for r in uow.fairness.requests(interview.id)
+                  if r.status is RequestStatus.DRAFT), None)
+    if draft is None:
+        return False
+    if services.clock.now() - draft.requested_at > NOTE_WINDOW:
+        _submit(services, uow, script, interview, draft, "", fx)
+        return False
+    note = "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()[:MAX_NOTE]
+    _submit(services, uow, script, interview, draft, note, fx)
+    return True
+
+
+def _submit(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
+            request: AccommodationRequest, note: str, fx: Effects) -> None:
+    assert interview.chat is not None and script.accommodations is not None
+    request.note, request.status = note, RequestStatus.PENDING
+    uow.fairness.put_request(request)
+    chosen = ", ".join(LABELS[a].lower() for a in request.adjustments)
+    card = OutMessage(
+        f"Candidate #{interview.number} ({script.title}) asks for adjustments: {chosen}.\n"
+        f"Note: {note or '(none)'}\nApproving applies them to this interview only; reviewers "
+        "are not told.",
+        ((Button("Approve", pl.make(pl.ADJUST_DECIDE, interview.id, request.id, "a"),
+                 "primary"),
+          Button("Decline", pl.make(pl.ADJUST_DECIDE, interview.id, request.id, "d"))),))
+    for destination in deciders(services, script):
+        fx.send(destination, card)
+    fx.send(interview.chat, "Your request is with the hiring team; they will answer here. "
+                            "You can carry on with the interview meanwhile.")
+
+
+def deciders(services: Services, script: Script) -> tuple[ChatRef, ...]:
+    """Where requests go: the accommodations' deciders, else the review's, else reviewers."""
+    assert script.accommodations is not None
+    listed = script.accommodations.deciders or tuple(getattr(script.review, "deciders", ()))
+    return tuple(ChatRef.parse(d) for d in listed) or services.destinations(script)
+
+
+def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: Payload,
+              fx: Effects) -> None:
+    """A candidate's step (open, tick, send, no note) or a decider's Approve / Decline."""
+    interview = uow.interviews.get(payload.interview_id)
+    if interview is None:
+        fx.reply = texts.STALE_BUTTON
+        return
+    script = services.script(interview.script_id)
+    if payload.action == pl.ADJUST_DECIDE:
+        _decide(services, uow, script, interview, cmd, payload, fx)
+        return
+    if interview.candidate != cmd.user or interview.chat is None:
+        fx.reply = texts.NOT_YOUR_BUTTON
+        return
+    settings = script.accommodations
+    step = payload.arg(0)
+    if settings is None:
+        fx.reply = NOT_OFFERED
+        return
+    if step == OPEN:
+        fx.reply = "Adjustments"
+        ask(services, uow, script, interview, interview.chat, fx)
+        return
+    if interview.state not in OPEN_STATES:
+        fx.reply = texts.STALE_BUTTON
+        return
+    waiting = _open(uow.fairness.requests(interview.id))
+    if step == NO_NOTE:
+        if waiting is None or waiting.id != payload.arg(1) or \
+                waiting.status is not RequestStatus.DRAFT:
+            fx.reply = texts.STALE_BUTTON
+            return
+        fx.reply = "Sent."
+        _submit(services, uow, script, interview, waiting, "", fx)
+        return
+    chosen = _adjustments(settings, payload.arg(1))
+    if step not in (TOGGLE, SEND) or (chosen is None and (step == SEND or payload.arg(1) != "0")):
+        fx.reply = ("That adjustment is not offered for this interview. Nothing was changed; "
+                    "please pick from the list.")
+        return
+    if waiting is not None:
+        fx.reply = _waiting(waiting, interview)
+        return
+    if step == TOGGLE:
+        fx.reply = "OK"
+        if cmd.message is not None:
+            fx.edits.append((cmd.message, _menu(script, interview, int(payload.arg(1)))))
+        return
+    assert chosen is not None
+    request = AccommodationRequest(new_id(), interview.id, chosen, "", services.clock.now(),
+                                   RequestStatus.DRAFT)
+    uow.fairness.put_request(request)
+    fx.reply = "Almost done."
+    if cmd.message is not None:
+        fx.edits.append((cmd.message, OutMessage(
+            "You asked for: " + ", ".join(effect(settings, a) for a in chosen) + ".")))
+    fx.send(interview.chat, OutMessage(
+        "Would you like to add a note for the team (optional, e.g. what would help)? Type it "
+        "now, or tap Send without a note.",
+        ((Button("Send without a note", pl.make(pl.ADJUST, interview.id, NO_NOTE, request.id)),),)))
+
+
+def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
+            cmd: ButtonPressed, payload: Payload, fx: Effects) -> None:
+    if script.accommodations is None:
+        fx.reply = texts.STALE_BUTTON
+        return
+    allowed = {str(d) for d in deciders(services, script)}
+    if str(cmd.chat) not in allowed and str(cmd.user) not in allowed:
+        fx.reply = "Only the people who decide adjustments can answer this request."
+        return
+    request = next((r for r in uow.fairness.requests(interview.id)
+                    if r.id == payload.arg(0)), None)
+    verdict = payload.arg(1)
+    if request is None or request.status is not RequestStatus.PENDING or verdict not in ("a", "d"):
+        fx.reply = texts.STALE_BUTTON
+        return
+    now, actor = services.clock.now(), str(cmd.user)
+    request.status = RequestStatus.APPROVED if verdict == "a" else RequestStatus.DECLINED
+    request.decided_by, request.decided_at = actor, now
+    uow.fairness.put_request(request)
+    uow.reviews.audit(AuditEntry(interview.id, actor, f"adjustments {request.status.value}",
+                                 ",".join(request.adjustments), now))
+    chosen = ", ".join(LABELS[a].lower() for a in request.adjustments)
+    if cmd.message is not None:
+        fx.edits.append((cmd.message, OutMessage(
+            f"Candidate #{interview.number} asked for: {chosen}. {request.status.value.title()}"
+            f" by {actor}.")))
+    fx.changed.append(interview.id)
+    if interview.chat is None:  # erased meanwhile
+        fx.reply = f"{request.status.value.title()}."
+        return
+    settings = script.accommodations
+    if request.status is RequestStatus.DECLINED:
+        contact = f" Please write to {settings.contact}" if settings.contact else " Please " \
+            "contact the person who invited you"
+        fx.send(interview.chat, "The hiring team could not approve your request for "
+                                f"{chosen}.{contact} to talk about an alternative.")
+        fx.reply = "Declined. The candidate has been told."
+        return
+    fx.send(interview.chat, "The hiring team approved your request: " + ", ".join(
+        effect(settings, a) for a in request.adjustments) + ". This applies to your interview "
+        "only; the reviewers are not told.")
+    if "more_time" in request.adjustments:
+        extend_deadline(services, uow, interview, settings.extra_time, actor, fx)
+    fx.reply = "Approved. The candidate has been told."
