@@ -58,7 +58,7 @@ async def test_purge_removes_self_identification_and_request_notes(db: Engine) -
                                                           "a private note", T0))
         uow.commit()
     world.clock.advance(days=40)
-    assert world.engine.purge(timedelta(days=90)) == 1
+    assert await world.engine.purge(timedelta(days=90)) == 1
     with SqlUnitOfWork(db) as uow:
         assert uow.fairness.self_id(old.id) == {}
         assert [r.note for r in uow.fairness.requests(old.id)] == [""]

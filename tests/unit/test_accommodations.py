@@ -142,7 +142,6 @@ async def test_approved_more_time_and_text_instead_of_voice_apply_to_this_interv
         assert "adjustments" not in result_columns(uow, iid, False)
         assert result_columns(uow, iid, True)["adjustments"] == \
             "more_time+text_instead_of_voice"
-    await world.engine.post_for_review(iid)
     seen_by_reviewers = [str(s.message) for s in world.slack.sent if s.chat != DECIDER_CHAT]
     seen_by_reviewers += [str(s.message) for s in world.telegram.sent if s.chat != ADA_CHAT]
     assert len(seen_by_reviewers) >= 3

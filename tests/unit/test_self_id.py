@@ -124,7 +124,6 @@ async def test_reviewers_and_results_never_see_the_answers_and_erasure_deletes_t
     iid = await complete(world)
     await press(world, "Another")
     await press(world, "Black")
-    await world.engine.post_for_review(iid)
     reviewer_payloads = [str(s.message) for s in world.slack.sent] + [
         str(m) for _, m in world.slack.edits] + [
         str(s.message) for s in world.telegram.sent if s.chat != ADA_CHAT]
