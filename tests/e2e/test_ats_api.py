@@ -88,7 +88,7 @@ async def test_ats_invites_through_the_api_and_receives_signed_webhooks_once(
     async with FakeTelegram() as tg, FakeSlack(bot_token=TOKEN) as slack, \
             AtsStandIn(fail_first=2) as ats:
         slack.user(R1, "reviewer")
-        slack.channel(REVIEW, "support-reviews")
+        slack.channel(REVIEW, "support-reviews", is_private=True)
         port = free_port()
         settings = settings_for(tmp_path, tg, slack, port, ats.url)
         app = build(settings)

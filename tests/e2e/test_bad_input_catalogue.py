@@ -732,7 +732,9 @@ async def test_telegram_group_member_not_on_the_member_list_cannot_rate(tg: Sess
     assert script is not None
     narrowed = dataclasses.replace(script, review=dataclasses.replace(
         script.review, members=("telegram:2001",)))
-    catalog._by_id[SCRIPT_ID] = narrowed  # type: ignore[attr-defined]
+    # the same revision, served with a narrower member list
+    catalog._by_id[SCRIPT_ID] = dataclasses.replace(  # type: ignore[attr-defined]
+        catalog._by_id[SCRIPT_ID], script=narrowed)  # type: ignore[attr-defined]
     _, (_, project, _, _) = await _tg_completed(tg)
     rita, mallory = tg.fake.user(2001, "Rita"), tg.fake.user(2002, "Mallory")
     before = tg_state(tg)
@@ -791,9 +793,10 @@ async def test_slack_user_group_and_member_list_decide_who_rates_in_the_channel(
         script = catalog.get("referral")
         assert script is not None
         catalog._by_id["referral"] = dataclasses.replace(  # type: ignore[attr-defined]
-            script, review=dataclasses.replace(
+            catalog._by_id["referral"],  # type: ignore[attr-defined]
+            script=dataclasses.replace(script, review=dataclasses.replace(
                 script.review, reviewers=(*script.review.reviewers, "slack:S0LEADS"),
-                members=("slack:S0LEADS",)))
+                members=("slack:S0LEADS",))))
         await world.complete()
         await world.channel.idle()
         await world.app.engine.idle()

@@ -78,7 +78,7 @@ async def both(tmp_path: Path) -> AsyncIterator[Both]:
     async with FakeTelegram(wall_clock=lambda: time.time() + offset[0]) as tg, \
             FakeSlack(bot_token=TOKEN) as slack:
         tg.group(GROUP, "Platform reviews")
-        slack.channel(CHANNEL, "platform-reviews")
+        slack.channel(CHANNEL, "platform-reviews", is_private=True)
         database = tmp_path / "ib.db"
         migrated_database(database)
         (tmp_path / "scripts").mkdir()

@@ -28,6 +28,7 @@ def cli_without(tmp: Path, missing: str, *args: str, **extra: str
 
 
 def test_report_chart_without_matplotlib_names_the_extra(tmp_path: Path) -> None:
+    assert cli_without(tmp_path, "matplotlib", "db", "upgrade").returncode == 0
     chart = tmp_path / "funnel.png"
     result = cli_without(tmp_path, "matplotlib", "report", "backend-engineer", "--chart",
                          str(chart))
@@ -40,6 +41,7 @@ def test_report_chart_without_matplotlib_names_the_extra(tmp_path: Path) -> None
 
 
 def test_report_without_chart_needs_no_matplotlib(tmp_path: Path) -> None:
+    assert cli_without(tmp_path, "matplotlib", "db", "upgrade").returncode == 0
     result = cli_without(tmp_path, "matplotlib", "report", "backend-engineer")
     assert result.returncode == 0, result.stderr
     assert "invited" in result.stdout

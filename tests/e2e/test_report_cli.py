@@ -87,8 +87,9 @@ def test_chart_writes_a_png(populated: Path) -> None:
 
 def test_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "qa.yaml").write_text(yaml.safe_dump(population_script_data()))
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0  # report never creates a database
     code, _, err = report(tmp_path, "nope")
-    assert code == 1 and err.strip() == "error: no script 'nope' (known: qa)"
+    assert code == 1 and err.strip() == "error: no script 'nope' (served: qa)"
     code, _, err = report(tmp_path, "qa", "--format", "xml")
     assert code == 1 and err.strip() == "error: --format must be table or json, not 'xml'"
     code, out, err = report(tmp_path, "qa", "--chart", str(tmp_path / "empty.png"))
