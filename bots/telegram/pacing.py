@@ -11,10 +11,10 @@ limits and 429 retries) paces in three places:
   that, so its own bucket always holds at least as much as ours and a request let through on
   time cannot reach it early (a busy event loop, a queue at the overall limit) and get a 429.
   One chat's requests go strictly one after another, so they also arrive in order.
-* The overall 30/s is handed out in evenly spaced slots with priorities: a private chat's
-  request (a candidate's reply) takes the next free slot ahead of any group or channel request
-  waiting for one (review cards), so a reply never waits behind another chat's card burst.
-  Cards go in the slots replies leave free; within a priority, first come first served.
+* The overall 30/s is a token bucket with priorities: a private chat's request (a candidate's
+  reply) takes the next token ahead of any group or channel request waiting for one (review
+  cards), so a reply never waits behind another chat's card burst. Cards use what replies
+  leave free; within a priority, first come first served.
 * Groups and channels: AIORateLimiter's 20 per minute each.
 
 Every 429 retry is counted as `Observer.delivery_retried("telegram")`: the request's callback
@@ -30,7 +30,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram.ext import AIORateLimiter
@@ -49,6 +49,7 @@ class Pacing:
     """Limits and retries for outgoing requests. Defaults follow Telegram's documented limits."""
 
     overall_per_second: float = 30.0
+    overall_burst: int = 20  # requests at once within the overall limit (see the limiter)
     group_per_minute: float = 20.0
     private_per_second: float = 1.0
     # messages a private chat may get at once before pacing starts: Telegram tolerates short
@@ -58,6 +59,17 @@ class Pacing:
     network_retries: int = 3  # 5xx, timeouts, dropped connections
     backoff: float = 0.5  # seconds before the first network retry; doubled each time
     edit_cache: int = 4096  # remember this many rendered messages to skip no-op edits
+
+    def shared_by(self, processes: int) -> Pacing:
+        """The pacing for one of `processes` processes sending with the same bot token: the
+        per-bot limits (overall, per group) are the token's, so each takes its share. (A
+        private chat is paced in full by each: one chat's messages come from one process at a
+        time, in the reply to that chat's update.)"""
+        if processes <= 1:
+            return self
+        return replace(self, overall_per_second=self.overall_per_second / processes,
+                       overall_burst=max(1, self.overall_burst // processes),
+                       group_per_minute=self.group_per_minute / processes)
 
 
 def is_paced(endpoint: str) -> bool:
@@ -89,13 +101,15 @@ class _ChatPace:
         return not self.lock.locked() and self.tokens + (now - self.stamp) * rate >= burst
 
 
-class PrioritySlots:
-    """One slot every `interval` seconds, evenly spaced (no burst): requests waiting with a
-    lower priority number go first, in arrival order within a priority."""
+class PriorityBucket:
+    """A token bucket (`burst` at once, refilled at `rate` per second) whose waiting requests
+    are served lowest priority number first, in arrival order within a priority."""
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next = 0.0  # event-loop time of the next free slot
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._stamp = 0.0
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -103,12 +117,17 @@ class PrioritySlots:
     def waiting(self) -> int:
         return sum(1 for *_, future in self._waiting if not future.done())
 
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
     async def acquire(self, priority: int) -> float:
-        """Wait for a slot; the seconds waited."""
+        """Wait for a token; the seconds waited."""
         loop = asyncio.get_running_loop()
         asked = loop.time()
-        if not self._waiting and asked >= self._next:
-            self._next = asked + self.interval
+        self._refill(asked)
+        if not self._waiting and self._tokens >= 1:
+            self._tokens -= 1
             return 0.0
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiting, (priority, next(self._order), future))
@@ -118,16 +137,17 @@ class PrioritySlots:
 
     def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is None and self._waiting:
-            self._timer = loop.call_at(max(self._next, loop.time()), self._grant, loop)
+            delay = max(0.0, (1 - self._tokens) / self.rate)
+            self._timer = loop.call_at(loop.time() + delay, self._grant, loop)
 
     def _grant(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
-        while self._waiting:
+        self._refill(loop.time())
+        while self._waiting and self._tokens >= 1 - 1e-9:
             *_, future = heapq.heappop(self._waiting)
             if not future.done():
                 future.set_result(None)
-                self._next = loop.time() + self.interval
-                break
+                self._tokens -= 1
         self._arm(loop)
 
 
@@ -137,10 +157,12 @@ class ChatPacedRateLimiter(AIORateLimiter):
 
     def __init__(self, pacing: Pacing, observer: Observer | None = None,
                  connections: int = 16) -> None:
-        # Overall: evenly spaced, no burst. A limiter that lets 30 go at once uses up the
-        # server's own burst allowance; after that every request arrives with ~1 ms to spare
-        # and the least jitter gives a 429 (bench.pacing: 75-93 of them in 1000 messages).
-        # Spaced, the server's bucket stays full and absorbs up to a second of jitter.
+        # Overall: a burst of `overall_burst` (20), two thirds of Telegram's. A limiter that
+        # lets 30 go at once uses up the server's own burst allowance; after that every
+        # request arrives with ~1 ms to spare and the least jitter gives a 429 (bench.pacing:
+        # 75-93 of them in 1000 messages). At 20, the server's bucket keeps 10 and absorbs
+        # 0.33 s of jitter at 30/s, while replies that come together still go at once
+        # (bench.realistic: with a burst of 10, p99 134 ms instead of 14 at 33 answers/s).
         super().__init__(
             overall_max_rate=0,  # replaced by self.overall, which knows priorities
             group_max_rate=pacing.group_per_minute,
@@ -148,7 +170,8 @@ class ChatPacedRateLimiter(AIORateLimiter):
             max_retries=pacing.retries_after_429,
         )
         overall = pacing.overall_per_second
-        self.overall = PrioritySlots(MARGIN / overall) if overall > 0 else None
+        self.overall = (PriorityBucket(overall, max(1, pacing.overall_burst))
+                        if overall > 0 else None)
         self._burst = float(max(1, pacing.private_burst))
         self._rate = pacing.private_per_second / MARGIN
         self._chats: dict[int, _ChatPace] = {}
