@@ -119,6 +119,11 @@ def paced_bot(env: dict[str, Any], log_file: str, ready: Any) -> None:
 
     _child_logging(log_file)
     _loopback_sites()
+    burst = env.pop("BENCH_OVERALL_BURST", None)
+    if burst:  # --overall-burst: the same pacing with another burst within the 30/s
+        from bots.telegram.pacing import Pacing
+
+        TelegramChannel.default_pacing = Pacing(overall_burst=int(burst))
 
     async def run() -> None:
         settings = Settings(_env_file=None, **env)
@@ -251,9 +256,12 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
     text_questions = args.answers + INSTANT_ANSWERS
     total = text_questions + 1  # bench_script ends with a voice question
     env = our_env(fake, tmp, f"sqlite:///{tmp / 'interviewbot.db'}")
+    invite_env = dict(env)
+    if args.overall_burst:
+        env["BENCH_OVERALL_BURST"] = args.overall_burst
     (Path(env["INTERVIEWBOT_SCRIPTS"]) / f"{SCRIPT_ID}.yaml").write_text(
         bench_script(text_questions))
-    tokens = invite_all(env, args.candidates)
+    tokens = invite_all(invite_env, args.candidates)
     fake.group(REVIEW_GROUP)
     users = [fake.user(OUR_USERS + i, f"Cand{i}") for i in range(args.candidates)]
 
@@ -350,6 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--think", type=float, default=1.2, help="seconds before each answer")
     parser.add_argument("--quick", action="store_true", help="fewer answers per candidate")
     parser.add_argument("--keep", action="store_true", help="keep the bot logs and database")
+    parser.add_argument("--overall-burst", type=int, default=None,
+                        help="our Pacing.overall_burst (default: the default, 20)")
     args = parser.parse_args(argv)
     if args.answers is None:
         args.answers = 3 if args.quick else 6
