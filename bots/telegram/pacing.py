@@ -162,7 +162,7 @@ class ChatPacedRateLimiter(AIORateLimiter):
         # request arrives with ~1 ms to spare and the least jitter gives a 429 (bench.pacing:
         # 75-93 of them in 1000 messages). At 20, the server's bucket keeps 10 and absorbs
         # 0.33 s of jitter at 30/s, while replies that come together still go at once
-        # (bench.realistic: with a burst of 10, p99 134 ms instead of 14 at 33 answers/s).
+        # (bench.realistic --quick at 33 answers/s: p99 134 ms with a burst of 10, 14 with 20).
         super().__init__(
             overall_max_rate=0,  # replaced by self.overall, which knows priorities
             group_max_rate=pacing.group_per_minute,
