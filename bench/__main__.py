@@ -1,7 +1,9 @@
 """`make bench`: run every benchmark in turn (each prints its own table), then a summary table.
 
 Run: .venv/bin/python -m bench [--quick] [NAME ...]   (NAME: audio, engine, engine-postgres,
-scheduler, pacing; default all). `--quick` trims every benchmark to a few minutes in all.
+scheduler, pacing, realistic, scale-out; default all). `--quick` trims every benchmark to a
+few minutes in all. Exit status: 1 if a benchmark failed, else MISSED (3) if a target was
+missed, else 0.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 import time
 import traceback
 
-from bench.common import summary
+from bench.common import MISSED, summary
 
 # (name, module, arguments)
 BENCHES = [
@@ -23,6 +25,8 @@ BENCHES = [
     ("engine-postgres", "bench.engine", ["--db", "postgres"]),
     ("scheduler", "bench.scheduler", []),
     ("pacing", "bench.pacing", []),
+    ("realistic", "bench.realistic", []),
+    ("scale-out", "bench.scale_out", []),
 ]
 
 
@@ -58,8 +62,8 @@ def main() -> None:
         try:
             runpy.run_module(module, run_name="__main__", alter_sys=False)
         except (Exception, SystemExit) as exc:
-            if isinstance(exc, SystemExit) and not exc.code:
-                continue
+            if isinstance(exc, SystemExit) and exc.code in (None, 0, MISSED):
+                continue  # a missed target is in the summary already
             traceback.print_exc()
             summary.add(name, "FAILED", f"{type(exc).__name__}: {exc}"[:80], met=False)
         print(f"({name}: {time.perf_counter() - began:.0f} s)", flush=True)
@@ -67,6 +71,10 @@ def main() -> None:
     print(f"\n=== summary ({command}, {time.perf_counter() - started:.0f} s)")
     print(f"machine: {machine()}")
     print(summary.render())
+    if any(r.metric == "FAILED" for r in summary.rows):
+        sys.exit(1)
+    if summary.missed():
+        sys.exit(MISSED)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 _TICK = os.sysconf("SC_CLK_TCK")
+MISSED = 3  # exit status of a benchmark (and of `python -m bench`) that missed a target
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -100,6 +101,9 @@ class Summary:
             met: bool | None = None) -> None:
         verdict = "" if met is None else ("ok" if met else "MISSED")
         self.rows.append(Row(bench, metric, value, target, verdict))
+
+    def missed(self) -> bool:
+        return any(r.verdict == "MISSED" for r in self.rows)
 
     def render(self) -> str:
         return table(["bench", "metric", "value", "target", ""],

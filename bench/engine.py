@@ -210,12 +210,14 @@ class BotProcess:
 
 
 @contextlib.asynccontextmanager
-async def bot_process(target: Callable[..., None], *args: Any) -> AsyncIterator[BotProcess]:
-    """Start `target(*args, ready)` in a fresh interpreter; yield once it is receiving."""
+async def bot_process(target: Callable[..., None], *args: Any,
+                      module: str = "bench.engine") -> AsyncIterator[BotProcess]:
+    """Start `target(*args, ready)` (a function of `module`) in a fresh interpreter; yield once
+    it is receiving."""
     import importlib
 
     # by module name: under `python -m bench` this file runs as __main__ via runpy
-    target = getattr(importlib.import_module("bench.engine"), target.__name__)
+    target = getattr(importlib.import_module(module), target.__name__)
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Queue()
     process = ctx.Process(target=target, args=(*args, ready), daemon=True)

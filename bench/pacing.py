@@ -3,7 +3,8 @@
 Run: .venv/bin/python -m bench.pacing [--messages 1000] [--chats 50]
 
 The fake Bot API server enforces token buckets like Telegram's (30 messages/s overall with a
-burst of 30, 1 message/s per private chat) and answers 429 + retry_after beyond them. The bot
+burst of 30, 1 message/s per private chat with a burst of 3) and answers 429 + retry_after
+beyond them. The bot
 side is what `interviewbot run` and the CLI use: `TelegramChannel` (python-telegram-bot with
 `ChatPacedRateLimiter`, Telegram's default `Pacing`) and its `TelegramMessenger`. All messages
 are handed to the messenger at once (one task each, in order); the run counts 429s, checks
@@ -38,7 +39,7 @@ async def run(messages: int, chats: int) -> dict[str, float]:
     from tests.fakes.telegram_api import FakeTelegram, RateLimits
 
     tmp = Path(tempfile.mkdtemp(prefix="ib-bench-pacing-"))
-    limits = RateLimits(overall_per_second=30, private_chat_per_second=1)
+    limits = RateLimits(overall_per_second=30, private_chat_per_second=1, private_chat_burst=3)
     try:
         async with FakeTelegram(rate_limits=limits) as fake:
             settings = Settings(

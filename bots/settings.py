@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     telegram_file_url: str = Field("https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL")
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # processes sending with one bot token (scale-out): each paces to its share of 30/s
+    telegram_processes: int = Field(1, alias="TELEGRAM_PROCESSES", ge=1)
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")

@@ -81,7 +81,7 @@ class TelegramChannel:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.settings = settings
         self.engine = engine
-        self.pacing = pacing or self.default_pacing
+        self.pacing = (pacing or self.default_pacing).shared_by(settings.telegram_processes)
         self.poll_timeout = poll_timeout
         self.webhook_url = settings.telegram_webhook_url or None
         self.processor = PerChatUpdateProcessor(workers)

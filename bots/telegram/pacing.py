@@ -1,22 +1,36 @@
-"""Telegram flood limits: 30 messages/s overall, 20/min per group, and 1/s per private chat.
+"""Telegram flood limits: 30 messages/s overall, 20/min per group, about 1/s per private chat.
 
-PTB's `AIORateLimiter` enforces the first two and retries 429s; `ChatPacedRateLimiter` adds the
-per-private-chat pacing in front of it. That pacing counts from when the previous request to
-the chat *finished*, not from when it was let through: a request let through on time can still
-reach Telegram late (a busy event loop, a queue at the overall limiter) and the next one early,
-which Telegram answers with a 429 (measured: see the Telegram e2e tests). Finishing-time pacing
-also sends one chat's messages strictly one after another, so they arrive in order.
+Telegram documents "about one message per second in a particular chat; short bursts are
+allowed, but eventually 429". `ChatPacedRateLimiter` (PTB's `AIORateLimiter` with its group
+limits and 429 retries) paces in three places:
+
+* Each private chat has a token bucket: `private_burst` messages at once, refilled at
+  `private_per_second`. A candidate who answers the moment a question arrives gets the reply
+  at once; only a chat that keeps sending faster than 1/s is paced. The bucket is charged when
+  a request *finishes*, not when it is let through: Telegram saw the request no later than
+  that, so its own bucket always holds at least as much as ours and a request let through on
+  time cannot reach it early (a busy event loop, a queue at the overall limit) and get a 429.
+  One chat's requests go strictly one after another, so they also arrive in order.
+* The overall 30/s is a token bucket with priorities: a private chat's request (a candidate's
+  reply) takes the next token ahead of any group or channel request waiting for one (review
+  cards), so a reply never waits behind another chat's card burst. Cards use what replies
+  leave free; within a priority, first come first served.
+* Groups and channels: AIORateLimiter's 20 per minute each.
 
 Every 429 retry is counted as `Observer.delivery_retried("telegram")`: the request's callback
-is wrapped, and every call of it after the first is a retry.
+is wrapped, and every call of it after the first is a retry. `waited(chat_id)` tells how long a
+private chat's requests were held by its own pacing and by the overall limit (for tests and
+benchmarks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram.ext import AIORateLimiter
@@ -27,6 +41,7 @@ JSONDict = dict[str, Any]
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
 _MAX_TRACKED_CHATS = 1024
 MARGIN = 1.05  # pace 5% under each limit
+CANDIDATE, OTHER = 0, 1  # overall-limit priorities: private chats first, then groups/channels
 
 
 @dataclass(frozen=True)
@@ -34,13 +49,27 @@ class Pacing:
     """Limits and retries for outgoing requests. Defaults follow Telegram's documented limits."""
 
     overall_per_second: float = 30.0
+    overall_burst: int = 20  # requests at once within the overall limit (see the limiter)
     group_per_minute: float = 20.0
     private_per_second: float = 1.0
-    private_burst: int = 1  # messages a private chat may get at once before pacing starts
+    # messages a private chat may get at once before pacing starts: Telegram tolerates short
+    # bursts; the fake Bot API lets 3 through (tests/fakes/telegram_api.RateLimits)
+    private_burst: int = 3
     retries_after_429: int = 3  # AIORateLimiter max_retries, each honouring retry_after
     network_retries: int = 3  # 5xx, timeouts, dropped connections
     backoff: float = 0.5  # seconds before the first network retry; doubled each time
     edit_cache: int = 4096  # remember this many rendered messages to skip no-op edits
+
+    def shared_by(self, processes: int) -> Pacing:
+        """The pacing for one of `processes` processes sending with the same bot token: the
+        per-bot limits (overall, per group) are the token's, so each takes its share. (A
+        private chat is paced in full by each: one chat's messages come from one process at a
+        time, in the reply to that chat's update.)"""
+        if processes <= 1:
+            return self
+        return replace(self, overall_per_second=self.overall_per_second / processes,
+                       overall_burst=max(1, self.overall_burst // processes),
+                       group_per_minute=self.group_per_minute / processes)
 
 
 def is_paced(endpoint: str) -> bool:
@@ -50,55 +79,145 @@ def is_paced(endpoint: str) -> bool:
 
 
 class _ChatPace:
-    """One private chat: a lock (one request at a time) and when recent requests finished."""
+    """One private chat: a lock (one request at a time), its token bucket, and how long its
+    requests waited (`paced` by the bucket, `queued` for an overall slot)."""
 
-    __slots__ = ("finished", "lock")
+    __slots__ = ("held", "lock", "paced", "queued", "stamp", "tokens")
 
-    def __init__(self, burst: int) -> None:
+    def __init__(self, burst: float, now: float) -> None:
         self.lock = asyncio.Lock()
-        self.finished: deque[float] = deque(maxlen=burst)
+        self.tokens = burst
+        self.stamp = now
+        self.paced = 0.0
+        self.queued = 0.0
+        self.held: deque[float] = deque(maxlen=64)  # per request let through: seconds paced
+
+    def refill(self, now: float, rate: float, burst: float) -> None:
+        self.tokens = min(burst, self.tokens + (now - self.stamp) * rate)
+        self.stamp = max(self.stamp, now)
+
+    def idle(self, now: float, rate: float, burst: float) -> bool:
+        """Nothing in flight and the bucket full again: nothing to remember."""
+        return not self.lock.locked() and self.tokens + (now - self.stamp) * rate >= burst
+
+
+class PriorityBucket:
+    """A token bucket (`burst` at once, refilled at `rate` per second) whose waiting requests
+    are served lowest priority number first, in arrival order within a priority."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._stamp = 0.0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def waiting(self) -> int:
+        return sum(1 for *_, future in self._waiting if not future.done())
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def acquire(self, priority: int) -> float:
+        """Wait for a token; the seconds waited."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        self._refill(asked)
+        if not self._waiting and self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        self._arm(loop)
+        await future  # a cancelled waiter stays in the heap, done: _grant skips it
+        return loop.time() - asked
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is None and self._waiting:
+            delay = max(0.0, (1 - self._tokens) / self.rate)
+            self._timer = loop.call_at(loop.time() + delay, self._grant, loop)
+
+    def _grant(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        self._refill(loop.time())
+        while self._waiting and self._tokens >= 1 - 1e-9:
+            *_, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(None)
+                self._tokens -= 1
+        self._arm(loop)
 
 
 class ChatPacedRateLimiter(AIORateLimiter):
-    """`AIORateLimiter` plus at most `private_burst` messages per private chat in any
-    `private_burst / private_per_second` seconds."""
+    """`AIORateLimiter` (group limits, 429 retries) with a token bucket per private chat and
+    the overall limit handed out by priority, private chats first."""
 
     def __init__(self, pacing: Pacing, observer: Observer | None = None,
                  connections: int = 16) -> None:
-        # Overall: evenly spaced, no burst. A limiter that lets 30 go at once uses up the
-        # server's own burst allowance; after that every request arrives with ~1 ms to spare
-        # and the least jitter gives a 429 (bench.pacing: 75-93 of them in 1000 messages).
-        # Spaced, the server's bucket stays full and absorbs up to a second of jitter.
-        overall = pacing.overall_per_second
+        # Overall: a burst of `overall_burst` (20), two thirds of Telegram's. A limiter that
+        # lets 30 go at once uses up the server's own burst allowance; after that every
+        # request arrives with ~1 ms to spare and the least jitter gives a 429 (bench.pacing:
+        # 75-93 of them in 1000 messages). At 20, the server's bucket keeps 10 and absorbs
+        # 0.33 s of jitter at 30/s, while replies that come together still go at once
+        # (bench.realistic --quick at 33 answers/s: p99 134 ms with a burst of 10, 14 with 20).
         super().__init__(
-            overall_max_rate=1 if overall > 0 else 0,
-            overall_time_period=MARGIN / overall if overall > 0 else 0,
+            overall_max_rate=0,  # replaced by self.overall, which knows priorities
             group_max_rate=pacing.group_per_minute,
             group_time_period=60 * MARGIN,
             max_retries=pacing.retries_after_429,
         )
-        self._burst = max(1, pacing.private_burst)
-        self._window = (self._burst / pacing.private_per_second * MARGIN
-                        if pacing.private_per_second > 0 else 0.0)
+        overall = pacing.overall_per_second
+        self.overall = (PriorityBucket(overall, max(1, pacing.overall_burst))
+                        if overall > 0 else None)
+        self._burst = float(max(1, pacing.private_burst))
+        self._rate = pacing.private_per_second / MARGIN
         self._chats: dict[int, _ChatPace] = {}
         self.observer: Observer = observer or NullObserver()
         # requests in flight at once: no more than the HTTP pool's connections, so that
         # httpcore never queues (it rescans its whole queue against every connection)
         self._slots = asyncio.Semaphore(connections)
 
+    def waited(self, chat_id: int) -> tuple[float, float]:
+        """Seconds a private chat's requests have waited so far: for its own pacing, and for
+        an overall slot. (0, 0) for a chat not tracked (never paced, or idle and forgotten)."""
+        pace = self._chats.get(chat_id)
+        return (pace.paced, pace.queued) if pace else (0.0, 0.0)
+
+    def held(self, chat_id: int) -> list[float]:
+        """For each of a private chat's latest requests (up to 64), in the order they were let
+        through: the seconds its own pacing held it."""
+        pace = self._chats.get(chat_id)
+        return list(pace.held) if pace else []
+
+    @property
+    def burst(self) -> float:
+        return self._burst
+
+    def tokens(self, chat_id: int) -> float:
+        """Messages a private chat could get at once now, before its pacing starts."""
+        pace = self._chats.get(chat_id)
+        if pace is None:
+            return self._burst
+        elapsed = asyncio.get_running_loop().time() - pace.stamp
+        return min(self._burst, pace.tokens + max(0.0, elapsed) * self._rate)
+
     def _pace(self, chat_id: int, now: float) -> _ChatPace:
         if chat_id not in self._chats and len(self._chats) >= _MAX_TRACKED_CHATS:
             for key, pace in list(self._chats.items()):
-                if not pace.lock.locked() and (
-                        not pace.finished or pace.finished[-1] + self._window < now):
-                    del self._chats[key]  # idle: forget it
+                if pace.idle(now, self._rate, self._burst):
+                    del self._chats[key]
         if chat_id not in self._chats:
-            self._chats[chat_id] = _ChatPace(self._burst)
+            self._chats[chat_id] = _ChatPace(self._burst, now)
         return self._chats[chat_id]
 
-    def _counted(self, callback: Callback) -> Callback:
-        """`callback`, reporting every call after the first (AIORateLimiter's retries after a
-        429) to the observer."""
+    def _wrapped(self, callback: Callback, priority: int | None,
+                 pace: _ChatPace | None) -> Callback:
+        """`callback` behind an overall slot (`priority` None: no slot, like AIORateLimiter for
+        requests without a chat), reporting every call after the first (AIORateLimiter's
+        retries after a 429) to the observer."""
         calls = 0
 
         async def call(*args: Any, **kwargs: Any) -> bool | JSONDict | list[JSONDict]:
@@ -106,6 +225,10 @@ class ChatPacedRateLimiter(AIORateLimiter):
             calls += 1
             if calls > 1:
                 self.observer.delivery_retried("telegram")
+            if priority is not None and self.overall is not None:
+                queued = await self.overall.acquire(priority)
+                if pace is not None:
+                    pace.queued += queued
             async with self._slots:
                 return await callback(*args, **kwargs)
 
@@ -120,24 +243,36 @@ class ChatPacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        """Wait for the private chat's turn first, then for the overall and group limits."""
-        callback = self._counted(callback)
-        chat_id = _int(data.get("chat_id"))
-        if chat_id is None or chat_id <= 0 or not self._window or not is_paced(endpoint):
-            return await super().process_request(callback, args, kwargs, endpoint, data,
-                                                 rate_limit_args)
+        """Wait for the private chat's bucket first, then for the group limit and an overall
+        slot."""
+        raw = data.get("chat_id")
+        chat_id = _int(raw)
+        private = chat_id is not None and chat_id > 0
+        priority = None if raw is None else CANDIDATE if private else OTHER
+        if not private or chat_id is None or self._rate <= 0 or not is_paced(endpoint):
+            return await super().process_request(
+                self._wrapped(callback, priority, None), args, kwargs, endpoint, data,
+                rate_limit_args)
         loop = asyncio.get_running_loop()
         pace = self._pace(chat_id, loop.time())
         async with pace.lock:
-            if len(pace.finished) == self._burst:
-                delay = pace.finished[0] + self._window - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            began = loop.time()
+            pace.refill(began, self._rate, self._burst)
+            held = 0.0
+            while pace.tokens < 1 - 1e-9:
+                await asyncio.sleep((1 - pace.tokens) / self._rate)
+                pace.refill(loop.time(), self._rate, self._burst)
+                held = loop.time() - began
+            pace.paced += held
+            pace.held.append(held)
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data,
-                                                     rate_limit_args)
+                return await super().process_request(
+                    self._wrapped(callback, priority, pace), args, kwargs, endpoint, data,
+                    rate_limit_args)
             finally:
-                pace.finished.append(loop.time())
+                # charged when finished: Telegram has seen it by now (see the module doc)
+                pace.refill(loop.time(), self._rate, self._burst)
+                pace.tokens -= 1
 
 
 def _int(value: object) -> int | None:
