@@ -12,11 +12,12 @@ from core.messages import Button, OutMessage
 from core.model import AuditEntry, Interview
 from core.payloads import Payload
 from core.ports import UnitOfWork
-from core.prompts import check_deadline, close, status_text
+from core.prompts import close, status_text
 from core.refs import MessageRef
 from core.script import Script
 from core.services import Services
 from core.states import State
+from core.submitting import check_deadline
 
 
 class Account:
@@ -39,7 +40,7 @@ class Account:
         script = self.s.script(interview.script_id)
         if cmd.name == "status":
             if interview.is_open and self._now() >= interview.deadline:
-                check_deadline(interview, self._now(), fx)
+                check_deadline(script, interview, self._now(), fx)
                 return True
             fx.send(cmd.chat, status_text(script, interview, self._now()))
         elif cmd.name == "withdraw":

@@ -1,5 +1,7 @@
-"""Answering the questions: written answers, recordings (checked, fetched, stored), takes,
-Keep / Re-record, skipping a practice question."""
+"""Answering the questions. An answer is a draft until the candidate submits it: messages and
+voice clips that arrive while a question is open are added to the draft (clips joined into one
+recording). Choice questions take an option (or several), and a knock-out option ends the
+interview. Also: Submit / Start over, skipping a practice question, and the deadline."""
 
 from __future__ import annotations
 
@@ -8,15 +10,17 @@ from datetime import datetime
 
 from core import texts
 from core.audio import AudioRejected, RejectReason
+from core.choices import Choices
 from core.commands import MediaReceived, UnsupportedReceived
 from core.effects import Effects
+from core.messages import OutMessage
 from core.model import Interview, Take, WrapUp, new_id
 from core.payloads import Payload
 from core.ports import MediaTooLarge, UnitOfWork
 from core.prompts import (
-    ask,
     close,
     current_question,
+    draft_summary,
     receipt,
     repeat_prompt,
     retakes_left,
@@ -26,10 +30,12 @@ from core.refs import ChatRef, MessageRef
 from core.script import Question, Script
 from core.services import Services
 from core.states import State
-from core.wrap_up import WrapUpFlow, finish
+from core.submitting import draft_of, start_answer, submit
+from core.wrap_up import WrapUpFlow
 from core.written import clean_text, unreadable
 
 GRACE_SECONDS = 2.0  # a recording may run this much over a question's limit
+TEXT_LIMIT = 4000  # characters of one written answer, all its messages together
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,21 @@ class MediaPlan:
     chat: ChatRef
     question: Question
     follow_up_id: str | None
-    max_seconds: float
+    max_seconds: float  # what this clip may last: the limit less the draft so far, plus grace
     limit: int
+    draft_id: str | None = None  # the voice draft the clip is added to, if any...
+    draft_key: str | None = None  # ...and its recording when the clip was checked
+    draft_seconds: float = 0.0
+
+
+def over_limit(question: Question, draft_seconds: float, clip_seconds: float | None) -> str:
+    """The reply to a clip that would take a voice draft past the question's limit."""
+    rules = question.answer
+    clip = f" ({texts.clock(clip_seconds)})" if clip_seconds else ""
+    return (f"That clip{clip} would take your answer past the {texts.limit(rules.max_seconds)} "
+            f"limit: your answer already holds {texts.clock(draft_seconds)}, so "
+            f"{texts.clock(max(0.0, rules.max_seconds - draft_seconds))} is left. The clip was "
+            "not added; your answer so far is kept. Record a shorter clip, or tap Submit.")
 
 
 class Answers:
@@ -50,16 +69,21 @@ class Answers:
     def __init__(self, services: Services, wrap_up: WrapUpFlow) -> None:
         self.s = services
         self.wrap_up = wrap_up
+        self.choices = Choices(services)
 
     def _now(self) -> datetime:
         return self.s.clock.now()
 
+    # -- written answers and typed options -------------------------------------------------
     def text(self, uow: UnitOfWork, script: Script, interview: Interview, text: str,
              delivery: str | None, fx: Effects) -> None:
-        """A written answer to the open question."""
+        """A message while a question is open: added to the draft (or an option typed)."""
         assert interview.chat is not None
         question = current_question(script, interview)
         assert question is not None
+        if question.answer.is_choice:
+            self.choices.typed(script, interview, question, text, fx)
+            return
         if not question.answer.allows("text"):
             fx.send(interview.chat, "This question needs a voice note, not text. Please record "
                                     "your answer (hold the microphone button).")
@@ -69,12 +93,41 @@ class Answers:
         if refusal is not None:
             fx.send(interview.chat, refusal)
             return
-        if len(text) > 4000:
-            fx.send(interview.chat, "That answer is over 4000 characters. Please shorten it.")
+        draft = draft_of(interview, question)
+        if draft is not None and draft.kind != "text":
+            fx.send(interview.chat, "Your answer so far is a voice recording "
+                                    f"({draft_summary(draft)}), so this message was not added. "
+                                    "Record another clip to add to it, tap Submit, or Start "
+                                    "over to answer in writing.")
+            return
+        if draft is not None:
+            joined = f"{draft.text}\n{text}"
+            if len(joined) > TEXT_LIMIT:
+                fx.send(interview.chat, f"That message would make your answer longer than "
+                                        f"{TEXT_LIMIT} characters, so it was not added. Your "
+                                        "answer so far is kept: tap Submit, or send a shorter "
+                                        "message.")
+                return
+            draft.text = joined
+            self._added(script, interview, question, draft, fx)
+            return
+        if len(text) > TEXT_LIMIT:
+            fx.send(interview.chat, f"That answer is over {TEXT_LIMIT} characters. Please "
+                                    "shorten it.")
             return
         take = Take(id=new_id(), number=0, kind="text", received_at=self._now(), text=text)
         self._record(uow, script, interview, question, take, delivery, fx)
 
+    def _added(self, script: Script, interview: Interview, question: Question, draft: Take,
+               fx: Effects) -> None:
+        """One more piece in a draft: count it and show what the draft holds."""
+        assert interview.chat is not None
+        draft.pieces += 1
+        self.s.observer.answer_received(draft.kind, interview.platform)
+        fx.send(interview.chat, receipt(script, interview, question, draft))
+        fx.changed.append(interview.id)
+
+    # -- recordings ---------------------------------------------------------------------
     def media_plan(self, script: Script, interview: Interview, cmd: MediaReceived,
                    fx: Effects) -> MediaPlan | None:
         """Check a voice note or file before fetching it: what it would answer, or None when
@@ -98,28 +151,41 @@ class Answers:
             fx.send(chat, texts.UNSUPPORTED.format(what="document", kinds=texts.kinds_phrase(
                 question.answer.kinds)))
             return None
+        if question.answer.is_choice and follow_up is None:
+            fx.send(chat, "Please choose one of the options: "
+                    + ", ".join(question.answer.options) + ".")
+            return None
         if not question.answer.allows("voice"):
             fx.send(chat, "This question needs a written answer. Please type it as text.")
             return None
         if cmd.media.transcript == "processing":
             fx.send(chat, texts.PROCESSING)
             return None
-        max_seconds = question.answer.max_seconds + GRACE_SECONDS
+        draft = draft_of(interview, question) if follow_up is None else None
+        if draft is not None and draft.kind != "voice":
+            fx.send(chat, f"Your answer so far is written ({draft_summary(draft)}), so this "
+                          "recording was not added. Keep typing to add to it, tap Submit, or "
+                          "Start over to answer by voice.")
+            return None
+        so_far = (draft.duration or 0.0) if draft else 0.0
+        max_seconds = question.answer.max_seconds - so_far + GRACE_SECONDS
         if cmd.media.duration is not None and cmd.media.duration > max_seconds:
-            fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
-                limit=texts.limit(question.answer.max_seconds)))
+            fx.send(chat, over_limit(question, so_far, cmd.media.duration) if draft else
+                    texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
+                        limit=texts.limit(question.answer.max_seconds)))
             return None
         limit = self.s.download_limit(cmd.media.platform)
         if cmd.media.size is not None and cmd.media.size > limit:
             fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
             return None
         return MediaPlan(interview.id, chat, question, follow_up.id if follow_up else None,
-                         max_seconds, limit)
+                         max_seconds, limit, draft.id if draft else None,
+                         draft.media_key if draft else None, so_far)
 
     async def fetch_media(self, cmd: MediaReceived, plan: MediaPlan, fx: Effects
                           ) -> Take | None:
-        """Download and store the audio (no transaction is open meanwhile); None when `fx`
-        holds the reason it could not be used."""
+        """Download and store the audio, joined to the draft's recording if there is one (no
+        transaction is open meanwhile); None when `fx` holds the reason it could not be used."""
         messenger = self.s.messengers[cmd.media.platform]
         try:
             data = await messenger.download(cmd.media, plan.limit)
@@ -135,13 +201,28 @@ class Answers:
                 data, cmd.media.mime, key=f"{plan.interview_id}/{take_id}",
                 max_seconds=plan.max_seconds, max_bytes=plan.limit)
         except AudioRejected as exc:
-            fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
-                limit=texts.limit(plan.question.answer.max_seconds)))
+            if exc.reason is RejectReason.TOO_LONG and plan.draft_key is not None:
+                fx.send(plan.chat, over_limit(plan.question, plan.draft_seconds, None))
+            else:
+                fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
+                    limit=texts.limit(plan.question.answer.max_seconds)))
             return None
         transcript = cmd.media.transcript if cmd.media.transcript != "processing" else None
-        return Take(id=take_id, number=0, kind="voice", received_at=self._now(),
+        clip = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
                     media_key=stored.key, duration=stored.duration, checksum=stored.checksum,
                     transcript=transcript)
+        if plan.draft_key is None:
+            return clip
+        try:  # the draft's recording and this clip, as one new recording
+            joined = await self.s.audio.join([plan.draft_key, stored.key],
+                                             key=f"{plan.interview_id}/{new_id()}")
+        except Exception:
+            fx.send(plan.chat, texts.DOWNLOAD_FAILED)
+            return None
+        finally:
+            self.s.audio.delete(stored.key)
+        clip.media_key, clip.duration, clip.checksum = joined.key, joined.duration, joined.checksum
+        return clip
 
     def media_record(self, uow: UnitOfWork, script: Script, interview: Interview,
                      cmd: MediaReceived, plan: MediaPlan, take: Take, fx: Effects) -> bool:
@@ -162,10 +243,23 @@ class Answers:
             self.wrap_up.follow_up_reply(script, interview, follow_up, take, fx)
             return True
         question = current_question(script, interview) if interview.is_open else None
-        if question is None or question.id != plan.question.id:
-            fx.send(interview.chat, texts.MOVED_ON)
+        draft = draft_of(interview, question) if question else None
+        if (question is None or question.id != plan.question.id
+                or (draft.id if draft else None) != plan.draft_id
+                or (draft.media_key if draft else None) != plan.draft_key):
+            fx.send(interview.chat, texts.MOVED_ON)  # submitted, started over or added to
             repeat_prompt(script, interview, fx)
             return False
+        if draft is not None:
+            clip_transcript = take.transcript
+            draft.media_key, draft.duration, draft.checksum = (
+                take.media_key, take.duration, take.checksum)
+            draft.transcript = (f"{draft.transcript} {clip_transcript}"
+                                if draft.transcript and clip_transcript else None)
+            if draft.transcript is None:
+                fx.transcribe.append((interview.id, draft.id))
+            self._added(script, interview, question, draft, fx)
+            return True
         if not self._record(uow, script, interview, question, take, cmd.delivery, fx):
             return False
         if take.transcript is None:
@@ -184,72 +278,61 @@ class Answers:
 
     def _record(self, uow: UnitOfWork, script: Script, interview: Interview, question: Question,
                 take: Take, delivery: str | None, fx: Effects) -> bool:
-        """Add a take to the current question (False: no re-records left, nothing added)."""
+        """Start a new draft for the current question (False: no re-records left)."""
         assert interview.chat is not None
         answer = interview.answer_for(question.id)
         if answer and answer.takes and retakes_left(question, interview) == 0:
             fx.send(interview.chat, "You have no re-records left for this question. "
-                                    "Tap Keep on your last answer to continue.")
+                                    "Tap Submit on your last answer to continue.")
             return False
         take.number = len(answer.takes) + 1 if answer else 1
-        answer = interview.add_take(question.id, take)
-        self.s.observer.answer_received(take.kind, interview.platform)
-        if interview.state is State.CONSENTED:
-            interview.move_to(State.IN_PROGRESS, self._now())
-            interview.started_at = self._now()
-        if question.answer.retakes == 0:
-            self._keep(script, interview, answer.id, take, fx)
-        else:
-            fx.send(interview.chat, receipt(script, interview, question, take))
+        start_answer(self.s, interview, question, take, self._now())
+        fx.send(interview.chat, receipt(script, interview, question, take))
         fx.changed.append(interview.id)
         return True
 
-    def _keep(self, script: Script, interview: Interview, answer_id: str, take: Take | None,
-              fx: Effects) -> None:
-        answer = interview.answer_by_id(answer_id)
-        assert answer is not None
-        interview.keep(answer, take, self._now())
-        if current_question(script, interview) is not None:
-            ask(script, interview, fx)
-            return
-        finish(script, interview, self._now(), fx)
-
     # -- buttons -----------------------------------------------------------------------
-    def _pending_take(self, script: Script, interview: Interview, take_id: str) -> (
-            tuple[Question, str, Take] | None):
-        """The take a Keep/Re-record button refers to, if it is still the latest, unkept one."""
-        found = interview.take_by_id(take_id)
-        if found is None or not interview.is_open:
-            return None
-        answer, take = found
-        if answer.done or answer.latest is not take or interview.awaiting_redo:
-            return None
-        return script.question(answer.question_id), answer.id, take
-
     def on_keep(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
-        pending = self._pending_take(script, interview, payload.arg(0))
-        if pending is None:
+        """Submit: the draft a receipt (or reminder) refers to becomes the answer."""
+        assert interview.chat is not None
+        found = interview.take_by_id(payload.arg(0)) if interview.is_open else None
+        if found is None or found[0].done:
             fx.reply = texts.STALE_BUTTON
             return
-        question, answer_id, take = pending
-        fx.reply = "Kept."
-        close(message, f"Kept your answer to {texts.question_label(script, question)}.", fx)
-        self._keep(script, interview, answer_id, take, fx)
+        answer, take = found
+        question = script.question(answer.question_id)
+        if answer.draft(interview.awaiting_redo) is not take:
+            if answer.draft(interview.awaiting_redo) is None:
+                fx.reply = (f"Nothing to submit: your answer to "
+                            f"{texts.question_label(script, question)} is empty. Send your "
+                            "answer first.")
+            else:
+                fx.reply = texts.STALE_BUTTON
+            return
+        fx.reply = "Submitted."
+        close(message, f"Submitted your answer to {texts.question_label(script, question)} "
+                       f"({draft_summary(take)}).", fx)
+        submit(script, interview, question, take, self._now(), fx)
 
     def on_redo(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
+        """Start over: the draft is set aside (it counts as a re-record)."""
         assert interview.chat is not None
-        pending = self._pending_take(script, interview, payload.arg(0))
-        if pending is None or retakes_left(pending[0], interview) == 0:
+        found = interview.take_by_id(payload.arg(0)) if interview.is_open else None
+        if found is None or found[0].draft(interview.awaiting_redo) is not found[1]:
             fx.reply = texts.STALE_BUTTON
             return
-        question = pending[0]
+        question = script.question(found[0].question_id)
+        if retakes_left(question, interview) == 0:
+            fx.reply = texts.STALE_BUTTON
+            return
         interview.awaiting_redo = True
         fx.reply = "OK, send your new answer."
-        close(message, f"Re-recording {texts.question_label(script, question)}.", fx)
-        fx.send(interview.chat, f"OK, send your new answer to "
-                                f"{texts.question_label(script, question)}:\n\n{question.text}")
+        close(message, f"Starting {texts.question_label(script, question)} over.", fx)
+        fx.send(interview.chat, OutMessage(
+            f"OK, your answer so far is set aside. Send your new answer to "
+            f"{texts.question_label(script, question)}:\n\n{question.text}"))
 
     def on_skip(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -268,4 +351,7 @@ class Answers:
             interview.started_at = self._now()
         fx.reply = "Skipped."
         close(message, "Practice question skipped.", fx)
-        self._keep(script, interview, answer.id, None, fx)
+        submit(script, interview, question, None, self._now(), fx)
+
+
+__all__ = ["GRACE_SECONDS", "Answers", "MediaPlan"]

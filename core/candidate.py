@@ -22,11 +22,12 @@ from core.model import Interview, Take
 from core.onboarding import TOKEN_ATTEMPTS, TOKEN_WINDOW, Onboarding
 from core.payloads import Payload
 from core.ports import UnitOfWork
-from core.prompts import ask, check_deadline, current_question, receipt, status_text
+from core.prompts import ask, current_question, receipt, status_text
 from core.refs import ChatRef, MessageRef, UserRef
 from core.script import Script
 from core.services import Services
 from core.states import State
+from core.submitting import check_deadline
 from core.wrap_up import WrapUpFlow
 from core.written import clean_text, unreadable
 
@@ -56,9 +57,10 @@ class CandidateFlow:
             fx.send(chat, texts.NO_INVITATION)
             return None
         interview.last_activity_at = self._now()
-        if not check_deadline(interview, self._now(), fx):
+        script = self.s.script(interview.script_id)
+        if not check_deadline(script, interview, self._now(), fx):
             return None
-        return interview, self.s.script(interview.script_id)
+        return interview, script
 
     # -- inbound -----------------------------------------------------------------------
     def text(self, uow: UnitOfWork, cmd: TextReceived, fx: Effects) -> bool:
@@ -119,7 +121,7 @@ class CandidateFlow:
         if payload.action in (pl.WITHDRAW, pl.ERASE, pl.CANCEL):
             self.account.confirmed(uow, script, interview, payload, message, fx)
             return
-        if interview.is_open and not check_deadline(interview, self._now(), fx):
+        if interview.is_open and not check_deadline(script, interview, self._now(), fx):
             fx.reply = "The deadline has passed."
             return
         handler = {
@@ -131,6 +133,7 @@ class CandidateFlow:
             pl.FEEDBACK: self.wrap_up.on_feedback,
             pl.CONTINUE: self.onboarding.on_continue,
             pl.TIMEZONE: self.onboarding.on_zone,
+            pl.CHOOSE: self.answers.choices.on_choose,
         }[payload.action]
         handler(script, interview, payload, message, fx)
         fx.changed.append(interview.id)

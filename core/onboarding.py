@@ -13,7 +13,6 @@ from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.prompts import (
     ask,
-    check_deadline,
     close,
     consent_message,
     repeat_prompt,
@@ -24,6 +23,7 @@ from core.refs import MessageRef
 from core.script import Script
 from core.services import Services
 from core.states import State
+from core.submitting import check_deadline
 
 TOKEN_ATTEMPTS = 5  # wrong invitation tokens from one chat...
 TOKEN_WINDOW = timedelta(minutes=10)  # ...within this window, then it has to wait
@@ -102,7 +102,7 @@ class Onboarding:
         """Say where the candidate stands and repeat what is waiting for them."""
         assert interview.chat is not None
         script = self.s.script(interview.script_id)
-        if not check_deadline(interview, self._now(), fx):
+        if not check_deadline(script, interview, self._now(), fx):
             return
         fx.send(interview.chat, f"Welcome back, {interview.candidate_name}! "
                 + status_text(script, interview, self._now()))

@@ -16,6 +16,7 @@ ERASE = "er"
 CANCEL = "cx"
 CONTINUE = "go"
 TIMEZONE = "tz"
+CHOOSE = "ch"  # an option of a choice question (question position, option index or "d")
 # reviewer actions
 RATE = "rt"
 DECIDE = "dc"
@@ -24,7 +25,7 @@ REPLY = "rq"
 EXTEND = "ex"
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
-                               CONTINUE, TIMEZONE})
+                               CONTINUE, TIMEZONE, CHOOSE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 
 

@@ -28,10 +28,13 @@ def retakes_left(question: Question, interview: Interview) -> int:
 
 
 def ask(script: Script, interview: Interview, fx: Effects) -> None:
-    """Send the current question, or start the wrap-up when none is left."""
+    """Send the current question (a choice question with its options as buttons)."""
     assert interview.chat is not None
     question = current_question(script, interview)
     if question is None:
+        return
+    if question.answer.is_choice:
+        fx.send(interview.chat, choice_message(script, interview, question))
         return
     buttons: tuple[tuple[Button, ...], ...] = ()
     if question.practice:
@@ -41,21 +44,59 @@ def ask(script: Script, interview: Interview, fx: Effects) -> None:
     fx.send(interview.chat, OutMessage(texts.question_text(script, question, left), buttons))
 
 
-def receipt(script: Script, interview: Interview, question: Question, take: Take) -> OutMessage:
-    """The message after a take: what was received, with Keep / Re-record."""
-    what = (
-        f"your voice answer ({texts.clock(take.duration)})" if take.kind == "voice"
-        else f"your written answer ({len(take.text or '')} characters)"
-    )
-    left = retakes_left(question, interview)
-    row = [Button("Keep", pl.make(pl.KEEP, interview.id, take.id), "primary")]
-    if left:
-        row.append(Button(f"Re-record ({left} left)", pl.make(pl.REDO, interview.id, take.id)))
-        tail = "Keep it, or re-record?"
+def choice_message(script: Script, interview: Interview, question: Question) -> OutMessage:
+    """A choice question: one button per option (ticked when chosen), and Done for several."""
+    rules = question.answer
+    position = script.questions.index(question)
+    answer = interview.answer_for(question.id)
+    draft = answer.draft(interview.awaiting_redo) if answer else None
+    chosen = set(draft.choices) if draft else set()
+    rows = [(Button(("✓ " if option in chosen else "") + option,
+                    pl.make(pl.CHOOSE, interview.id, position, i)),)
+            for i, option in enumerate(rules.options)]
+    if rules.multiple:
+        rows.append((Button("Done", pl.make(pl.CHOOSE, interview.id, position, "d"), "primary"),))
+        how = ("Tap every option that applies, then Done (or type an option to tick or "
+               "untick it).")
+        if chosen:
+            how += "\nChosen so far: " + ", ".join(o for o in rules.options if o in chosen) + "."
     else:
-        tail = "No re-records left; tap Keep to continue."
+        how = "Tap one option, or type it."
+    return OutMessage(f"{texts.question_label(script, question)}\n\n{question.text}\n\n{how}",
+                      tuple(rows))
+
+
+def draft_summary(take: Take) -> str:
+    """What a draft holds: "2 messages, 143 words", "2 clips, 1:42", or the chosen options."""
+    n = take.pieces
+    if take.kind == "voice":
+        return f"{n} clip{'s' if n != 1 else ''}, {texts.clock(take.duration)}"
+    if take.kind == "choice":
+        return ", ".join(take.choices) or "nothing chosen"
+    words = take.words
+    return f"{n} message{'s' if n != 1 else ''}, {words} word{'s' if words != 1 else ''}"
+
+
+def receipt(script: Script, interview: Interview, question: Question, take: Take) -> OutMessage:
+    """The message after each piece of a draft: what it holds, with Submit / Start over."""
     label = texts.question_label(script, question)
-    return OutMessage(f"Got {what} to {label}. {tail}", (tuple(row),))
+    if take.kind == "voice":
+        what = "voice answer"
+        room = question.answer.max_seconds - (take.duration or 0)
+        more = "To add more, just record another voice note" + (
+            f" ({texts.clock(room)} left)." if room >= 1 else ".")
+    else:
+        what = "written answer"
+        more = "To add more, just keep typing."
+    left = retakes_left(question, interview)
+    row = [Button("Submit", pl.make(pl.KEEP, interview.id, take.id), "primary")]
+    if left:
+        row.append(Button(f"Start over ({left} left)", pl.make(pl.REDO, interview.id, take.id)))
+        tail = "Tap Submit when it is complete, or Start over."
+    else:
+        tail = "Tap Submit when it is complete."
+    return OutMessage(f"Got your {what} ({draft_summary(take)}) to {label}. {more} {tail}",
+                      (tuple(row),))
 
 
 def status_text(script: Script, interview: Interview, now: datetime) -> str:
@@ -129,26 +170,11 @@ def repeat_prompt(script: Script, interview: Interview, fx: Effects) -> None:
     question = current_question(script, interview)
     assert question is not None
     answer = interview.answer_for(question.id)
-    if answer and answer.takes and not interview.awaiting_redo:
-        take = answer.takes[-1]
-        fx.send(interview.chat, receipt(script, interview, question, take))
+    draft = answer.draft(interview.awaiting_redo) if answer else None
+    if draft is not None and not question.answer.is_choice:
+        fx.send(interview.chat, receipt(script, interview, question, draft))
     else:
         ask(script, interview, fx)
-
-
-def check_deadline(interview: Interview, now: datetime, fx: Effects) -> bool:
-    """Expire an open interview past its deadline; False (after telling them) if so."""
-    assert interview.chat is not None
-    if interview.is_open and now >= interview.deadline:
-        interview.move_to(State.EXPIRED, now)
-        fx.changed.append(interview.id)
-    if interview.state is State.EXPIRED:
-        when = texts.local_time(interview.deadline, interview.tz)
-        fx.send(interview.chat, f"Sorry, the deadline for this interview passed on {when}, "
-                                "so I can't take more answers. Please contact the hiring "
-                                "team if you need more time.")
-        return False
-    return True
 
 
 def close(message: MessageRef | None, text: str, fx: Effects) -> None:

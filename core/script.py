@@ -14,7 +14,14 @@ from typing import Any
 
 from core.durations import parse_duration
 
-ANSWER_KINDS = ("voice", "text")
+ANSWER_KINDS = ("voice", "text", "choice")
+MAX_OPTIONS = 10  # buttons a chat shows comfortably
+MAX_OPTION_LENGTH = 64  # characters of one option: a button label must fit on a phone
+DEFAULT_KNOCKOUT_MESSAGE = (
+    "Thank you for your time, {name}. This role has a requirement your answer does not meet, "
+    "so the interview ends here and your answers will not be reviewed. You can use /delete "
+    "to erase them."
+)
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 Path = tuple[str | int, ...]
@@ -47,12 +54,23 @@ class ScriptInvalid(ValueError):
 class AnswerRules:
     """How a question may be answered."""
 
-    kinds: tuple[str, ...] = ANSWER_KINDS
+    kinds: tuple[str, ...] = ("voice", "text")
     max_seconds: int = 180
     retakes: int = 2
+    options: tuple[str, ...] = ()  # a choice question's options, in the order shown
+    multiple: bool = False  # a choice question takes several options
 
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
+
+    @property
+    def is_choice(self) -> bool:
+        return "choice" in self.kinds
+
+    def option(self, typed: str) -> str | None:
+        """The option a typed text names (case-insensitive, spaces trimmed), or None."""
+        wanted = " ".join(typed.split()).casefold()
+        return next((o for o in self.options if " ".join(o.split()).casefold() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,12 @@ class Question:
     answer: AnswerRules
     practice: bool = False
     rubric: tuple[str, ...] = ()
+    knockout: tuple[str, ...] = ()  # choice options that end the interview
+
+    @property
+    def rated(self) -> bool:
+        """Reviewers rate it: not practice, and a choice question only with its own rubric."""
+        return not self.practice and (not self.answer.is_choice or bool(self.rubric))
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,7 @@ class Script:
     review: ReviewSettings
     reminders: Reminders = field(default_factory=Reminders)
     outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
+    knockout_message: str = DEFAULT_KNOCKOUT_MESSAGE
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -133,13 +158,19 @@ class Script:
         """Questions reviewers rate (practice questions are never reviewed)."""
         return tuple(q for q in self.questions if not q.practice)
 
+    @property
+    def rated_questions(self) -> tuple[Question, ...]:
+        """Questions reviewers score (choice questions only when they name a rubric)."""
+        return tuple(q for q in self.questions if q.rated)
+
     def criteria_for(self, question: Question) -> tuple[str, ...]:
         """Rubric criteria a question is rated on: its own list, else every criterion."""
         return question.rubric or tuple(self.rubric.criteria)
 
     def estimated_minutes(self) -> int:
         """Rough time to complete: each question's answer limit plus a minute to think."""
-        seconds = sum(q.answer.max_seconds + 60 for q in self.questions)
+        seconds = sum(15 if q.answer.is_choice else q.answer.max_seconds + 60
+                      for q in self.questions)
         return max(1, round(seconds / 60))
 
 
@@ -212,7 +243,7 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
     if "kinds" in raw:
         value = raw["kinds"]
         if not isinstance(value, list) or not value:
-            c.add((*path, "kinds"), "must be a non-empty list of voice, text")
+            c.add((*path, "kinds"), "must be a non-empty list of voice, text or choice")
         else:
             good = []
             for i, kind in enumerate(value):
@@ -221,6 +252,9 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
                 elif kind not in good:
                     good.append(kind)
             kinds = tuple(good) or kinds
+            if "choice" in kinds and len(kinds) > 1:
+                c.add((*path, "kinds"), "choice cannot be combined with voice or text")
+                kinds = ("choice",)
     max_seconds = base.max_seconds
     if "max_seconds" in raw:
         max_seconds = c.integer(raw["max_seconds"], (*path, "max_seconds"), low=5, high=1800) or (
@@ -230,10 +264,49 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
     if "retakes" in raw:
         found = c.integer(raw["retakes"], (*path, "retakes"), low=0, high=10)
         retakes = retakes if found is None else found
+    options = _options(c, raw, path, kinds)
+    multiple = c.flag(raw.get("multiple"), (*path, "multiple"), False)
+    if "multiple" in raw and "choice" not in kinds:
+        c.add((*path, "multiple"), "applies only to kinds: [choice]")
     for key in raw:
-        if key not in ("kinds", "max_seconds", "retakes"):
-            c.add((*path, key), "is not a known setting (kinds, max_seconds, retakes)")
-    return AnswerRules(kinds=kinds, max_seconds=max_seconds, retakes=retakes)
+        if key not in ("kinds", "max_seconds", "retakes", "options", "multiple"):
+            c.add((*path, key), "is not a known setting (kinds, max_seconds, retakes, options, "
+                                "multiple)")
+    return AnswerRules(kinds=kinds, max_seconds=max_seconds, retakes=retakes, options=options,
+                       multiple=multiple)
+
+
+def _options(c: _Collector, raw: Mapping[str, Any], path: Path, kinds: tuple[str, ...]
+             ) -> tuple[str, ...]:
+    """A choice question's options: 1 to 10 distinct, non-empty texts of at most 64 characters."""
+    if "options" not in raw:
+        if "choice" in kinds:
+            c.add((*path, "options"), "is required for kinds: [choice] (1 to 10 options)")
+        return ()
+    value = raw["options"]
+    if "choice" not in kinds:
+        c.add((*path, "options"), "applies only to kinds: [choice]")
+        return ()
+    if not isinstance(value, list) or not value:
+        c.add((*path, "options"), f"must be a list of 1 to {MAX_OPTIONS} options")
+        return ()
+    if len(value) > MAX_OPTIONS:
+        c.add((*path, "options"), f"has {len(value)} options; at most {MAX_OPTIONS} fit as buttons")
+    out: list[str] = []
+    for i, option in enumerate(value):
+        if isinstance(option, bool) or not isinstance(option, (str, int, float)) or not str(
+                option).strip():
+            c.add((*path, "options", i), "must be non-empty text")
+            continue
+        text = " ".join(str(option).split())
+        if len(text) > MAX_OPTION_LENGTH:
+            c.add((*path, "options", i), f"is {len(text)} characters; a button holds at most "
+                                         f"{MAX_OPTION_LENGTH}")
+        elif text.casefold() in (o.casefold() for o in out):
+            c.add((*path, "options", i), f"{text!r} is listed twice")
+        else:
+            out.append(text)
+    return tuple(out[:MAX_OPTIONS])
 
 
 def _rubric(c: _Collector, raw: Any) -> Rubric:
@@ -301,12 +374,45 @@ def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tu
                         known = ", ".join(rubric.criteria) or "none defined"
                         c.add((*path, "rubric", j), f"{name!r} is not a rubric criterion ({known})")
                 criteria = tuple(n for n in value if n in rubric.criteria)
+        knockout = _knockout(c, item, path, rules)
         for key in item:
-            if key not in ("id", "text", "answer", "practice", "rubric"):
-                c.add((*path, key), "is not a known field (id, text, answer, practice, rubric)")
-        out.append(Question(id=qid, text=text, answer=rules, practice=practice, rubric=criteria))
+            if key not in ("id", "text", "answer", "practice", "rubric", "knockout"):
+                c.add((*path, key), "is not a known field (id, text, answer, practice, rubric, "
+                                    "knockout)")
+        out.append(Question(id=qid, text=text, answer=rules, practice=practice, rubric=criteria,
+                            knockout=knockout))
     if out and all(q.practice for q in out):
         c.add(("questions",), "every question is a practice question: nothing would be reviewed")
+    return tuple(out)
+
+
+def _knockout(c: _Collector, item: Mapping[str, Any], path: Path, rules: AnswerRules
+              ) -> tuple[str, ...]:
+    """Options that end the interview: a subset of a single-answer choice question's options."""
+    if "knockout" not in item:
+        return ()
+    value = item["knockout"]
+    if not rules.is_choice:
+        c.add((*path, "knockout"), "applies only to a question with kinds: [choice]")
+        return ()
+    if rules.multiple:
+        c.add((*path, "knockout"), "cannot be used with multiple: true; ask the hard "
+                                   "requirement as its own single-answer question")
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        c.add((*path, "knockout"), "must list at least one of the options")
+        return ()
+    out: list[str] = []
+    for i, option in enumerate(items):
+        found = rules.option(str(option)) if option is not None else None
+        if found is None:
+            c.add((*path, "knockout", i), f"{option!r} is not one of the options "
+                                          f"({', '.join(rules.options)})")
+        elif found not in out:
+            out.append(found)
+    if out and len(out) == len(rules.options):
+        c.add((*path, "knockout"), "lists every option: nobody could pass this question")
     return tuple(out)
 
 
@@ -376,7 +482,7 @@ def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
 
 KNOWN_FIELDS = (
     "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
-    "review", "outro",
+    "review", "outro", "knockout_message",
 )
 
 
@@ -393,6 +499,8 @@ def parse_script(raw: Any) -> Script:
     intro = c.text(raw, "intro", (), required=False, default="Hi {name}! Thanks for your time.")
     consent = c.text(raw, "consent", ())
     outro = c.text(raw, "outro", (), required=False, default=Script.outro)
+    knockout_message = c.text(raw, "knockout_message", (), required=False,
+                              default=DEFAULT_KNOCKOUT_MESSAGE)
     deadline = c.duration(raw.get("deadline", "7d"), ("deadline",)) or timedelta(days=7)
     base = _answer_rules(c, raw.get("answer"), ("answer",), AnswerRules())
     rubric = _rubric(c, raw.get("rubric"))
@@ -402,7 +510,7 @@ def parse_script(raw: Any) -> Script:
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
-    for key in ("intro", "outro"):
+    for key in ("intro", "outro", "knockout_message"):
         text = raw.get(key)
         if isinstance(text, str):
             try:
@@ -415,5 +523,6 @@ def parse_script(raw: Any) -> Script:
     return Script(
         id=sid, title=title, intro=intro, consent=consent, deadline=deadline, questions=questions,
         rubric=rubric, review=review, reminders=reminders, outro=outro,
+        knockout_message=knockout_message,
     )
 

@@ -16,6 +16,7 @@ from core.review import candidate_label, complete_reviewers, scored_answers
 from core.script import Script
 from core.services import Services
 from core.states import State
+from core.submitting import submit_at_deadline
 
 EARLY = timedelta(minutes=1)  # a timer may fire this much before its planned time
 
@@ -74,8 +75,10 @@ class TimerFlow:
         self.s.observer.reminder_sent(kind.value)
 
     def _expire(self, script: Script, interview: Interview, now: datetime, fx: Effects) -> None:
-        interview.move_to(State.EXPIRED, now)
+        submit_at_deadline(script, interview, now, fx)  # a draft is submitted, never lost
         fx.changed.append(interview.id)
+        if interview.state is not State.EXPIRED:
+            return  # the draft completed the interview (or screened it out)
         if interview.chat is not None:
             fx.send(interview.chat, "The deadline for your interview has passed, so it is now "
                                     "closed. If you need more time, please contact the hiring "

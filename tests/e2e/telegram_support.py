@@ -208,7 +208,7 @@ class Session:
             return interview
         self.fake.send_voice(user, audio("voice.ogg"), duration=6)
         receipt = await self.reply(user, "Got your voice answer")
-        assert await self.press(user, receipt, "Keep") == "Kept."
+        assert await self.press(user, receipt, "Submit") == "Submitted."
         await self.reply(user, "Question 2 of 3")
         if question == "tradeoff":
             return interview

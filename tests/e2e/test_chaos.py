@@ -296,7 +296,7 @@ class Candidate:
         if prompt is None:
             update = self.fake.send_command(self.user, "/start", self.token)
         elif prompt.step == 0 or prompt.step % 2 == 0:
-            label = "I agree" if prompt.step == 0 else "Keep"
+            label = "I agree" if prompt.step == 0 else "Submit"
             update = self.fake.press_button(self.user, prompt.message, label=label)
         else:
             question = QUESTIONS[prompt.question - 1]

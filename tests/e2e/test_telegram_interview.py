@@ -85,20 +85,20 @@ async def test_full_interview_from_deep_link_to_experience_rating(session: Sessi
     # practice: a voice note, kept
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer (0:06) to Practice question")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
 
     # question 1 (voice only): a voice note, re-recorded as a round video note, kept
     q1 = await session.reply(ada, "Question 1 of 3")
     assert "A voice note · up to 30 s · 2 re-records allowed" in (q1.text or "")
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert receipt.button_labels == ["Keep", "Re-record (2 left)"]
-    assert await session.press(ada, receipt, "Re-record") == "OK, send your new answer."
+    assert receipt.button_labels == ["Submit", "Start over (2 left)"]
+    assert await session.press(ada, receipt, "Start over") == "OK, send your new answer."
     await session.reply(ada, "OK, send your new answer to Question 1 of 3")
     fake.send_video_note(ada, audio("videonote.mp4"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert receipt.button_labels == ["Keep", "Re-record (1 left)"]
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert receipt.button_labels == ["Submit", "Start over (1 left)"]
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
 
     # question 2 (text only, no retakes): kept at once
     await session.reply(ada, "Question 2 of 3")
@@ -107,7 +107,7 @@ async def test_full_interview_from_deep_link_to_experience_rating(session: Sessi
     await session.reply(ada, "Question 3 of 3")
     fake.send_audio(ada, audio("voice.mp3"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
 
     # wrap-up: a question for the team, Done, the experience rating
     last = await session.reply(ada, "That was the last question")
@@ -236,8 +236,8 @@ async def test_stale_and_already_used_buttons(session: Session) -> None:
     interview = await session.to_question(ada)
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    keep, redo = _data(receipt, "Keep"), _data(receipt, "Re-record")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    keep, redo = _data(receipt, "Submit"), _data(receipt, "Start over")
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 2 of 3")
     before = session.recorded(interview.id)
     # the same Keep again, then Re-record on the kept answer: both stale now
@@ -275,7 +275,7 @@ async def test_another_persons_button_is_refused(session: Session) -> None:
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
     before = session.recorded(interview.id)
-    assert await session.press(bob, receipt, "Keep") == texts.NOT_YOUR_BUTTON
+    assert await session.press(bob, receipt, "Submit") == texts.NOT_YOUR_BUTTON
     assert session.recorded(interview.id) == before
 
 
@@ -403,7 +403,7 @@ async def test_duplicated_updates_are_recorded_once(session: Session) -> None:
     assert answer is not None and len(answer.takes) == 1
     assert len([m for m in fake.messages(ada.id) if "Got your voice" in (m.text or "")]) == 1
 
-    press = fake.press_button(ada, receipt, label="Keep")
+    press = fake.press_button(ada, receipt, label="Submit")
     await session.reply(ada, "Question 2 of 3")
     fake.redeliver(press["update_id"])
     fake.send_command(ada, "/status")
@@ -496,7 +496,7 @@ async def test_review_group_rating_follow_up_and_refusals(session: Session) -> N
     fake.send_text(ada, "Unit tests first, then a few end-to-end tests against fakes.")
     await session.reply(ada, "Got your written answer")
     receipt = fake.last_message(ada.id)
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "That was the last question")
 
     await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)

@@ -216,7 +216,7 @@ async def test_row_and_audio_file_are_committed_before_the_receipt(rig: Rig) -> 
 
     # Keep, then a text answer to a question without re-records: kept at once; the next
     # question is its acknowledgement, and it is sent only after the commit too.
-    payload, ref = rig.messenger.button("Keep")
+    payload, ref = rig.messenger.button("Submit")
     await rig.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-keep"))
     rig.journal.events.clear()
     await rig.engine.handle(TextReceived(ADA, CHAT, "A short written answer.", "u-text"))

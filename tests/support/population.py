@@ -128,17 +128,17 @@ class Population:
         await self.press(n, "I agree")
         if practice:
             await self.text(n, "Hello, this is my practice answer.")
-            await self.press(n, "Keep")
+            await self.press(n, "Submit")
         else:
             await self.press(n, "Skip practice")
 
     async def answer_bug(self, n: int) -> None:
         await self.text(n, "A race condition in the cache invalidation.")
-        await self.press(n, "Keep")
+        await self.press(n, "Submit")
 
     async def answer_voice(self, n: int, experience: int | None) -> None:
         await self.voice(n)
-        await self.press(n, "Keep")
+        await self.press(n, "Submit")
         await self.press(n, "Done")
         if experience is not None:
             await self.press(n, str(experience))

@@ -156,7 +156,7 @@ async def test_reviewer_digest_groups_interviews() -> None:
             payload, ref = world.telegram.button(chat, label)
             await world.engine.handle(ButtonPressed(user, chat, payload, ref))
         await world.engine.handle(TextReceived(user, chat, "text answer"))
-        payload, ref = world.telegram.button(chat, "Keep")
+        payload, ref = world.telegram.button(chat, "Submit")
         await world.engine.handle(ButtonPressed(user, chat, payload, ref))
         world.telegram.files[f"v{n}"] = b"speech:4"
         from core.commands import MediaReceived
@@ -164,7 +164,7 @@ async def test_reviewer_digest_groups_interviews() -> None:
 
         await world.engine.handle(MediaReceived(user, chat, MediaRef(
             "telegram", f"v{n}", "voice", "audio/ogg", 10, 4.0)))
-        payload, ref = world.telegram.button(chat, "Keep")
+        payload, ref = world.telegram.button(chat, "Submit")
         await world.engine.handle(ButtonPressed(user, chat, payload, ref))
         assert world.store.interviews[interview.id].state is State.COMPLETED
     channel = ChatRef("slack", "CREV")

@@ -30,7 +30,8 @@ def test_errors_name_file_line_and_field() -> None:
         parse_yaml(text, "scripts/x.yaml")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "vidoe" in row)
     assert [str(e) for e in caught.value.errors] == [
-        f"scripts/x.yaml:{line}: questions[2].answer.kinds[0]: 'vidoe' is not one of voice, text"
+        f"scripts/x.yaml:{line}: questions[2].answer.kinds[0]: "
+        "'vidoe' is not one of voice, text, choice"
     ]
 
 
