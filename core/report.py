@@ -14,9 +14,9 @@ from datetime import datetime
 from statistics import mean, median
 
 from core.agreement import interval_alpha
-from core.prompts import current_question
 from core.model import Interview, Rating, ReviewerDecision
 from core.ports import UnitOfWork
+from core.prompts import current_question
 from core.reminders import TimerKind, started
 from core.review import complete_reviewers, scored_answers
 from core.script import Script

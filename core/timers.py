@@ -12,11 +12,11 @@ from core.effects import Effects
 from core.messages import Button, OutMessage
 from core.model import Interview
 from core.ports import UnitOfWork
+from core.prompts import current_question, draft_summary
 from core.reminders import REVIEW_NUDGES, Timer, TimerKind, plan
 from core.review import candidate_label, complete_reviewers, scored_answers
 from core.script import Script
 from core.services import Services
-from core.prompts import current_question, draft_summary
 from core.states import State
 from core.submitting import draft_of, submit_at_deadline
 

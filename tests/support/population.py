@@ -11,7 +11,8 @@ Story (hours after T0 = the first invitations; candidate numbers are invitation 
   #18 consents and stops at the practice question; #19 skips practice and stops at Q1;
   #20 answers Q1 and withdraws.
 - Candidate reminders: #11 idle (24 h), #13 idle and before-deadline, #17 not-started twice,
-  #18 idle (consent is the start), #19 idle = 7. The deadline expiries and a reviewer digest are not reminders.
+  #18 idle (consent is the start), #19 idle = 7. The deadline expiries and a reviewer
+  digest are not reminders.
 - Ratings (bug.depth, voice.depth, voice.clarity) on a 1-5 scale:
   #1 R1 4 4 5 (at 50 h), R2 4 3 5 (60 h), both decide; #2 R1 2 2 3, R2 3 2 2 (60 h), R1 decides;
   #3 R1 5 4 4 (80 h), decides; #4 R2 3 3 3 (80 h), R3 3 4 3 (100 h); #5 R1 bug only;

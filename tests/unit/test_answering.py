@@ -115,7 +115,8 @@ async def test_multiple_choice_in_option_order_typed_text_and_stale_options() ->
     reply = await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, *onsite))
     assert reply is not None and reply.startswith("That question is already answered")
     assert world.store.interviews[iid].answer_for("onsite").kept.text == "Let's discuss"  # type: ignore[union-attr]
-    assert await press(world, "Done") == "Nothing is chosen yet: tap at least one option, then Done."
+    assert await press(world, "Done") == (
+        "Nothing is chosen yet: tap at least one option, then Done.")
     await press(world, "Kubernetes")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "postgresql", "t2"))
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Redis", "t3"))
