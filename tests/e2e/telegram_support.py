@@ -213,6 +213,8 @@ class Session:
         if question == "tradeoff":
             return interview
         self.fake.send_text(user, "I chose SQLite over PostgreSQL for a single-user tool.")
+        receipt = await self.reply(user, "Got your written answer")
+        assert await self.press(user, receipt, "Submit") == "Submitted."
         await self.reply(user, "Question 3 of 3")
         return interview
 
