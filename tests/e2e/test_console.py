@@ -155,7 +155,7 @@ def test_console_journey_with_a_restart_between_answering_and_rating(tmp_path: P
     assert summary[0] == "Candidate #1 completed Backend Engineer, first round"
     assert len(answers) == 4
     assert any(line.endswith("A: 2019") for line in lines)  # the answer, one line a message
-    assert any("    was when we moved to PostgreSQL." == line for line in lines)
+    assert any(line == "    was when we moved to PostgreSQL." for line in lines)
     for _, rows in answers:
         for row in rows[:-1]:
             s.send(f"#{row[2]}")  # 3
