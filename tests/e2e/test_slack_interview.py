@@ -117,7 +117,7 @@ async def test_whole_referral_interview_with_clips_text_and_reviewers(world: Sla
     await world.share(GRACE, M4A, transcription={
         "status": "complete", "preview": {"content": "I built a billing service.",
                                           "has_more": False}})
-    assert world.last(dm).startswith("Got your voice answer (0:0")
+    assert world.last(dm).startswith("Got your voice answer (1 clip, 0:0")
     assert world.fake.downloads[-1].authorized
     await world.press(dm, "Submit", GRACE)
     assert "Submitted." in world.whispers(GRACE)
