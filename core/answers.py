@@ -331,8 +331,8 @@ class Answers:
         fx.reply = "OK, send your new answer."
         close(message, f"Starting {texts.question_label(script, question)} over.", fx)
         fx.send(interview.chat, OutMessage(
-            f"OK, your answer so far is set aside. Send your new answer to "
-            f"{texts.question_label(script, question)}:\n\n{question.text}"))
+            f"OK, send your new answer to {texts.question_label(script, question)} (what you "
+            f"sent so far is set aside):\n\n{question.text}"))
 
     def on_skip(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:

@@ -133,6 +133,8 @@ async def test_a_telegram_interview_logs_no_secret_and_no_personal_data(
     assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 2 of 3")
     fake.send_text(ada, "Zephyrwind tradeoff: I chose the boring database.")
+    receipt = await session.reply(ada, "Got your written answer")
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 3 of 3")
     sent = fake.send_text(ada, "Marzipanloop testing, with property tests.")
     receipt = await session.reply(ada, "Got your written answer")
