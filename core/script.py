@@ -13,10 +13,9 @@ from datetime import time, timedelta
 from typing import Any
 
 from core.durations import parse_duration
+from core.script_choices import choice_options, knockout_options
 
 ANSWER_KINDS = ("voice", "text", "choice")
-MAX_OPTIONS = 10  # buttons a chat shows comfortably
-MAX_OPTION_LENGTH = 64  # characters of one option: a button label must fit on a phone
 DEFAULT_KNOCKOUT_MESSAGE = (
     "Thank you for your time, {name}. This role has a requirement your answer does not meet, "
     "so the interview ends here and your answers will not be reviewed. You can use /delete "
@@ -264,7 +263,7 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
     if "retakes" in raw:
         found = c.integer(raw["retakes"], (*path, "retakes"), low=0, high=10)
         retakes = retakes if found is None else found
-    options = _options(c, raw, path, kinds)
+    options = choice_options(c, raw, path, kinds)
     multiple = c.flag(raw.get("multiple"), (*path, "multiple"), False)
     if "multiple" in raw and "choice" not in kinds:
         c.add((*path, "multiple"), "applies only to kinds: [choice]")
@@ -274,39 +273,6 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
                                 "multiple)")
     return AnswerRules(kinds=kinds, max_seconds=max_seconds, retakes=retakes, options=options,
                        multiple=multiple)
-
-
-def _options(c: _Collector, raw: Mapping[str, Any], path: Path, kinds: tuple[str, ...]
-             ) -> tuple[str, ...]:
-    """A choice question's options: 1 to 10 distinct, non-empty texts of at most 64 characters."""
-    if "options" not in raw:
-        if "choice" in kinds:
-            c.add((*path, "options"), "is required for kinds: [choice] (1 to 10 options)")
-        return ()
-    value = raw["options"]
-    if "choice" not in kinds:
-        c.add((*path, "options"), "applies only to kinds: [choice]")
-        return ()
-    if not isinstance(value, list) or not value:
-        c.add((*path, "options"), f"must be a list of 1 to {MAX_OPTIONS} options")
-        return ()
-    if len(value) > MAX_OPTIONS:
-        c.add((*path, "options"), f"has {len(value)} options; at most {MAX_OPTIONS} fit as buttons")
-    out: list[str] = []
-    for i, option in enumerate(value):
-        if isinstance(option, bool) or not isinstance(option, (str, int, float)) or not str(
-                option).strip():
-            c.add((*path, "options", i), "must be non-empty text")
-            continue
-        text = " ".join(str(option).split())
-        if len(text) > MAX_OPTION_LENGTH:
-            c.add((*path, "options", i), f"is {len(text)} characters; a button holds at most "
-                                         f"{MAX_OPTION_LENGTH}")
-        elif text.casefold() in (o.casefold() for o in out):
-            c.add((*path, "options", i), f"{text!r} is listed twice")
-        else:
-            out.append(text)
-    return tuple(out[:MAX_OPTIONS])
 
 
 def _rubric(c: _Collector, raw: Any) -> Rubric:
@@ -374,7 +340,7 @@ def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tu
                         known = ", ".join(rubric.criteria) or "none defined"
                         c.add((*path, "rubric", j), f"{name!r} is not a rubric criterion ({known})")
                 criteria = tuple(n for n in value if n in rubric.criteria)
-        knockout = _knockout(c, item, path, rules)
+        knockout = knockout_options(c, item, path, rules)
         for key in item:
             if key not in ("id", "text", "answer", "practice", "rubric", "knockout"):
                 c.add((*path, key), "is not a known field (id, text, answer, practice, rubric, "
@@ -383,36 +349,6 @@ def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tu
                             knockout=knockout))
     if out and all(q.practice for q in out):
         c.add(("questions",), "every question is a practice question: nothing would be reviewed")
-    return tuple(out)
-
-
-def _knockout(c: _Collector, item: Mapping[str, Any], path: Path, rules: AnswerRules
-              ) -> tuple[str, ...]:
-    """Options that end the interview: a subset of a single-answer choice question's options."""
-    if "knockout" not in item:
-        return ()
-    value = item["knockout"]
-    if not rules.is_choice:
-        c.add((*path, "knockout"), "applies only to a question with kinds: [choice]")
-        return ()
-    if rules.multiple:
-        c.add((*path, "knockout"), "cannot be used with multiple: true; ask the hard "
-                                   "requirement as its own single-answer question")
-        return ()
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        c.add((*path, "knockout"), "must list at least one of the options")
-        return ()
-    out: list[str] = []
-    for i, option in enumerate(items):
-        found = rules.option(str(option)) if option is not None else None
-        if found is None:
-            c.add((*path, "knockout", i), f"{option!r} is not one of the options "
-                                          f"({', '.join(rules.options)})")
-        elif found not in out:
-            out.append(found)
-    if out and len(out) == len(rules.options):
-        c.add((*path, "knockout"), "lists every option: nobody could pass this question")
     return tuple(out)
 
 
