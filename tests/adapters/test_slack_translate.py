@@ -193,3 +193,9 @@ def test_long_text_is_split_into_sections_and_modal_is_valid() -> None:
                                                      "channel": "C07REVIEW"}
     ask = render.blocks(OutMessage("Reply with your question", ask_reply="rq:1:2"))
     assert render.as_text(ask).splitlines()[-1] == f"[{render.REPLY_LABEL}*]"
+
+
+def test_block_action_on_an_option_of_a_choice_question() -> None:
+    assert tr.block_action(load("block_actions_option")) == ButtonPressed(
+        GRACE, DM, "ch:9f2c4e1a7b3d5f60:0:1",
+        MessageRef(DM, "1732382590.000100"), "slack:action:1732382605.120034:U0GRACE")
