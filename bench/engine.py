@@ -430,13 +430,20 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path,
             for n in range(first, first + args.answers):
                 await _think(rng, think)
                 text = f"My answer to question {n}: it depends, and here is why."
-                await driver.step(user.id, lambda text=text: fake.send_text(user, text),
-                                  question(n + 1), phase)
+                # an answer is a draft until Submit: two steps, each timed
+                receipt = await driver.step(user.id, lambda text=text: fake.send_text(user, text),
+                                            _has_button("Submit"), phase)
+                await driver.step(
+                    user.id, lambda r=receipt: fake.press_button(user, r, label="Submit"),
+                    question(n + 1), phase)
         return run
 
     def speak(user: Any) -> Callable[[Phase], Awaitable[None]]:
         async def run(phase: Phase) -> None:
-            await driver.step(user.id, lambda: fake.send_voice(user, voice, duration=6),
+            receipt = await driver.step(user.id,
+                                        lambda: fake.send_voice(user, voice, duration=6),
+                                        _has_button("Submit"), phase)
+            await driver.step(user.id, lambda: fake.press_button(user, receipt, label="Submit"),
                               _contains("That was the last question"), phase)
         return run
 

@@ -77,6 +77,11 @@ class AudioProcessor(Protocol):
         """Join (title, audio key) pairs, separated by a short tone, into one file at `key`."""
         ...
 
+    async def join(self, keys: list[str], *, key: str) -> StoredAudio:
+        """Join stored clips end to end into one canonical recording at `key` (a voice answer
+        sent in several clips)."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove every file derived from `key` (canonical, original, review copies)."""
         ...

@@ -46,17 +46,31 @@ class WrapUp(enum.Enum):
 
 @dataclass
 class Take:
-    """One recording (or text) given as an answer; a question may have several takes."""
+    """One recording (or text, or choice) given as an answer; a question may have several takes.
+
+    A take is a draft until the candidate submits (keeps) it: further messages or voice clips
+    are appended to it (`pieces` counts them; clips are joined into one recording).
+    """
 
     id: str
     number: int
-    kind: str  # "text" or "voice"
+    kind: str  # "text", "voice" or "choice" (text: the chosen options, one a line)
     received_at: datetime
     text: str | None = None
     media_key: str | None = None
     duration: float | None = None
     checksum: str | None = None
     transcript: str | None = None
+    pieces: int = 1
+
+    @property
+    def words(self) -> int:
+        return len((self.text or "").split())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The chosen options of a choice take, in the order of the question's options."""
+        return tuple(line for line in (self.text or "").split("\n") if line)
 
 
 @dataclass
@@ -81,6 +95,12 @@ class Answer:
     @property
     def latest(self) -> Take | None:
         return self.takes[-1] if self.takes else None
+
+    def draft(self, awaiting_redo: bool) -> Take | None:
+        """The take being put together and not yet submitted (None: nothing to submit)."""
+        if self.done or awaiting_redo:
+            return None
+        return self.latest
 
 
 @dataclass
@@ -145,7 +165,8 @@ class Interview:
         check_transition(self.state, target)
         if target is State.EXPIRED:
             self.state_before_expiry = self.state
-        if target in (State.EXPIRED, State.WITHDRAWN, State.ERASED, State.COMPLETED):
+        if target in (State.EXPIRED, State.WITHDRAWN, State.ERASED, State.COMPLETED,
+                      State.SCREENED_OUT):
             self.ended_at = now
         self.state = target
 

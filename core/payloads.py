@@ -18,6 +18,7 @@ CONTINUE = "go"
 TIMEZONE = "tz"
 SELF_ID = "si"  # a voluntary self-identification answer (core/self_id.py)
 ADJUST = "aj"  # a request for adjustments (core/accommodations.py)
+CHOOSE = "ch"  # an option of a choice question (question position, option index or "d")
 # reviewer actions
 RATE = "rt"
 DECIDE = "dc"
@@ -31,7 +32,7 @@ OUTCOME_SKIP = "on"
 ADJUST_DECIDE = "ad"  # approve or decline a request for adjustments
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
-                               CONTINUE, TIMEZONE})
+                               CONTINUE, TIMEZONE, CHOOSE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 OUTCOME_ACTIONS = frozenset({OUTCOME_SEND, OUTCOME_FEEDBACK, OUTCOME_SKIP})
 FAIRNESS_ACTIONS = frozenset({SELF_ID, ADJUST, ADJUST_DECIDE})  # handled by core/fair_flow.py

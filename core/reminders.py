@@ -28,8 +28,8 @@ def possible_ids(script: Script, interview_id: str) -> list[str]:
 
 
 class TimerKind(enum.Enum):
-    NOT_STARTED = "not_started"  # invited or consented, no answer yet
-    IDLE = "idle"  # in progress, no activity for a while
+    NOT_STARTED = "not_started"  # invited, no consent yet (the invitation not taken up)
+    IDLE = "idle"  # started (consented), no activity for a while
     BEFORE_DEADLINE = "before_deadline"  # the deadline is near
     EXPIRE = "expire"  # the deadline itself
     REVIEW = "review"  # completed, waiting for reviewers
@@ -53,6 +53,11 @@ class Timer:
     def key(self) -> str:
         """Unique per firing, for exactly-once delivery."""
         return f"timer:{self.id}:{self.at.isoformat()}"
+
+
+def started(interview: Interview) -> bool:
+    """The one definition of "started", for reminders and the report alike: consent given."""
+    return interview.consented_at is not None
 
 
 def outside_quiet_hours(at: datetime, quiet: QuietHours | None, tz: str) -> datetime:
@@ -80,11 +85,12 @@ def plan(script: Script, interview: Interview) -> list[Timer]:
 
     if interview.is_open:
         reachable = interview.chat is not None
-        if interview.state in (State.INVITED, State.CONSENTED) and reachable:
+        if not started(interview) and reachable:
             for i, delay in enumerate(rules.not_started):
                 add(TimerKind.NOT_STARTED, interview.invited_at + delay, i)
-        if interview.state is State.IN_PROGRESS and rules.idle and reachable:
-            since = interview.last_activity_at or interview.started_at or interview.invited_at
+        if started(interview) and rules.idle and reachable:
+            since = (interview.last_activity_at or interview.consented_at
+                     or interview.started_at or interview.invited_at)
             add(TimerKind.IDLE, since + rules.idle)
         if rules.before_deadline and reachable:
             at = interview.deadline - rules.before_deadline

@@ -14,10 +14,10 @@ from datetime import datetime
 from statistics import mean, median
 
 from core.agreement import interval_alpha
-from core.candidate import current_question
 from core.model import Interview, Rating, ReviewerDecision
 from core.ports import UnitOfWork
-from core.reminders import TimerKind
+from core.prompts import current_question
+from core.reminders import TimerKind, started
 from core.review import complete_reviewers, scored_answers
 from core.script import Script
 from core.states import OPEN_STATES, State
@@ -157,7 +157,7 @@ class FunnelReport:
 
 
 def _started(i: Interview) -> bool:
-    return i.consented_at is not None or i.completed_at is not None
+    return started(i) or i.completed_at is not None
 
 
 def _reviewed(script: Script, i: Interview, ratings: list[Rating]) -> bool:
@@ -207,12 +207,14 @@ def funnel_report(script: Script, interviews: Sequence[Interview],
     """The funnel of one script; the mappings are keyed by interview id (missing: none)."""
     mine = [i for i in interviews if i.script_id == script.id]
     invited = len(mine)
-    started = [i for i in mine if _started(i)]
+    begun = [i for i in mine if _started(i)]
+    screened = [i for i in mine if i.state is State.SCREENED_OUT]
     completed = [i for i in mine if i.completed_at is not None]
     reviewed = [i for i in completed if _reviewed(script, i, ratings.get(i.id, []))]
     decided = [i for i in reviewed if decisions.get(i.id)]
     stages = tuple(Stage(name, len(group), _percent(len(group), invited)) for name, group in (
-        ("invited", mine), ("started", started), ("completed", completed),
+        ("invited", mine), ("started", begun), ("screened out", screened),
+        ("completed", completed),
         ("reviewed", reviewed), ("decided", decided)))
 
     durations = [_seconds(i.accepted_at or i.invited_at, i.completed_at)

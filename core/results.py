@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import mean
 
-from core.model import AuditEntry, Interview, Rating, ReviewerDecision
+from core.model import AuditEntry, Interview, Rating, ReviewerDecision, Take
 from core.review import candidate_label
 from core.reviewers import REVISED
 from core.script import Script
@@ -50,6 +50,14 @@ class Scorecard:
         return row
 
 
+def answer_cell(take: Take) -> str:
+    """An answer in one cell: the text, the chosen options (in the order of the options,
+    separated by "; "), or "voice <seconds>s"."""
+    if take.kind == "choice":
+        return "; ".join(take.choices)
+    return take.text or "" if take.kind == "text" else f"voice {round(take.duration or 0)}s"
+
+
 def scorecard(script: Script, interview: Interview, ratings: list[Rating],
               decisions: list[ReviewerDecision], audit: list[AuditEntry] | None = None
               ) -> Scorecard:
@@ -73,8 +81,9 @@ def scorecard(script: Script, interview: Interview, ratings: list[Rating],
         answer = interview.answer_for(question.id)
         take = answer.kept if answer else None
         if take is not None:
-            card.answers[question.id] = (take.text or "" if take.kind == "text"
-                                         else f"voice {round(take.duration or 0)}s")
+            card.answers[question.id] = answer_cell(take)
+        if not question.rated:  # a choice question without a rubric of its own
+            continue
         for criterion in script.criteria_for(question):
             scores = [r.score for r in ratings
                       if r.question_id == question.id and r.criterion == criterion]

@@ -62,10 +62,11 @@ def complete_reviewers(script: Script, answer: Answer, ratings: list[Rating]) ->
 
 
 def scored_answers(script: Script, interview: Interview) -> list[Answer]:
-    """Kept answers to reviewed (non-practice) questions, in script order."""
+    """Kept answers to rated questions (not practice; a choice question only with its own
+    rubric), in script order."""
     order = {q.id: i for i, q in enumerate(script.questions)}
-    practice = {q.id for q in script.questions if q.practice}
-    kept = [a for a in interview.answers if a.kept is not None and a.question_id not in practice]
+    unrated = {q.id for q in script.questions if not q.rated}
+    kept = [a for a in interview.answers if a.kept is not None and a.question_id not in unrated]
     return sorted(kept, key=lambda a: order[a.question_id])
 
 
@@ -79,6 +80,8 @@ def answer_card(script: Script, interview: Interview, answer: Answer, ratings: l
              f"Q: {question.text}"]
     if take.kind == "text":
         lines.append(f"A: {take.text}")
+    elif take.kind == "choice":
+        lines.append(f"A: {', '.join(take.choices)}")
     else:
         lines.append(f"A: voice answer, {texts.clock(take.duration)}")
         if take.transcript:
@@ -110,6 +113,18 @@ def _score_summary(script: Script, answer: Answer, ratings: list[Rating]) -> str
     return "Scores: " + ", ".join(parts) if parts else ""
 
 
+def choice_lines(script: Script, interview: Interview) -> list[str]:
+    """The options chosen in each choice question, for the summary card."""
+    out = []
+    for question in script.questions:
+        answer = interview.answer_for(question.id)
+        take = answer.kept if answer else None
+        if question.answer.is_choice and not question.practice and take is not None:
+            out.append(f"{texts.question_label(script, question)} · {question.text} "
+                       f"{', '.join(take.choices)}")
+    return out
+
+
 def summary_card(script: Script, interview: Interview, decisions: list[ReviewerDecision],
                  ratings: list[Rating] | None = None) -> OutMessage:
     """The interview's head card: who, what, when, how long, and the decision buttons.
@@ -126,6 +141,7 @@ def summary_card(script: Script, interview: Interview, decisions: list[ReviewerD
         f"{texts.clock(seconds)} of audio",
         "Rate every answer below; the decision buttons unlock for you once you have.",
     ]
+    lines[2:2] = choice_lines(script, interview)
     if interview.state is State.ERASED:
         lines = [f"Candidate #{interview.number}: erased at the candidate's request."]
         return OutMessage("\n".join(lines))

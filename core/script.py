@@ -14,11 +14,17 @@ from typing import Any
 
 from core.durations import parse_duration
 from core.review_settings import ReviewSettings, is_person, is_user_group
+from core.script_choices import choice_options, knockout_options
 from core.script_fairness import FIELDS as FAIRNESS_FIELDS
 from core.script_fairness import Accommodations, SelfIdCategory, parse_fairness
 from core.script_hiring import Outcome, WebhookTarget, parse_outcome, parse_webhooks
 
-ANSWER_KINDS = ("voice", "text")
+ANSWER_KINDS = ("voice", "text", "choice")
+DEFAULT_KNOCKOUT_MESSAGE = (
+    "Thank you for your time, {name}. This role has a requirement your answer does not meet, "
+    "so the interview ends here and your answers will not be reviewed. You can use /delete "
+    "to erase them."
+)
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 Path = tuple[str | int, ...]
@@ -51,12 +57,23 @@ class ScriptInvalid(ValueError):
 class AnswerRules:
     """How a question may be answered."""
 
-    kinds: tuple[str, ...] = ANSWER_KINDS
+    kinds: tuple[str, ...] = ("voice", "text")
     max_seconds: int = 180
     retakes: int = 2
+    options: tuple[str, ...] = ()  # a choice question's options, in the order shown
+    multiple: bool = False  # a choice question takes several options
 
     def allows(self, kind: str) -> bool:
         return kind in self.kinds
+
+    @property
+    def is_choice(self) -> bool:
+        return "choice" in self.kinds
+
+    def option(self, typed: str) -> str | None:
+        """The option a typed text names (case-insensitive, spaces trimmed), or None."""
+        wanted = " ".join(typed.split()).casefold()
+        return next((o for o in self.options if " ".join(o.split()).casefold() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,12 @@ class Question:
     answer: AnswerRules
     practice: bool = False
     rubric: tuple[str, ...] = ()
+    knockout: tuple[str, ...] = ()  # choice options that end the interview
+
+    @property
+    def rated(self) -> bool:
+        """Reviewers rate it: not practice, and a choice question only with its own rubric."""
+        return not self.practice and (not self.answer.is_choice or bool(self.rubric))
 
 
 @dataclass(frozen=True)
@@ -121,6 +144,7 @@ class Script:
     notice: str = ""  # shown before consent (core/notice.py)
     self_id: tuple[SelfIdCategory, ...] = ()  # the voluntary survey (core/self_id.py)
     accommodations: Accommodations | None = None  # adjustments on request
+    knockout_message: str = DEFAULT_KNOCKOUT_MESSAGE
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -133,13 +157,19 @@ class Script:
         """Questions reviewers rate (practice questions are never reviewed)."""
         return tuple(q for q in self.questions if not q.practice)
 
+    @property
+    def rated_questions(self) -> tuple[Question, ...]:
+        """Questions reviewers score (choice questions only when they name a rubric)."""
+        return tuple(q for q in self.questions if q.rated)
+
     def criteria_for(self, question: Question) -> tuple[str, ...]:
         """Rubric criteria a question is rated on: its own list, else every criterion."""
         return question.rubric or tuple(self.rubric.criteria)
 
     def estimated_minutes(self) -> int:
         """Rough time to complete: each question's answer limit plus a minute to think."""
-        seconds = sum(q.answer.max_seconds + 60 for q in self.questions)
+        seconds = sum(15 if q.answer.is_choice else q.answer.max_seconds + 60
+                      for q in self.questions)
         return max(1, round(seconds / 60))
 
 
@@ -212,7 +242,7 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
     if "kinds" in raw:
         value = raw["kinds"]
         if not isinstance(value, list) or not value:
-            c.add((*path, "kinds"), "must be a non-empty list of voice, text")
+            c.add((*path, "kinds"), "must be a non-empty list of voice, text or choice")
         else:
             good = []
             for i, kind in enumerate(value):
@@ -221,6 +251,9 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
                 elif kind not in good:
                     good.append(kind)
             kinds = tuple(good) or kinds
+            if "choice" in kinds and len(kinds) > 1:
+                c.add((*path, "kinds"), "choice cannot be combined with voice or text")
+                kinds = ("choice",)
     max_seconds = base.max_seconds
     if "max_seconds" in raw:
         max_seconds = c.integer(raw["max_seconds"], (*path, "max_seconds"), low=5, high=1800) or (
@@ -230,10 +263,16 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
     if "retakes" in raw:
         found = c.integer(raw["retakes"], (*path, "retakes"), low=0, high=10)
         retakes = retakes if found is None else found
+    options = choice_options(c, raw, path, kinds)
+    multiple = c.flag(raw.get("multiple"), (*path, "multiple"), False)
+    if "multiple" in raw and "choice" not in kinds:
+        c.add((*path, "multiple"), "applies only to kinds: [choice]")
     for key in raw:
-        if key not in ("kinds", "max_seconds", "retakes"):
-            c.add((*path, key), "is not a known setting (kinds, max_seconds, retakes)")
-    return AnswerRules(kinds=kinds, max_seconds=max_seconds, retakes=retakes)
+        if key not in ("kinds", "max_seconds", "retakes", "options", "multiple"):
+            c.add((*path, key), "is not a known setting (kinds, max_seconds, retakes, options, "
+                                "multiple)")
+    return AnswerRules(kinds=kinds, max_seconds=max_seconds, retakes=retakes, options=options,
+                       multiple=multiple)
 
 
 def _rubric(c: _Collector, raw: Any) -> Rubric:
@@ -301,10 +340,13 @@ def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tu
                         known = ", ".join(rubric.criteria) or "none defined"
                         c.add((*path, "rubric", j), f"{name!r} is not a rubric criterion ({known})")
                 criteria = tuple(n for n in value if n in rubric.criteria)
+        knockout = knockout_options(c, item, path, rules)
         for key in item:
-            if key not in ("id", "text", "answer", "practice", "rubric"):
-                c.add((*path, key), "is not a known field (id, text, answer, practice, rubric)")
-        out.append(Question(id=qid, text=text, answer=rules, practice=practice, rubric=criteria))
+            if key not in ("id", "text", "answer", "practice", "rubric", "knockout"):
+                c.add((*path, key), "is not a known field (id, text, answer, practice, rubric, "
+                                    "knockout)")
+        out.append(Question(id=qid, text=text, answer=rules, practice=practice, rubric=criteria,
+                            knockout=knockout))
     if out and all(q.practice for q in out):
         c.add(("questions",), "every question is a practice question: nothing would be reviewed")
     return tuple(out)
@@ -410,7 +452,7 @@ def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
 
 KNOWN_FIELDS = (
     "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
-    "review", "outro", "outcome", "webhooks", *FAIRNESS_FIELDS,
+    "review", "outro", "outcome", "webhooks", "knockout_message", *FAIRNESS_FIELDS,
 )
 
 
@@ -431,6 +473,8 @@ def parse_script(raw: Any) -> Script:
     intro = c.text(raw, "intro", (), required=False, default="Hi {name}! Thanks for your time.")
     consent = c.text(raw, "consent", ())
     outro = c.text(raw, "outro", (), required=False, default=Script.outro)
+    knockout_message = c.text(raw, "knockout_message", (), required=False,
+                              default=DEFAULT_KNOCKOUT_MESSAGE)
     deadline = c.duration(raw.get("deadline", "7d"), ("deadline",)) or timedelta(days=7)
     base = _answer_rules(c, raw.get("answer"), ("answer",), AnswerRules())
     rubric = _rubric(c, raw.get("rubric"))
@@ -443,7 +487,7 @@ def parse_script(raw: Any) -> Script:
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
-    for key in ("intro", "outro"):
+    for key in ("intro", "outro", "knockout_message"):
         text = raw.get(key)
         if isinstance(text, str):
             try:
@@ -458,5 +502,6 @@ def parse_script(raw: Any) -> Script:
         rubric=rubric, review=review, reminders=reminders, outro=outro, outcome=outcome,
         webhooks=webhooks,
         notice=fair.notice, self_id=fair.self_id, accommodations=fair.accommodations,
+        knockout_message=knockout_message,
     )
 

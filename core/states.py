@@ -16,17 +16,21 @@ class State(enum.Enum):
     COMPLETED = "completed"  # every question answered and kept; with the reviewers
     EXPIRED = "expired"  # deadline passed before completion
     WITHDRAWN = "withdrawn"  # the candidate stopped
+    SCREENED_OUT = "screened_out"  # a knock-out answer ended the interview; not reviewed
     ERASED = "erased"  # personal data and media removed; an anonymous row remains
 
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.INVITED: frozenset({State.CONSENTED, State.EXPIRED, State.WITHDRAWN, State.ERASED}),
-    State.CONSENTED: frozenset({State.IN_PROGRESS, State.EXPIRED, State.WITHDRAWN, State.ERASED}),
-    State.IN_PROGRESS: frozenset({State.COMPLETED, State.EXPIRED, State.WITHDRAWN, State.ERASED}),
+    State.CONSENTED: frozenset({State.IN_PROGRESS, State.EXPIRED, State.WITHDRAWN, State.ERASED,
+                                State.SCREENED_OUT}),
+    State.IN_PROGRESS: frozenset({State.COMPLETED, State.EXPIRED, State.WITHDRAWN, State.ERASED,
+                                  State.SCREENED_OUT}),
     State.COMPLETED: frozenset({State.ERASED}),
     # An extension re-opens an expired interview where it stood.
     State.EXPIRED: frozenset({State.INVITED, State.CONSENTED, State.IN_PROGRESS, State.ERASED}),
     State.WITHDRAWN: frozenset({State.ERASED}),
+    State.SCREENED_OUT: frozenset({State.ERASED}),
     State.ERASED: frozenset(),
 }
 

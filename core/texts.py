@@ -110,7 +110,7 @@ def limit(seconds: int) -> str:
 
 
 def kinds_phrase(kinds: tuple[str, ...]) -> str:
-    names = {"voice": "a voice note", "text": "text"}
+    names = {"voice": "a voice note", "text": "text", "choice": "a tap on one of the options"}
     return " or ".join(names[k] for k in kinds)
 
 
@@ -136,7 +136,8 @@ def expectations(script: Script, deadline: datetime, tz: str) -> str:
     scored = len(script.scored_questions)
     practice = len(script.questions) - scored
     extra = f" (plus {practice} optional practice question)" if practice else ""
-    kinds = sorted({k for q in script.questions for k in q.answer.kinds}, reverse=True)
+    kinds = sorted({k for q in script.questions for k in q.answer.kinds if k != "choice"},
+                   reverse=True) or ["choice"]
     return (
         f"What to expect: {scored} questions{extra}, about {script.estimated_minutes()} minutes "
         f"in all. Answer with {kinds_phrase(tuple(kinds))}, one question at a time, whenever "

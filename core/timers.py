@@ -6,16 +6,19 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from core import payloads as pl
+from core import texts
 from core.deadlines import expiry_notice, progress
 from core.effects import Effects
 from core.messages import Button, OutMessage
 from core.model import Interview
 from core.ports import UnitOfWork
+from core.prompts import current_question, draft_summary
 from core.reminders import REVIEW_NUDGES, Timer, TimerKind, plan
 from core.review import candidate_label, complete_reviewers, scored_answers
 from core.script import Script
 from core.services import Services
 from core.states import State
+from core.submitting import draft_of, submit_at_deadline
 
 EARLY = timedelta(minutes=1)  # a timer may fire this much before its planned time
 
@@ -68,14 +71,27 @@ class TimerFlow:
             TimerKind.IDLE: "A reminder: you stopped part-way through your interview.",
             TimerKind.BEFORE_DEADLINE: "Your interview deadline is near.",
         }[kind]
-        fx.send(interview.chat, OutMessage(
-            f"{lead} {progress(script, interview)}",
-            ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
+        question = current_question(script, interview) if interview.is_open else None
+        draft = draft_of(interview, question) if question is not None else None
+        if question is not None and draft is not None and not (
+                draft.kind == "choice" and not draft.choices):
+            label = texts.question_label(script, question)
+            fx.send(interview.chat, OutMessage(
+                f"{lead} Your answer to {label} is not submitted yet ({draft_summary(draft)}). "
+                f"Tap Submit if it is complete, or add more. {progress(script, interview)}",
+                ((Button("Submit", pl.make(pl.KEEP, interview.id, draft.id), "primary"),
+                  Button("Continue", pl.make(pl.CONTINUE, interview.id))),)))
+        else:
+            fx.send(interview.chat, OutMessage(
+                f"{lead} {progress(script, interview)}",
+                ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
         self.s.observer.reminder_sent(kind.value)
 
     def _expire(self, script: Script, interview: Interview, now: datetime, fx: Effects) -> None:
-        interview.move_to(State.EXPIRED, now)
+        submit_at_deadline(script, interview, now, fx)  # a draft is submitted, never lost
         fx.changed.append(interview.id)
+        if interview.state is not State.EXPIRED:
+            return  # the draft completed the interview (or screened it out)
         if interview.chat is not None:
             fx.send(interview.chat, "The deadline for your interview has passed, so it is now "
                                     "closed. If you need more time, please contact the hiring "

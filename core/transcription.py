@@ -44,8 +44,8 @@ class Transcription:
         with self.s.uow() as uow:
             interview = uow.interviews.get(interview_id)
             found = interview.take_by_id(take_id) if interview else None
-            if found is not None and found[1].transcript is None:
-                found[1].transcript = transcript
+            if found is not None and found[1].transcript is None and found[1].media_key == key:
+                found[1].transcript = transcript  # not a draft's recording since replaced
                 uow.commit()
 
     async def idle(self) -> None:

@@ -81,6 +81,7 @@ class TakeRow(SQLModel, table=True):
     duration: float | None = None
     checksum: str | None = Field(default=None, max_length=64)
     transcript: str | None = None
+    pieces: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class FollowUpRow(SQLModel, table=True):

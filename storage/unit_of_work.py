@@ -69,14 +69,14 @@ DELIVERY_SEEN = core_select(DELIVERY.c.key).where(DELIVERY.c.key == bindparam("k
 def _take(row: Any) -> Take:
     return Take(id=row.id, number=row.number, kind=row.kind, received_at=row.received_at,
                 text=row.text, media_key=row.media_key, duration=row.duration,
-                checksum=row.checksum, transcript=row.transcript)
+                checksum=row.checksum, transcript=row.transcript, pieces=row.pieces)
 
 
 def _take_values(take: Take, interview_id: str, answer_id: str | None) -> Values:
     return {"id": take.id, "answer_id": answer_id, "interview_id": interview_id,
             "number": take.number, "kind": take.kind, "received_at": take.received_at,
             "text": take.text, "media_key": take.media_key, "duration": take.duration,
-            "checksum": take.checksum, "transcript": take.transcript}
+            "checksum": take.checksum, "transcript": take.transcript, "pieces": take.pieces}
 
 
 def _user(platform: str | None, ident: str | None) -> UserRef | None:

@@ -22,6 +22,7 @@ from bots.audio import ffmpeg
 from bots.audio.bucket import ObjectStoreError, S3Bucket
 from bots.audio.decode import Container, complete, resolve
 from bots.audio.ffmpeg import AudioSegment, FfmpegError
+from bots.audio.join import join_sync
 from bots.audio.levels import MIN_SPEECH_SECONDS, speech_seconds, window_levels
 from bots.audio.review import (
     CANONICAL_BITRATE,
@@ -125,6 +126,14 @@ class PydubAudioProcessor:
         for _, clip in [("", key), *keys]:
             self.store.check_key(clip)
         return await self._run(reel_from, self.store, self.bucket, keys, key)
+
+    async def join(self, keys: list[str], *, key: str) -> StoredAudio:
+        """The stored clips of `keys`, end to end, stored as one canonical file under `key`."""
+        if not keys:
+            raise ValueError("joining needs at least one clip")
+        for clip in [key, *keys]:
+            self.store.check_key(clip)
+        return await self._run(join_sync, self.store, self.bucket, keys, key)
 
     def delete(self, key: str) -> None:
         """Remove the canonical file, original and review copies of `key`, and its objects.

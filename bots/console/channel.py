@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bots.console.messenger import CANDIDATE_CHAT, REVIEWER_CHAT, ConsoleMessenger, media_for
+from bots.console.review import show_cards, waiting
 from core.commands import (
     ButtonPressed,
     CreateInvitation,
@@ -22,11 +25,22 @@ from core.refs import UserRef
 
 CANDIDATE = UserRef("console", "candidate")
 REVIEWER = UserRef("console", "reviewer")
-COMMANDS = {"/help": "help", "/status": "status", "/withdraw": "withdraw", "/delete": "delete"}
+COMMANDS = {"/status": "status", "/withdraw": "withdraw", "/delete": "delete"}
+CONSOLE_COMMANDS = ("/help", "/voice", "/redo", "/review", "/quit", "/exit")
 USAGE = (
-    "Console preview. You are the candidate: type answers as text, `/voice PATH` to answer "
-    "with an audio file, a button's number to press it, /redo to re-record, /status, /help, "
-    "/quit. When the interview is complete, the review cards appear: rate them by number."
+    "Console preview. You are the candidate: type answers as text (several lines make one "
+    "answer until you press Submit), press a button by typing # and its number (#3). When "
+    "the interview is complete, the review cards appear: rate them the same way. /help lists "
+    "the commands."
+)
+CONSOLE_HELP = (
+    "Console commands:\n"
+    "  #N - press the button numbered [N]\n"
+    "  /voice PATH - answer with an audio file (~, quotes and spaces are fine)\n"
+    "  /redo - start the current answer over\n"
+    "  /review - list completed interviews you have not finished rating, and show their cards\n"
+    "  /quit - stop; run again to continue where you stopped\n"
+    "Any other line, numbers and lines starting with / included, is sent as your answer."
 )
 
 
@@ -49,6 +63,8 @@ class ConsoleChannel:
         self._say(USAGE)
         with self.engine.s.uow() as uow:
             current = uow.interviews.current_for(CANDIDATE)
+        if waiting(self.engine, self.script_id, REVIEWER):
+            await self.review(announce=True)
         if current is not None:
             await self.engine.handle(InviteAccepted(CANDIDATE, CANDIDATE_CHAT, None))
             return
@@ -69,43 +85,67 @@ class ConsoleChannel:
                 break
             if text:
                 await self.handle_line(text)
-        self._say("Bye. Everything is saved; run again to continue where you stopped.")
+        with self.engine.s.uow() as uow:
+            kept = uow.interviews.current_for(CANDIDATE) is not None
+        if kept or waiting(self.engine, self.script_id, REVIEWER):
+            self._say("Bye. Everything is saved; run again to continue where you stopped.")
+        else:  # erased (or never begun): nothing of the candidate is kept
+            self._say("Bye.")
+
+    async def review(self, announce: bool = False) -> None:
+        """List the completed interviews the reviewer has not finished, and show their cards."""
+        found = waiting(self.engine, self.script_id, REVIEWER)
+        if not found:
+            self._say("(no completed interview is waiting for your review)")
+            return
+        self._say(("Waiting for your review:" if announce else "To review:") + "".join(
+            f"\n  {w.label}: {w.rated} of {w.answers} answers rated" for w in found))
+        for item in found:
+            await show_cards(self.engine, self.messenger, item.interview_id)
 
     async def handle_line(self, text: str) -> None:
         if self.messenger.asks:
             chat, target = self.messenger.asks.pop(0)
             await self.engine.handle(ReviewerText(REVIEWER, chat, target, text))
             return
-        if text.isdigit():
-            await self._press(int(text))
-        elif text == "/redo":
-            number = self._find_button("Re-record")
+        word = text.split()[0]
+        if word.startswith("#") and word[1:].isdigit() and len(text.split()) == 1:
+            await self._press(int(word[1:]))
+        elif word == "/help":
+            self._say(CONSOLE_HELP)
+            await self.engine.handle(UserCommand(CANDIDATE, CANDIDATE_CHAT, "help"))
+        elif word == "/redo":
+            number = self._find_button("Start over")
             if number is None:
-                self._say("(nothing to re-record right now)")
+                self._say("(nothing to start over right now)")
             else:
                 await self._press(number)
-        elif text.startswith("/voice"):
-            path = text[len("/voice"):].strip()
-            try:
-                media = media_for(path)
-            except OSError:
-                self._say(f"(cannot read {path!r})")
-                return
-            if media.size is None:
-                self._say(f"(no such file: {path})")
-                return
-            if media.kind == "file":
-                await self.engine.handle(UnsupportedReceived(CANDIDATE, CANDIDATE_CHAT,
-                                                             "document"))
-                return
-            await self.engine.handle(MediaReceived(CANDIDATE, CANDIDATE_CHAT, media))
-        elif text.split()[0] in COMMANDS:
-            await self.engine.handle(UserCommand(CANDIDATE, CANDIDATE_CHAT,
-                                                 COMMANDS[text.split()[0]]))
-        elif text.startswith("/"):
-            self._say(f"(unknown command {text.split()[0]}; try /help)")
-        else:
+        elif word == "/review":
+            await self.review()
+        elif word == "/voice":
+            await self._voice(text[len("/voice"):].strip())
+        elif word in COMMANDS:
+            await self.engine.handle(UserCommand(CANDIDATE, CANDIDATE_CHAT, COMMANDS[word]))
+        else:  # an answer, even "2019" or "/etc/hosts is where..."
             await self.engine.handle(TextReceived(CANDIDATE, CANDIDATE_CHAT, text))
+
+    async def _voice(self, argument: str) -> None:
+        path = voice_path(argument)
+        if not path:
+            self._say("(usage: /voice PATH)")
+            return
+        try:
+            media = media_for(path)
+        except OSError:
+            self._say(f"(cannot read {path!r})")
+            return
+        if media.size is None:
+            self._say(f"(no such file: {path})")
+            return
+        if media.kind == "file":
+            await self.engine.handle(UnsupportedReceived(CANDIDATE, CANDIDATE_CHAT, "document"))
+            return
+        await self.engine.handle(MediaReceived(CANDIDATE, CANDIDATE_CHAT, media))
 
     def _find_button(self, label: str) -> int | None:
         matches = [n for n, (_, b) in self.messenger.buttons.items() if b.label.startswith(label)]
@@ -121,3 +161,17 @@ class ConsoleChannel:
         reply = await self.engine.handle(ButtonPressed(user, ref.chat, button.payload, ref))
         if reply:
             self._say(f"(only you) > {reply}")
+
+
+def voice_path(argument: str) -> str:
+    """The file a /voice line names: quotes removed, ~ expanded; an unquoted path with
+    spaces is taken whole."""
+    argument = argument.strip()
+    if not argument:
+        return ""
+    try:
+        parts = shlex.split(argument)
+    except ValueError:
+        parts = [argument]
+    path = parts[0] if len(parts) == 1 else argument
+    return str(Path(path).expanduser())

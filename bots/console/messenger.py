@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import mimetypes
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,9 @@ class ConsoleMessenger:
     def __init__(self, out: TextIO | None = None, write: Callable[[str], None] | None = None
                  ) -> None:
         self.out = out or sys.stdout
-        self._ids = itertools.count(1)
+        # message ids stay unique across runs: review posts recorded earlier keep theirs
+        self._session = secrets.token_hex(3)
+        self._ids = (f"{self._session}-{n}" for n in itertools.count(1))
         self._numbers = itertools.count(1)
         self.buttons: dict[int, tuple[MessageRef, Button]] = {}
         self.asks: list[tuple[ChatRef, str]] = []  # pending reply boxes (chat, target)
@@ -55,7 +58,7 @@ class ConsoleMessenger:
         self.out.flush()
 
     async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
-        ref = MessageRef(chat, str(next(self._ids)))
+        ref = MessageRef(chat, next(self._ids))
         self._print(chat, message)
         self._print_buttons(ref, message)
         return ref

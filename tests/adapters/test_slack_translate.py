@@ -200,3 +200,9 @@ def test_slash_command_adjust_asks_for_an_adjustment() -> None:
     command = tr.slash_command({**body, "text": "adjust"}, DM)
     assert command is not None and command.name == "adjust" and command.chat == DM
     assert render.slack_text("send /adjust at any time") == "send /interview adjust at any time"
+
+
+def test_block_action_on_an_option_of_a_choice_question() -> None:
+    assert tr.block_action(load("block_actions_option")) == ButtonPressed(
+        GRACE, DM, "ch:9f2c4e1a7b3d5f60:0:1",
+        MessageRef(DM, "1732382590.000100"), "slack:action:1732382605.120034:U0GRACE")

@@ -196,3 +196,17 @@ def test_every_fixture_is_covered() -> None:
     source = Path(__file__).read_text()
     missing = [p.stem for p in FIXTURES.glob("*.json") if f'"{p.stem}"' not in source]
     assert not missing
+
+
+def test_an_option_button_of_a_choice_question() -> None:
+    from core import payloads as pl
+
+    data, _ = load("callback_option")
+    result = run("callback_option")
+    assert result == ButtonPressed(
+        ADA, ADA_CHAT, "ch:9f2c4e1a7b3d5e60:1:2", MessageRef(ADA_CHAT, "15"),
+        f"telegram:cbq:{data['callback_query']['id']}")
+    assert isinstance(result, ButtonPressed)
+    assert pl.parse(result.payload) == pl.Payload(pl.CHOOSE, "9f2c4e1a7b3d5e60", ("1", "2"))
+    assert pl.parse("ch:9f2c4e1a7b3d5e60:1:d") == pl.Payload(pl.CHOOSE, "9f2c4e1a7b3d5e60",
+                                                             ("1", "d"))

@@ -235,11 +235,11 @@ class SlackWorld:
         await self.share(GRACE, M4A, transcription={
             "status": "complete", "preview": {"content": "I built a billing service.",
                                               "has_more": False}})
-        await self.press(dm, "Keep", GRACE)
+        await self.press(dm, "Submit", GRACE)
         await self.share(GRACE, WEBM)
-        await self.press(dm, "Keep", GRACE)
+        await self.press(dm, "Submit", GRACE)
         await self.say(GRACE, "Fewer meetings, more written design reviews.")
-        await self.press(dm, "Keep", GRACE)
+        await self.press(dm, "Submit", GRACE)
         assert "That was the last question" in self.last(dm)
 
 

@@ -208,11 +208,13 @@ class Session:
             return interview
         self.fake.send_voice(user, audio("voice.ogg"), duration=6)
         receipt = await self.reply(user, "Got your voice answer")
-        assert await self.press(user, receipt, "Keep") == "Kept."
+        assert await self.press(user, receipt, "Submit") == "Submitted."
         await self.reply(user, "Question 2 of 3")
         if question == "tradeoff":
             return interview
         self.fake.send_text(user, "I chose SQLite over PostgreSQL for a single-user tool.")
+        receipt = await self.reply(user, "Got your written answer")
+        assert await self.press(user, receipt, "Submit") == "Submitted."
         await self.reply(user, "Question 3 of 3")
         return interview
 

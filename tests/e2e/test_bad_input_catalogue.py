@@ -157,7 +157,7 @@ async def test_telegram_keep_for_another_candidates_take(tg: Session) -> None:
     bobs = await tg.to_question(bob, "Bob")
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     adas_receipt = await tg.reply(ada, "Got your voice answer")
-    ada_take = adas_receipt.button("Keep").rsplit(":", 1)[1]
+    ada_take = adas_receipt.button("Submit").rsplit(":", 1)[1]
     fake.send_voice(bob, audio("voice.ogg"), duration=6)
     bobs_receipt = await tg.reply(bob, "Got your voice answer")
     before = tg_state(tg)
@@ -348,7 +348,7 @@ async def test_slack_button_pressed_by_a_user_nobody_knows(sl: SlackWorld) -> No
     assert receipt.text.startswith("Got your written answer")
 
     async def press() -> None:
-        payload = ev.press(receipt, "Keep", "U0NOBODY", channel=dm)
+        payload = ev.press(receipt, "Submit", "U0NOBODY", channel=dm)
         assert (await sl.interact(payload)).status == 200
 
     await refused(sl, press, None)
@@ -538,11 +538,11 @@ async def test_a_reviewer_follow_up_with_a_nul_inside(pg_or_sqlite: Engine) -> N
     await press("I agree")
     await press("Skip practice")
     await world.engine.handle(TextReceived(ada, chat, "A race in the cache."))
-    await press("Keep")
+    await press("Submit")
     world.telegram.files["v"] = b"speech:30"
     await world.engine.handle(MediaReceived(ada, chat, MediaRef(
         "telegram", "v", "voice", "audio/ogg", 100, 30.0, transcript="")))
-    await press("Keep")
+    await press("Submit")
     assert world.telegram.texts(chat)[-1].startswith("That was the last question")
     card = next(s for s in world.slack.sent if s.chat == channel and "Tell us" in s.message.text)
     ask = card.message.buttons[-1][0]

@@ -130,15 +130,17 @@ async def test_a_telegram_interview_logs_no_secret_and_no_personal_data(
     await session.reply(ada, "needs a voice note")
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 2 of 3")
     fake.send_text(ada, "Zephyrwind tradeoff: I chose the boring database.")
+    receipt = await session.reply(ada, "Got your written answer")
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 3 of 3")
     sent = fake.send_text(ada, "Marzipanloop testing, with property tests.")
     receipt = await session.reply(ada, "Got your written answer")
     fake.edit_text(ada, sent, "Marzipanloop edited")  # an edit: a polite note, not an answer
     await session.reply(ada, "edited")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "That was the last question")
     fake.send_text(ada, "Vorpalsnicker on-call: how does it work?")
     noted = await session.reply(ada, "Noted")
@@ -171,14 +173,14 @@ async def test_a_slack_interview_logs_no_secret_and_no_personal_data(
         await invite_slack_user(world.app, token, GRACE)
         await world.press(dm, "I agree", GRACE)
         await world.say(GRACE, "Quibblefrost billing service, in Go.")
-        await world.press(dm, "Keep", GRACE)
+        await world.press(dm, "Submit", GRACE)
         await world.say(GRACE, "Zorblax typed instead")  # voice only here: refused
         await world.share(GRACE, M4A, transcription={
             "status": "complete", "preview": {"content": "Wobblethorn transcript words",
                                               "has_more": False}})
-        await world.press(dm, "Keep", GRACE)
+        await world.press(dm, "Submit", GRACE)
         await world.say(GRACE, "Snollygoster written answer.")
-        await world.press(dm, "Keep", GRACE)
+        await world.press(dm, "Submit", GRACE)
         assert "That was the last question" in world.last(dm)
         await world.say(GRACE, "Frumious question about on-call")
         await world.press(dm, "Done", GRACE)

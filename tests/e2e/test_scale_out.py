@@ -461,7 +461,7 @@ class Person:
             taps = 2 if self.double_tap == k else 1
 
             async def keep(receipt: Shown = receipt, taps: int = taps) -> None:
-                await asyncio.gather(*(self.press(receipt, "Keep") for _ in range(taps)))
+                await asyncio.gather(*(self.press(receipt, "Submit") for _ in range(taps)))
 
             prompt = await self.step(keep, expected)
         last = prompt

@@ -112,22 +112,22 @@ async def test_whole_referral_interview_with_clips_text_and_reviewers(world: Sla
     # Question 1: a text answer, re-recorded as a mobile audio clip, kept.
     await world.say(GRACE, "A billing service, in Go.")
     assert world.last(dm).startswith("Got your written answer")
-    await world.press(dm, "Re-record", GRACE)
-    assert "Re-recording Question 1 of 3" in world.texts(dm)[-2]
+    await world.press(dm, "Start over", GRACE)
+    assert "Starting Question 1 of 3 over" in world.texts(dm)[-2]
     await world.share(GRACE, M4A, transcription={
         "status": "complete", "preview": {"content": "I built a billing service.",
                                           "has_more": False}})
-    assert world.last(dm).startswith("Got your voice answer (0:0")
+    assert world.last(dm).startswith("Got your voice answer (1 clip, 0:0")
     assert world.fake.downloads[-1].authorized
-    await world.press(dm, "Keep", GRACE)
-    assert "Kept." in world.whispers(GRACE)
+    await world.press(dm, "Submit", GRACE)
+    assert "Submitted." in world.whispers(GRACE)
     # Question 2 (voice only): a desktop webm clip.
     assert world.last(dm).startswith("Question 2 of 3 · A voice note")
     await world.share(GRACE, WEBM)
-    await world.press(dm, "Keep", GRACE)
+    await world.press(dm, "Submit", GRACE)
     # Question 3 (text only).
     await world.say(GRACE, "Fewer meetings, more written design reviews.")
-    await world.press(dm, "Keep", GRACE)
+    await world.press(dm, "Submit", GRACE)
     assert "That was the last question" in world.last(dm)
     interview = world.interview()
     assert interview.state is State.COMPLETED
@@ -261,10 +261,10 @@ async def test_bad_input_gets_a_clear_reply_and_records_nothing(world: SlackWorl
     receipt = world.fake.messages(dm)[-3]
     assert receipt.text.startswith("Got your written answer")
     old = dict(receipt.as_slack(), blocks=receipt.blocks)
-    await world.press(dm, "Keep", GRACE)
-    for label, user, reply in [("Keep", GRACE, texts.STALE_BUTTON),
-                               ("Re-record", GRACE, texts.STALE_BUTTON),
-                               ("Keep", EVE, texts.NOT_YOUR_BUTTON)]:
+    await world.press(dm, "Submit", GRACE)
+    for label, user, reply in [("Submit", GRACE, texts.STALE_BUTTON),
+                               ("Start over", GRACE, texts.STALE_BUTTON),
+                               ("Submit", EVE, texts.NOT_YOUR_BUTTON)]:
         # Eve replays Grace's button in her own DM with the app
         before = world.snapshot()
         await world.interact(ev.press(old, label, user, channel=world.dm(user)))
@@ -280,7 +280,7 @@ async def test_bad_input_gets_a_clear_reply_and_records_nothing(world: SlackWorl
     await refused("This question needs a voice note, not text. Please record your answer "
                   "(hold the microphone button).", world.say(GRACE, "Can I type this one?"))
     await world.share(GRACE, M4A)
-    await world.press(dm, "Keep", GRACE)
+    await world.press(dm, "Submit", GRACE)
     await refused("This question needs a written answer. Please type it as text.",
                   world.share(GRACE, WEBM))
 

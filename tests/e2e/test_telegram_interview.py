@@ -84,30 +84,33 @@ async def test_full_interview_from_deep_link_to_experience_rating(session: Sessi
 
     # practice: a voice note, kept
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
-    receipt = await session.reply(ada, "Got your voice answer (0:06) to Practice question")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    receipt = await session.reply(ada, "Got your voice answer (1 clip, 0:06) to Practice question")
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
 
     # question 1 (voice only): a voice note, re-recorded as a round video note, kept
     q1 = await session.reply(ada, "Question 1 of 3")
     assert "A voice note · up to 30 s · 2 re-records allowed" in (q1.text or "")
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert receipt.button_labels == ["Keep", "Re-record (2 left)"]
-    assert await session.press(ada, receipt, "Re-record") == "OK, send your new answer."
+    assert receipt.button_labels == ["Submit", "Start over (2 left)"]
+    assert await session.press(ada, receipt, "Start over") == "OK, send your new answer."
     await session.reply(ada, "OK, send your new answer to Question 1 of 3")
     fake.send_video_note(ada, audio("videonote.mp4"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert receipt.button_labels == ["Keep", "Re-record (1 left)"]
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert receipt.button_labels == ["Submit", "Start over (1 left)"]
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
 
-    # question 2 (text only, no retakes): kept at once
+    # question 2 (text only, no retakes): a draft with Submit only
     await session.reply(ada, "Question 2 of 3")
     fake.send_text(ada, "I picked SQLite over PostgreSQL: one user, zero operations.")
+    receipt = await session.reply(ada, "Got your written answer (1 message, 9 words)")
+    assert receipt.button_labels == ["Submit"]
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     # question 3 (voice or text): an audio file (MP3)
     await session.reply(ada, "Question 3 of 3")
     fake.send_audio(ada, audio("voice.mp3"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
 
     # wrap-up: a question for the team, Done, the experience rating
     last = await session.reply(ada, "That was the last question")
@@ -209,7 +212,7 @@ async def test_edited_message_is_not_taken_as_an_answer(session: Session) -> Non
     ada = session.fake.user(1001, "Ada")
     interview = await session.to_question(ada, question="tradeoff")
     sent = session.fake.send_text(ada, "First version of my answer.")
-    await session.reply(ada, "Question 3 of 3")
+    await session.reply(ada, "Got your written answer")
     before = session.recorded(interview.id)
     session.fake.edit_text(ada, sent, "Second version of my answer.")
     await session.reply(ada, EDITS_IGNORED)
@@ -236,8 +239,8 @@ async def test_stale_and_already_used_buttons(session: Session) -> None:
     interview = await session.to_question(ada)
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    keep, redo = _data(receipt, "Keep"), _data(receipt, "Re-record")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    keep, redo = _data(receipt, "Submit"), _data(receipt, "Start over")
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 2 of 3")
     before = session.recorded(interview.id)
     # the same Keep again, then Re-record on the kept answer: both stale now
@@ -275,7 +278,7 @@ async def test_another_persons_button_is_refused(session: Session) -> None:
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
     before = session.recorded(interview.id)
-    assert await session.press(bob, receipt, "Keep") == texts.NOT_YOUR_BUTTON
+    assert await session.press(bob, receipt, "Submit") == texts.NOT_YOUR_BUTTON
     assert session.recorded(interview.id) == before
 
 
@@ -334,11 +337,12 @@ async def test_a_429_in_the_middle_delays_but_loses_nothing(session: Session) ->
     interview = await session.to_question(ada, question="tradeoff")
     fake.fail_next("sendMessage", 429, retry_after=1)
     fake.send_text(ada, "I traded latency for simplicity.")
-    await session.reply(ada, "Question 3 of 3")
+    await session.reply(ada, "Got your written answer")
     sends = fake.calls_to("sendMessage")
     assert [c.status for c in sends[-2:]] == [429, 200]
     answer = session.interview(interview.id).answer_for("tradeoff")
-    assert answer is not None and answer.kept is not None
+    assert answer is not None and answer.latest is not None
+    assert answer.latest.text == "I traded latency for simplicity."
 
 
 async def test_server_errors_and_dropped_connections_are_retried(session: Session) -> None:
@@ -348,7 +352,7 @@ async def test_server_errors_and_dropped_connections_are_retried(session: Sessio
     fake.fail_next("sendMessage", 502)
     fake.drop_next("sendMessage")
     fake.send_text(ada, "I traded latency for simplicity.")
-    await session.reply(ada, "Question 3 of 3")
+    await session.reply(ada, "Got your written answer")
     assert [c.status for c in fake.calls_to("sendMessage")[-3:]][-1] == 200
 
 
@@ -371,11 +375,12 @@ async def test_every_retry_is_counted_and_the_message_sent_once(session: Session
     fake.fail_next("sendMessage", 429, retry_after=1, times=2)
     fake.fail_next("sendMessage", 502)
     fake.send_text(ada, "I traded latency for simplicity.")
-    await session.reply(ada, "Question 3 of 3")
+    await session.reply(ada, "Got your written answer")
     statuses = [c.status for c in fake.calls_to("sendMessage")]
     assert statuses[-4:] == [429, 429, 502, 200]
     assert retries_counted(session) - before == 3
-    assert len([m for m in fake.messages(ada.id) if "Question 3 of 3" in (m.text or "")]) == 1
+    assert len([m for m in fake.messages(ada.id) if "Got your written answer" in (
+        m.text or "")]) == 1
 
 
 async def test_a_download_failure_asks_to_send_again(session: Session) -> None:
@@ -403,7 +408,7 @@ async def test_duplicated_updates_are_recorded_once(session: Session) -> None:
     assert answer is not None and len(answer.takes) == 1
     assert len([m for m in fake.messages(ada.id) if "Got your voice" in (m.text or "")]) == 1
 
-    press = fake.press_button(ada, receipt, label="Keep")
+    press = fake.press_button(ada, receipt, label="Submit")
     await session.reply(ada, "Question 2 of 3")
     fake.redeliver(press["update_id"])
     fake.send_command(ada, "/status")
@@ -429,14 +434,16 @@ async def test_restart_half_way_resumes_at_the_right_question(tmp_path: Path,
         bot = await start_bot(settings)
         session.bot = bot
         try:
-            await session.reply(ada, "Question 3 of 3")
+            await session.reply(ada, "Got your written answer (1 message, 6 words)")
             fake.send_command(ada, "/start")
-            await session.reply(ada, "Welcome back, Ada! 2 of 3 questions answered, 1 left.")
-            await session.reply(ada, "Question 3 of 3")
+            await session.reply(ada, "Welcome back, Ada! 1 of 3 questions answered, 2 left.")
+            receipt = await session.reply(ada, "Got your written answer (1 message, 6 words)")
             answer = session.interview(interview.id).answer_for("tradeoff")
-            assert answer is not None and answer.kept is not None
-            assert answer.kept.text == "Written while the bot was restarting."
+            assert answer is not None and answer.latest is not None
+            assert answer.latest.text == "Written while the bot was restarting."
             assert len(answer.takes) == 1
+            assert await session.press(ada, receipt, "Submit") == "Submitted."
+            await session.reply(ada, "Question 3 of 3")
         finally:
             await bot.stop()
 
@@ -496,7 +503,7 @@ async def test_review_group_rating_follow_up_and_refusals(session: Session) -> N
     fake.send_text(ada, "Unit tests first, then a few end-to-end tests against fakes.")
     await session.reply(ada, "Got your written answer")
     receipt = fake.last_message(ada.id)
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "That was the last question")
 
     await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)

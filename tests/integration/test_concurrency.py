@@ -176,7 +176,7 @@ async def test_a_recording_overtaken_on_another_process_is_not_used(db: Engine) 
     fetching = asyncio.create_task(first.engine.handle(voice))
     await slow.waiting.wait()  # the download runs with no transaction open...
     await second.engine.handle(TextReceived(ADA, CHAT, "Typed while it uploads.", "u-text"))
-    payload, ref = second.telegram.button(CHAT, "Keep")
+    payload, ref = second.telegram.button(CHAT, "Submit")
     await second.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-keep"))
     slow.release.set()  # ...and ends after the candidate moved on to the next question
     await fetching

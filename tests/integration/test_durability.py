@@ -42,7 +42,7 @@ SCRIPT = parse_script({
     "answer": {"kinds": ["voice", "text"], "max_seconds": 60, "retakes": 1},
     "questions": [
         {"id": "story", "text": "Tell us a story."},  # a receipt with Keep
-        {"id": "quick", "text": "One more, kept at once.", "answer": {"retakes": 0}},
+        {"id": "quick", "text": "One more, no Start over.", "answer": {"retakes": 0}},
         {"id": "last", "text": "The last one."},
     ],
     "rubric": {"depth": "Depth", "scale": [1, 2, 3, 4, 5]},
@@ -214,15 +214,15 @@ async def test_row_and_audio_file_are_committed_before_the_receipt(rig: Rig) -> 
         assert answer is not None and answer.takes[0].checksum == hashlib.sha256(
             stored).hexdigest()
 
-    # Keep, then a text answer to a question without re-records: kept at once; the next
-    # question is its acknowledgement, and it is sent only after the commit too.
-    payload, ref = rig.messenger.button("Keep")
+    # Submit, then a text answer to a question without re-records: a draft (no Start over);
+    # its receipt is sent only after the commit too.
+    payload, ref = rig.messenger.button("Submit")
     await rig.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-keep"))
     rig.journal.events.clear()
     await rig.engine.handle(TextReceived(ADA, CHAT, "A short written answer.", "u-text"))
     assert [kind for kind, _ in rig.journal.events] == ["commit", "send", "commit"]
-    question, takes, _ = rig.journal.sends[-1]
-    assert question.startswith("Question 3 of 3")
+    receipt, takes, _ = rig.journal.sends[-1]
+    assert receipt.startswith("Got your written answer (1 message, 4 words) to Question 2")
     assert ("quick", "text", None) in takes
 
 

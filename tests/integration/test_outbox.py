@@ -49,7 +49,7 @@ async def test_replies_of_a_process_that_died_are_sent_by_the_next(db: Engine) -
     (receipt,) = nxt.telegram.texts(CHAT)
     assert receipt.startswith("Got your written answer")
     assert [b.label for b in nxt.telegram.last(CHAT).message.all_buttons()] == [
-        "Keep", "Re-record (1 left)"]
+        "Submit", "Start over (1 left)"]
     assert pending(db) == 0
     clock.advance(seconds=120)
     assert await nxt.engine.resend_due() == 0  # sent once

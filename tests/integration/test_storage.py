@@ -164,7 +164,7 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
         payload, ref = world.telegram.button(chat, label)
         await world.engine.handle(ButtonPressed(ADA, chat, payload, ref))
     await world.engine.handle(TextReceived(ADA, chat, "text answer"))
-    payload, ref = world.telegram.button(chat, "Keep")
+    payload, ref = world.telegram.button(chat, "Submit")
     await world.engine.handle(ButtonPressed(ADA, chat, payload, ref))
     world.telegram.files["v"] = b"speech:5"
     await world.engine.handle(MediaReceived(ADA, chat, MediaRef("telegram", "v", "voice",

@@ -85,7 +85,7 @@ class ConsoleSession:
         """Press the candidate's newest button whose label starts with `label`."""
         while not (matches := [n for lab, n in self.buttons.items() if lab.startswith(label)]):
             self._next(f"button {label}", 60)
-        self.send(str(max(matches)))
+        self.send(f"#{max(matches)}")
 
     def close(self) -> int:
         if self.proc.stdin and not self.proc.stdin.closed:

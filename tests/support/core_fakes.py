@@ -409,6 +409,12 @@ class FakeAudio:
         self.stored[key] = b"reel"
         return Reel(key, 11.0 * len(keys), chapters)
 
+    async def join(self, keys: list[str], *, key: str) -> StoredAudio:
+        seconds = sum(float(self.stored[k].decode().split(":")[1]) for k in keys)
+        data = f"speech:{seconds}".encode()
+        self.stored[key] = data
+        return StoredAudio(key, seconds, hashlib.sha256(data).hexdigest(), len(data))
+
     def delete(self, key: str) -> None:
         self.stored.pop(key, None)
         self.deleted.append(key)

@@ -11,7 +11,8 @@ Story (hours after T0 = the first invitations; candidate numbers are invitation 
   #18 consents and stops at the practice question; #19 skips practice and stops at Q1;
   #20 answers Q1 and withdraws.
 - Candidate reminders: #11 idle (24 h), #13 idle and before-deadline, #17 not-started twice,
-  #18 not-started, #19 idle = 7. The deadline expiries and a reviewer digest are not reminders.
+  #18 idle (consent is the start), #19 idle = 7. The deadline expiries and a reviewer
+  digest are not reminders.
 - Ratings (bug.depth, voice.depth, voice.clarity) on a 1-5 scale:
   #1 R1 4 4 5 (at 50 h), R2 4 3 5 (60 h), both decide; #2 R1 2 2 3, R2 3 2 2 (60 h), R1 decides;
   #3 R1 5 4 4 (80 h), decides; #4 R2 3 3 3 (80 h), R3 3 4 3 (100 h); #5 R1 bug only;
@@ -56,7 +57,8 @@ def population_script_data() -> dict[str, Any]:
 
 
 EXPECTED: dict[str, Any] = {
-    "funnel": [("invited", 20, 100.0), ("started", 15, 75.0), ("completed", 11, 55.0),
+    "funnel": [("invited", 20, 100.0), ("started", 15, 75.0), ("screened out", 0, 0.0),
+               ("completed", 11, 55.0),
                ("reviewed", 4, 20.0), ("decided", 3, 15.0)],
     # step: (open, expired, withdrawn)
     "drop_off": {"invitation": (2, 1, 0), "consent": (1, 0, 1), "warmup": (1, 0, 0),
@@ -130,17 +132,17 @@ class Population:
         await self.press(n, "I agree")
         if practice:
             await self.text(n, "Hello, this is my practice answer.")
-            await self.press(n, "Keep")
+            await self.press(n, "Submit")
         else:
             await self.press(n, "Skip practice")
 
     async def answer_bug(self, n: int) -> None:
         await self.text(n, "A race condition in the cache invalidation.")
-        await self.press(n, "Keep")
+        await self.press(n, "Submit")
 
     async def answer_voice(self, n: int, experience: int | None) -> None:
         await self.voice(n)
-        await self.press(n, "Keep")
+        await self.press(n, "Submit")
         await self.press(n, "Done")
         if experience is not None:
             await self.press(n, str(experience))
@@ -239,7 +241,7 @@ class Population:
         self.at(144)
         await self.fire(13, TimerKind.BEFORE_DEADLINE)
         await self.fire(17, TimerKind.NOT_STARTED, 0)
-        await self.fire(18, TimerKind.NOT_STARTED, 0)
+        await self.fire(18, TimerKind.IDLE)  # consented at 120 h: started, so idle
         await self.fire(19, TimerKind.IDLE)
         self.at(168)
         await self.fire(12, TimerKind.EXPIRE)

@@ -63,17 +63,17 @@ async def test_full_interview_with_redo_then_review_cards() -> None:
     await press(world, "Skip practice")
     assert world.telegram.texts(ADA_CHAT)[-1].startswith("Question 1 of 2")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "First try", "u1"))
-    assert "Re-record (1 left)" in [b.label for b in
+    assert "Start over (1 left)" in [b.label for b in
                                    world.telegram.last(ADA_CHAT).message.all_buttons()]
-    await press(world, "Re-record")
+    await press(world, "Start over")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Second, better try", "u2"))
     labels = [b.label for b in world.telegram.last(ADA_CHAT).message.all_buttons()]
-    assert labels == ["Keep"]
-    await press(world, "Keep")
+    assert labels == ["Submit"]
+    await press(world, "Submit")
     assert world.telegram.texts(ADA_CHAT)[-1].startswith("Question 2 of 2")
     world.telegram.files["f1"] = b"speech:12"
     await world.engine.handle(MediaReceived(ADA, ADA_CHAT, voice(12), "u3"))
-    await press(world, "Keep")
+    await press(world, "Submit")
     interview = interview_of(world, iid)
     assert interview.state is State.COMPLETED
     bug = interview.answer_for("bug")
@@ -185,7 +185,7 @@ async def test_withdraw_and_erase() -> None:
     await press(world, "Cancel")
     assert interview_of(world, iid).state is State.IN_PROGRESS  # skipping practice started it
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "my answer"))
-    await press(world, "Keep")
+    await press(world, "Submit")
     await world.engine.handle(MediaReceived(ADA, ADA_CHAT, voice(5)))
     assert world.audio.stored
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, "delete"))

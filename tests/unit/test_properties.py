@@ -36,10 +36,10 @@ ADA = UserRef("telegram", "1")
 CHAT = ChatRef("telegram", "1")
 EVE = UserRef("telegram", "2")
 REVIEW = ChatRef("slack", "CREV")
-LABELS = ["I agree", "No thanks", "Keep", "Re-record", "Skip practice", "Done", "3", "Cancel",
+LABELS = ["I agree", "No thanks", "Submit", "Start over", "Skip practice", "Done", "3", "Cancel",
           "Yes, withdraw", "Yes, erase"]
 ANSWERING = st.one_of(  # drawn as often as everything else together: runs get far
-    st.tuples(st.just("press"), st.sampled_from(["Keep", "Re-record", "Skip practice"])),
+    st.tuples(st.just("press"), st.sampled_from(["Submit", "Start over", "Skip practice"])),
     st.tuples(st.just("text"), st.sampled_from(["an answer", "x", "another answer"])),
     st.tuples(st.just("voice"), st.sampled_from([b"speech:5", b"speech:12", b"silence",
                                                  b"junk", b"speech:0.2"])),
@@ -52,9 +52,10 @@ ACTIONS = st.one_of(ANSWERING, st.one_of(
     st.tuples(st.just("redeliver"), st.just("")),
     st.tuples(st.just("wait"), st.sampled_from([1, 24, 200])),
 ))
-RECEIPT = re.compile(r"Got your (voice|written) answer \((.+?)\) to (.+?)\. "
-                     r"(?:Keep it, or re-record\?|No re-records left; tap Keep to continue\.)$")
-LAST_QUESTION = "That was the last question."
+RECEIPT = re.compile(r"Got your (voice|written) answer \((\d+) (?:clip|message)s?, (.+?)\) to "
+                     r"(.+?)\. To add more, .*"
+                     r"Tap Submit when it is complete(?:, or Start over)?\.$")
+AT_DEADLINE = re.compile(r"The deadline has come: your answer to (.+) \(([^()]+)\) was submitted")
 
 
 def content(data: str | bytes) -> str | float:
@@ -64,18 +65,25 @@ def content(data: str | bytes) -> str | float:
     return data
 
 
+def joined(kind: str, pieces: list[str | float]) -> str | float:
+    """What a draft of these acknowledged pieces holds: the messages one a line, or the
+    recordings' total seconds."""
+    if kind == "voice":
+        return float(sum(p for p in pieces if isinstance(p, float)))
+    return "\n".join(str(p) for p in pieces)
+
+
 @dataclass
 class Acknowledged:
-    """The takes the candidate was told were received, read from the bot's messages only.
+    """The drafts the candidate was told were received, read from the bot's messages only.
 
-    Per question label: (kind, content, take id) in the order received; the id is the one on
-    the receipt's Keep button, None for a take kept at once (no re-records, no receipt).
-    `kept`: the position of the take the candidate was told is kept, per question label.
+    Per question label: (kind, pieces, take id) in the order the drafts were started; each
+    receipt names its draft by the take id on its Submit button and adds the piece just sent.
+    `kept`: the position of the draft the candidate was told is submitted, per question label.
     """
 
-    takes: dict[str, list[tuple[str, str | float, str | None]]] = field(default_factory=dict)
+    takes: dict[str, list[tuple[str, list[str | float], str]]] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
-    asked: str | None = None  # the question the bot last asked
 
     def read(self, messages: list[OutMessage], sent: str | bytes | None) -> None:
         """Take in what the bot sent after one input (`sent`: a text or voice, else None)."""
@@ -84,34 +92,31 @@ class Acknowledged:
             if found is not None:
                 assert sent is not None, message.text
                 kind = "voice" if found[1] == "voice" else "text"
-                value = content(sent)
-                shown = (texts.clock(value) if isinstance(value, float)
-                         else f"{len(value)} characters")
-                assert found[2] == shown, (found[2], sent)
-                keep = next(b for b in message.all_buttons() if b.label == "Keep")
-                parsed = pl.parse(keep.payload)
+                submit = next(b for b in message.all_buttons() if b.label == "Submit")
+                parsed = pl.parse(submit.payload)
                 assert parsed is not None
-                self.takes.setdefault(found[3], []).append((kind, value, parsed.arg(0)))
+                rows = self.takes.setdefault(found[4], [])
+                draft = next((r for r in rows if r[2] == parsed.arg(0)), None)
+                if draft is None:
+                    draft = (kind, [], parsed.arg(0))
+                    rows.append(draft)
+                draft[1].append(content(sent))
+                assert int(found[2]) == len(draft[1]), (found[2], draft)
+                value = joined(kind, draft[1])
+                shown = (texts.clock(value) if isinstance(value, float)
+                         else f"{len(value.split())} word{'s' if len(value.split()) != 1 else ''}")
+                assert found[3] == shown, (found[3], draft)
+                sent = None  # one input, one piece
                 continue
-            asks = message.text.split(" · ", 1)[0]
-            next_question = asks.startswith(("Question ", "Practice question")) and " · " in (
-                message.text)
-            if sent is not None and (message.text.startswith(LAST_QUESTION) or (
-                    next_question and asks != self.asked)):
-                # kept at once: the next question (or the end) is the acknowledgement
-                assert self.asked is not None
-                kind = "voice" if isinstance(sent, bytes) else "text"
-                self.takes.setdefault(self.asked, []).append((kind, content(sent), None))
-                self.kept[self.asked] = len(self.takes[self.asked]) - 1
-                sent = None  # one input, one take
-            if next_question:
-                self.asked = asks
+            deadline = AT_DEADLINE.match(message.text)
+            if deadline is not None:  # the draft was submitted as it stood
+                self.kept[deadline[1]] = len(self.takes[deadline[1]]) - 1
 
     def pressed(self, payload: str, reply: str | None) -> None:
-        """A press the bot answered: "Kept." keeps the take on the button, "Erased." erases
-        every take."""
+        """A press the bot answered: "Submitted." submits the draft on the button, "Erased."
+        erases every take."""
         parsed = pl.parse(payload)
-        if reply == "Kept." and parsed is not None:
+        if reply == "Submitted." and parsed is not None:
             label, position = next(
                 (label, i) for label, rows in self.takes.items()
                 for i, (_, _, take_id) in enumerate(rows) if take_id == parsed.arg(0))
@@ -121,21 +126,22 @@ class Acknowledged:
             self.kept.clear()
 
     def check(self, script: Script, interview: Interview) -> None:
-        """The store holds exactly the acknowledged takes, and keeps the acknowledged ones."""
+        """The store holds exactly the acknowledged drafts, each with every acknowledged
+        piece, and submits the acknowledged ones."""
         labels = {q.id: texts.question_label(script, q) for q in script.questions}
-        receipted = {take_id for rows in self.takes.values() for *_, take_id in rows if take_id}
-        stored: dict[str, list[tuple[str, str | float, str | None]]] = {}
+        stored: dict[str, list[tuple[str, str | float, str]]] = {}
         kept: dict[str, int] = {}
         for answer in interview.answers:
             label = labels[answer.question_id]
             for position, take in enumerate(answer.takes):
                 value = take.text if take.kind == "text" else take.duration
                 assert value is not None
-                stored.setdefault(label, []).append(
-                    (take.kind, value, take.id if take.id in receipted else None))
+                stored.setdefault(label, []).append((take.kind, value, take.id))
                 if take.id == answer.kept_take_id:
                     kept[label] = position
-        assert stored == self.takes, (stored, self.takes)
+        told = {label: [(kind, joined(kind, pieces), take_id) for kind, pieces, take_id in rows]
+                for label, rows in self.takes.items()}
+        assert stored == told, (stored, told)
         assert kept == self.kept, (kept, self.kept)
 
 
@@ -241,7 +247,9 @@ class HappyCandidate:
                 payload, ref = self.stale[pick % len(self.stale)]
                 reply = await world.engine.handle(ButtonPressed(ADA, CHAT, payload, ref,
                                                                 self._id()))
-                assert reply == texts.STALE_BUTTON, (payload, reply)
+                # a Submit from before a Start over finds an empty draft and says so
+                assert reply == texts.STALE_BUTTON or (reply or "").startswith(
+                    "Nothing to submit"), (payload, reply)
             elif kind == "repeat" and self.history:
                 command = self.history[pick % len(self.history)]
                 assert await world.engine.handle(command) is None
@@ -294,9 +302,8 @@ async def follow_the_happy_path(world: World, data: st.DataObject) -> dict[str, 
             await ada.answer(answer)
             sent.setdefault(question.id, []).append(content(answer))
             if take < redos:
-                await ada.press("Re-record")
-        if question.answer.retakes:
-            await ada.press("Keep")
+                await ada.press("Start over")
+        await ada.press("Submit")
     await ada.press("Done")
     await ada.press("5")
     await ada.noise()

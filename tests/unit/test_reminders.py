@@ -62,10 +62,61 @@ async def test_plan_follows_the_state() -> None:
     assert set(planned) == {(TimerKind.NOT_STARTED, 0), (TimerKind.NOT_STARTED, 1),
                             (TimerKind.BEFORE_DEADLINE, 0), (TimerKind.EXPIRE, 0)}
     assert planned[TimerKind.EXPIRE, 0].at == world.store.interviews[iid].deadline
-    await press(world, "I agree")
+    await press(world, "I agree")  # started: consent is the one definition
+    assert (TimerKind.IDLE, 0) in timers(world, iid)
+    assert (TimerKind.NOT_STARTED, 0) not in timers(world, iid)
     await press(world, "Skip practice")
     assert (TimerKind.IDLE, 0) in timers(world, iid)
     assert (TimerKind.NOT_STARTED, 0) not in timers(world, iid)
+
+
+async def test_idle_runs_from_consent() -> None:
+    """A candidate who consented, saw Question 1 and stopped is reminded after `idle`."""
+    world = make_world(small_script(reminders=dict(REMINDERS, idle="8s", quiet_hours=None)))
+    iid = await started(world)
+    await press(world, "I agree")
+    sent = len(world.telegram.sent)
+    world.clock.advance(seconds=9)
+    await fire(world, iid, TimerKind.IDLE)
+    assert world.telegram.texts(ADA_CHAT)[sent:] == [
+        "A reminder: you stopped part-way through your interview. 2 of 2 questions left, due "
+        + world.telegram.texts(ADA_CHAT)[-1].rsplit("due ", 1)[1]]
+
+
+async def test_reminder_names_an_unsubmitted_draft_with_submit() -> None:
+    world = world_with_reminders()
+    iid = await started(world)
+    await press(world, "I agree")
+    await press(world, "Skip practice")
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "First half of my answer", "t1"))
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "and the second half.", "t2"))
+    world.clock.advance(hours=30)
+    await fire(world, iid, TimerKind.IDLE)
+    reminder = world.telegram.texts(ADA_CHAT)[-1]
+    assert ("Your answer to Question 1 of 2 is not submitted yet (2 messages, 9 words)"
+            in reminder), reminder
+    payload, ref = world.telegram.button(ADA_CHAT, "Submit")
+    assert await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref)) == "Submitted."
+    answer = world.store.interviews[iid].answer_for("bug")
+    assert answer is not None and answer.kept is not None
+    assert answer.kept.text == "First half of my answer\nand the second half."
+
+
+async def test_the_deadline_submits_a_draft() -> None:
+    world = world_with_reminders()
+    iid = await started(world)
+    await press(world, "I agree")
+    await press(world, "Skip practice")
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Unsubmitted words", "t1"))
+    world.clock.advance(days=7)
+    await fire(world, iid, TimerKind.EXPIRE)
+    interview = world.store.interviews[iid]
+    assert interview.state is State.EXPIRED
+    answer = interview.answer_for("bug")
+    assert answer is not None and answer.kept is not None
+    assert answer.kept.text == "Unsubmitted words"
+    assert any(t.startswith("The deadline has come: your answer to Question 1 of 2")
+               for t in world.telegram.texts(ADA_CHAT))
 
 
 async def fire(world: World, iid: str, kind: TimerKind, index: int = 0) -> None:
@@ -156,7 +207,7 @@ async def test_reviewer_digest_groups_interviews() -> None:
             payload, ref = world.telegram.button(chat, label)
             await world.engine.handle(ButtonPressed(user, chat, payload, ref))
         await world.engine.handle(TextReceived(user, chat, "text answer"))
-        payload, ref = world.telegram.button(chat, "Keep")
+        payload, ref = world.telegram.button(chat, "Submit")
         await world.engine.handle(ButtonPressed(user, chat, payload, ref))
         world.telegram.files[f"v{n}"] = b"speech:4"
         from core.commands import MediaReceived
@@ -164,7 +215,7 @@ async def test_reviewer_digest_groups_interviews() -> None:
 
         await world.engine.handle(MediaReceived(user, chat, MediaRef(
             "telegram", f"v{n}", "voice", "audio/ogg", 10, 4.0)))
-        payload, ref = world.telegram.button(chat, "Keep")
+        payload, ref = world.telegram.button(chat, "Submit")
         await world.engine.handle(ButtonPressed(user, chat, payload, ref))
         assert world.store.interviews[interview.id].state is State.COMPLETED
     channel = ChatRef("slack", "CREV")

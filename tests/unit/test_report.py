@@ -91,7 +91,8 @@ async def test_erased_interviews_stay_counted_but_are_not_reviewed() -> None:
     with population.world.engine.s.uow() as uow:
         report = read_report(small_script(), uow)
     assert [(s.name, s.count) for s in report.stages] == [
-        ("invited", 1), ("started", 1), ("completed", 1), ("reviewed", 0), ("decided", 0)]
+        ("invited", 1), ("started", 1), ("screened out", 0), ("completed", 1), ("reviewed", 0),
+        ("decided", 0)]
     assert report.erased == 1
     assert sum(d.total for d in report.drop_off) == 0
     assert report.time_to_complete.median == 3600.0
@@ -99,7 +100,7 @@ async def test_erased_interviews_stay_counted_but_are_not_reviewed() -> None:
 
 def test_empty_script_reports_zeros_and_nothing_undefined() -> None:
     report = funnel_report(small_script(), [], {}, {}, {})
-    assert [(s.count, s.percent) for s in report.stages] == [(0, 0.0)] * 5
+    assert [(s.count, s.percent) for s in report.stages] == [(0, 0.0)] * 6
     assert report.time_to_complete.median is None and report.time_to_complete.p90 is None
     assert report.reminders_per_completion is None
     assert report.experience.mean is None

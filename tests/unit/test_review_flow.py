@@ -32,12 +32,12 @@ async def completed(world: World, name: str = "Ada Lovelace") -> str:
         payload, ref = world.telegram.button(ADA_CHAT, label)
         await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "I found a race in the cache."))
-    payload, ref = world.telegram.button(ADA_CHAT, "Keep")
+    payload, ref = world.telegram.button(ADA_CHAT, "Submit")
     await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
     world.telegram.files["v"] = b"speech:30"
     await world.engine.handle(MediaReceived(ADA, ADA_CHAT, MediaRef(
         "telegram", "v", "voice", "audio/ogg", 100, 30.0, transcript="because quality")))
-    payload, ref = world.telegram.button(ADA_CHAT, "Keep")
+    payload, ref = world.telegram.button(ADA_CHAT, "Submit")
     await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
     return interview.id
 
@@ -192,7 +192,7 @@ async def test_reel_of_every_voice_answer_is_posted_and_erased_with_the_intervie
         world.telegram.files[f"v{n}"] = b"speech:20"
         await world.engine.handle(MediaReceived(ADA, ADA_CHAT, MediaRef(
             "telegram", f"v{n}", "voice", "audio/ogg", 100, 20.0)))
-        payload, ref = world.telegram.button(ADA_CHAT, "Keep")
+        payload, ref = world.telegram.button(ADA_CHAT, "Submit")
         await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
     reel = world.slack.last(CHANNEL).message
     assert reel.text == ("Candidate #1: every voice answer in one recording (0:22).\n"

@@ -30,7 +30,8 @@ def test_errors_name_file_line_and_field() -> None:
         parse_yaml(text, "scripts/x.yaml")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "vidoe" in row)
     assert [str(e) for e in caught.value.errors] == [
-        f"scripts/x.yaml:{line}: questions[2].answer.kinds[0]: 'vidoe' is not one of voice, text"
+        f"scripts/x.yaml:{line}: questions[2].answer.kinds[0]: "
+        "'vidoe' is not one of voice, text, choice"
     ]
 
 
@@ -83,3 +84,66 @@ def test_bad_durations(text: str) -> None:
 def test_format_duration() -> None:
     assert format_duration(timedelta(days=3, hours=2, minutes=5)) == "3d2h"
     assert format_duration(timedelta(0)) == "0s"
+
+
+CHOICE_SCRIPT = """\
+id: choices
+title: Choices
+consent: "OK?"
+rubric: {depth: "Depth"}
+knockout_message: "Thank you, {name}."
+questions:
+  - id: onsite
+    text: "Berlin?"
+    answer: {kinds: [choice], options: ["Yes", "No"]}
+    knockout: ["Maybe"]
+  - id: stack
+    text: "Which?"
+    answer: {kinds: [choice], options: [PostgreSQL, Kafka], multiple: true}
+    knockout: [Kafka]
+  - id: many
+    text: "Pick one"
+    answer: {kinds: [choice], options: [a, b, c, d, e, f, g, h, i, j, k]}
+  - id: long
+    text: "Pick"
+    answer: {kinds: [choice], options: ["%s"]}
+  - id: mixed
+    text: "Say"
+    answer: {kinds: [choice, voice]}
+""" % ("x" * 65)
+
+
+def test_choice_options_and_knockouts_are_checked_with_file_and_line() -> None:
+    with pytest.raises(ScriptFileInvalid) as caught:
+        parse_yaml(CHOICE_SCRIPT, "scripts/c.yaml")
+    lines = CHOICE_SCRIPT.splitlines()
+
+    def at(fragment: str, nth: int = 0) -> int:
+        return [i for i, row in enumerate(lines, 1) if fragment in row][nth]
+
+    assert [str(e) for e in caught.value.errors] == [
+        f"scripts/c.yaml:{at('Maybe')}: questions[0].knockout[0]: 'Maybe' is not one of the "
+        "options (Yes, No)",
+        f"scripts/c.yaml:{at('knockout: [Kafka]')}: questions[1].knockout: cannot be used with "
+        "multiple: true; ask the hard requirement as its own single-answer question",
+        f"scripts/c.yaml:{at('options: [a, b')}: questions[2].answer.options: has 11 options; "
+        "at most 10 fit as buttons",
+        f"scripts/c.yaml:{at('xxxx')}: questions[3].answer.options[0]: is 65 characters; a "
+        "button holds at most 64",
+        f"scripts/c.yaml:{at('kinds: [choice, voice]')}: questions[4].answer.kinds: choice "
+        "cannot be combined with voice or text",
+        f"scripts/c.yaml:{at('kinds: [choice, voice]')}: questions[4].answer.options: is "
+        "required for kinds: [choice] (1 to 10 options)",
+    ]
+
+
+def test_a_valid_choice_script() -> None:
+    text = (CHOICE_SCRIPT.split("  - id: many")[0].replace('["Maybe"]', '["No"]')
+            .replace("    knockout: [Kafka]\n", ""))
+    script = parse_yaml(text, "scripts/c.yaml")
+    onsite = script.question("onsite")
+    assert onsite.knockout == ("No",) and onsite.answer.option(" yes ") == "Yes"
+    assert script.question("stack").answer.multiple
+    assert script.rated_questions == () or all(not q.answer.is_choice
+                                               for q in script.rated_questions)
+    assert script.knockout_message == "Thank you, {name}."

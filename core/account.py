@@ -1,0 +1,119 @@
+"""The candidate's control over their interview: status, withdrawing, and erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core import accommodations, texts
+from core import payloads as pl
+from core.commands import UserCommand
+from core.effects import Effects
+from core.events import InterviewErased
+from core.messages import Button, OutMessage
+from core.model import AuditEntry, Interview
+from core.payloads import Payload
+from core.ports import UnitOfWork
+from core.prompts import close, status_text
+from core.refs import MessageRef
+from core.script import Script
+from core.services import Services
+from core.states import State
+from core.submitting import check_deadline
+
+
+class Account:
+    """Handlers for /status, /withdraw, /delete and their confirmations."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def _now(self) -> datetime:
+        return self.s.clock.now()
+
+    def command(self, uow: UnitOfWork, cmd: UserCommand, fx: Effects) -> bool:
+        interview = uow.interviews.current_for(cmd.user)
+        if cmd.name == "help":
+            fx.send(cmd.chat, texts.HELP)
+            return True
+        if interview is None:
+            return False
+        assert interview.chat is not None
+        script = self.s.script(interview)
+        if cmd.name == "status":
+            if interview.is_open and self._now() >= interview.deadline:
+                check_deadline(script, interview, self._now(), fx)
+                return True
+            fx.send(cmd.chat, status_text(script, interview, self._now()))
+        elif cmd.name == "withdraw":
+            if not interview.is_open:
+                fx.send(cmd.chat, status_text(script, interview, self._now()))
+                return True
+            fx.send(cmd.chat, OutMessage(
+                "Withdraw from this interview? The team will be told you stopped.",
+                ((Button("Yes, withdraw", pl.make(pl.WITHDRAW, interview.id), "danger"),
+                  Button("Cancel", pl.make(pl.CANCEL, interview.id))),)))
+        elif cmd.name == "adjust":
+            accommodations.ask(self.s, uow, script, interview, cmd.chat, fx)
+        elif cmd.name == "delete":
+            fx.send(cmd.chat, OutMessage(
+                "Erase your answers and recordings? This cannot be undone.",
+                ((Button("Yes, erase everything", pl.make(pl.ERASE, interview.id), "danger"),
+                  Button("Cancel", pl.make(pl.CANCEL, interview.id))),)))
+        else:
+            fx.send(cmd.chat, texts.HELP)
+        return True
+
+    def confirmed(self, uow: UnitOfWork, script: Script, interview: Interview,
+                  payload: Payload, message: MessageRef | None, fx: Effects) -> None:
+        assert interview.chat is not None
+        if payload.action == pl.CANCEL:
+            fx.reply = "Cancelled."
+            close(message, "Cancelled. Nothing changed.", fx)
+            return
+        if payload.action == pl.WITHDRAW:
+            if not interview.is_open:
+                fx.reply = texts.STALE_BUTTON
+                return
+            interview.move_to(State.WITHDRAWN, self._now())
+            fx.reply = "Withdrawn."
+            close(message, "You withdrew from this interview.", fx)
+            fx.send(interview.chat, "You have withdrawn. Thank you for your time. Use /delete "
+                                    "if you also want your answers erased.")
+            fx.changed.append(interview.id)
+            return
+        erase(self.s, uow, interview, actor="candidate", now=self._now(), fx=fx)
+        fx.reply = "Erased."
+        close(message, "Your answers and recordings have been erased.", fx)
+
+
+def erase(services: Services, uow: UnitOfWork, interview: Interview, *, actor: str,
+          now: datetime, fx: Effects) -> None:
+    """Remove an interview's personal data and media, keeping an anonymous row and audit entry.
+
+    `actor` is "candidate", "retention" or an operator, never the candidate's platform id.
+    Once committed, the `InterviewErased` step deletes every message posted about the
+    interview (cards, their pieces and files, the reel, broadcasts, reviewer prompts)."""
+    for answer in interview.answers:
+        for take in answer.takes:
+            if take.media_key:
+                services.audio.delete(take.media_key)
+    for follow_up in interview.follow_ups:
+        if follow_up.reply and follow_up.reply.media_key:
+            services.audio.delete(follow_up.reply.media_key)
+    services.audio.delete(f"{interview.id}/reel")
+    if interview.state is not State.ERASED:
+        interview.move_to(State.ERASED, now)
+    interview.candidate_name = ""
+    interview.candidate = None
+    interview.chat = None
+    interview.tz = "UTC"
+    interview.tz_confirmed = False
+    interview.answers.clear()
+    interview.follow_ups.clear()
+    interview.candidate_questions.clear()
+    interview.experience_rating = None
+    uow.reviews.erase(interview.id)
+    uow.fairness.erase(interview.id)
+    uow.reviews.audit(AuditEntry(interview.id, actor, "erased", "answers, media and name", now))
+    fx.emit(InterviewErased(interview.id))
+    fx.changed.append(interview.id)

@@ -1,0 +1,161 @@
+"""A candidate's first steps: the invitation link, time zone, expectations and consent, and
+coming back later to where they stopped."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core import accommodations, notice, texts
+from core.commands import InviteAccepted
+from core.effects import Effects
+from core.model import Interview, hash_token, new_id
+from core.payloads import Payload
+from core.ports import UnitOfWork
+from core.prompts import (
+    ask,
+    close,
+    consent_message,
+    repeat_prompt,
+    status_text,
+    zone_question,
+)
+from core.refs import MessageRef
+from core.script import Script
+from core.services import Services
+from core.states import State
+from core.submitting import check_deadline
+
+TOKEN_ATTEMPTS = 5  # wrong invitation tokens from one chat...
+TOKEN_WINDOW = timedelta(minutes=10)  # ...within this window, then it has to wait
+
+
+class Onboarding:
+    """Handlers for the invitation, the time zone and consent."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def _now(self) -> datetime:
+        return self.s.clock.now()
+
+    def accept(self, uow: UnitOfWork, cmd: InviteAccepted, fx: Effects) -> None:
+        now = self._now()
+        if cmd.token is None:
+            current = uow.interviews.current_for(cmd.user)
+            if current is None:
+                fx.send(cmd.chat, texts.NO_INVITATION)
+            else:
+                self.resume(current, fx)
+            return
+        misses = f"token-miss:{cmd.chat}:"  # kept in the database: every process counts them
+        if uow.recent(misses, now - TOKEN_WINDOW) >= TOKEN_ATTEMPTS:
+            fx.send(cmd.chat, texts.TOKEN_THROTTLED)
+            return
+        interview = uow.interviews.by_token_hash(hash_token(cmd.token))
+        if interview is None:
+            uow.first_delivery(misses + new_id(), at=now)
+            fx.send(cmd.chat, texts.TOKEN_UNKNOWN)
+            return
+        if interview.candidate is not None:
+            if interview.candidate == cmd.user:
+                self.resume(interview, fx)
+            else:
+                fx.send(cmd.chat, texts.TOKEN_USED)
+            return
+        if interview.state is State.EXPIRED or now >= interview.deadline:
+            when = texts.local_time(interview.deadline, interview.tz)
+            fx.send(cmd.chat, f"This invitation expired on {when}. Please ask the person who "
+                              "invited you for a new one.")
+            return
+        if interview.state is not State.INVITED:
+            fx.send(cmd.chat, texts.TOKEN_USED)
+            return
+        interview.candidate = cmd.user
+        interview.chat = cmd.chat
+        interview.accepted_at = now
+        interview.last_activity_at = now
+        if cmd.tz:
+            interview.tz = cmd.tz
+            interview.tz_confirmed = True
+        script = self.s.script(interview)
+        fx.send(cmd.chat, texts.intro(script, interview.candidate_name, interview.deadline,
+                                      interview.tz))
+        if interview.tz_confirmed or cmd.user.platform != "telegram":
+            self._expectations_and_consent(script, interview, fx)
+        else:
+            fx.send(cmd.chat, zone_question(interview))
+        fx.changed.append(interview.id)
+
+    def _expectations_and_consent(self, script: Script, interview: Interview, fx: Effects
+                                  ) -> None:
+        assert interview.chat is not None
+        fx.send(interview.chat, accommodations.how_to_ask(script, interview, texts.expectations(
+            script, interview.deadline, interview.tz)))
+        fx.send(interview.chat, consent_message(script, interview))
+
+    def _set_zone(self, script: Script, interview: Interview, name: str, fx: Effects) -> None:
+        interview.tz = name
+        interview.tz_confirmed = True
+        fx.changed.append(interview.id)
+        self._expectations_and_consent(script, interview, fx)
+
+    def resume(self, interview: Interview, fx: Effects) -> None:
+        """Say where the candidate stands and repeat what is waiting for them."""
+        assert interview.chat is not None
+        script = self.s.script(interview)
+        if not check_deadline(script, interview, self._now(), fx):
+            return
+        fx.send(interview.chat, f"Welcome back, {interview.candidate_name}! "
+                + status_text(script, interview, self._now()))
+        repeat_prompt(script, interview, fx)
+
+    def text_before_consent(self, script: Script, interview: Interview, text: str,
+                            fx: Effects) -> None:
+        """Text before consent: a time zone typed by name, else a pointer to the buttons."""
+        assert interview.chat is not None
+        if interview.tz_confirmed:
+            fx.send(interview.chat, texts.PRESS_A_BUTTON.format(labels="I agree or No thanks"))
+            return
+        zone = texts.find_zone(text)
+        if zone is None:
+            fx.send(interview.chat, "I don't know that time zone. Tap one of the buttons, "
+                                    "or type a city such as Lisbon or a zone such as "
+                                    "America/Denver.")
+        else:
+            self._set_zone(script, interview, zone, fx)
+
+    # -- buttons -----------------------------------------------------------------------
+    def on_consent(self, script: Script, interview: Interview, payload: Payload,
+                   message: MessageRef | None, fx: Effects) -> None:
+        assert interview.chat is not None
+        if interview.state is not State.INVITED:
+            fx.reply = texts.STALE_BUTTON
+            return
+        if payload.arg(0) == "y":
+            interview.move_to(State.CONSENTED, self._now())
+            interview.consented_at = self._now()
+            fx.reply = "Thank you!"
+            close(message, f"{notice.consent_text(script)}\n\nYou agreed.", fx)
+            ask(script, interview, fx)
+        else:
+            interview.move_to(State.WITHDRAWN, self._now())
+            fx.reply = "Understood."
+            close(message, f"{notice.consent_text(script)}\n\nYou declined.", fx)
+            fx.send(interview.chat, "Understood: nothing has been recorded. If you change your "
+                                    "mind, contact the person who invited you.")
+
+    def on_zone(self, script: Script, interview: Interview, payload: Payload,
+                message: MessageRef | None, fx: Effects) -> None:
+        index = int(payload.arg(0)) if payload.arg(0).isdigit() else -1
+        if interview.tz_confirmed or not 0 <= index < len(texts.ZONE_CHOICES):
+            fx.reply = texts.STALE_BUTTON
+            return
+        name = texts.ZONE_CHOICES[index]
+        fx.reply = f"Time zone: {name}."
+        close(message, f"Your time zone: {name}.", fx)
+        self._set_zone(script, interview, name, fx)
+
+    def on_continue(self, script: Script, interview: Interview, payload: Payload,
+                    message: MessageRef | None, fx: Effects) -> None:
+        fx.reply = "Here is where you stopped."
+        repeat_prompt(script, interview, fx)

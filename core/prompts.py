@@ -1,0 +1,183 @@
+"""What the candidate is asked or told next: questions, receipts, consent, wrap-up prompts,
+and the message that repeats whatever is waiting for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core import notice, texts
+from core import payloads as pl
+from core.effects import Effects
+from core.messages import Button, OutMessage
+from core.model import FollowUp, Interview, Take, WrapUp
+from core.refs import MessageRef
+from core.script import Question, Script
+from core.states import State
+
+
+def current_question(script: Script, interview: Interview) -> Question | None:
+    """The first question not yet kept or skipped, in script order."""
+    done = interview.done_ids()
+    return next((q for q in script.questions if q.id not in done), None)
+
+
+def retakes_left(question: Question, interview: Interview) -> int:
+    answer = interview.answer_for(question.id)
+    used = max(0, len(answer.takes) - 1) if answer else 0
+    return max(0, question.answer.retakes - used)
+
+
+def ask(script: Script, interview: Interview, fx: Effects) -> None:
+    """Send the current question (a choice question with its options as buttons)."""
+    assert interview.chat is not None
+    question = current_question(script, interview)
+    if question is None:
+        return
+    if question.answer.is_choice:
+        fx.send(interview.chat, choice_message(script, interview, question))
+        return
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if question.practice:
+        position = script.questions.index(question)  # an id may not fit a payload; this does
+        buttons = ((Button("Skip practice", pl.make(pl.SKIP, interview.id, position)),),)
+    left = retakes_left(question, interview)
+    fx.send(interview.chat, OutMessage(texts.question_text(script, question, left), buttons))
+
+
+def choice_message(script: Script, interview: Interview, question: Question) -> OutMessage:
+    """A choice question: one button per option (ticked when chosen), and Done for several."""
+    rules = question.answer
+    position = script.questions.index(question)
+    answer = interview.answer_for(question.id)
+    draft = answer.draft(interview.awaiting_redo) if answer else None
+    chosen = set(draft.choices) if draft else set()
+    rows = [(Button(("✓ " if option in chosen else "") + option,
+                    pl.make(pl.CHOOSE, interview.id, position, i)),)
+            for i, option in enumerate(rules.options)]
+    if rules.multiple:
+        rows.append((Button("Done", pl.make(pl.CHOOSE, interview.id, position, "d"), "primary"),))
+        how = ("Tap every option that applies, then Done (or type an option to tick or "
+               "untick it).")
+        if chosen:
+            how += "\nChosen so far: " + ", ".join(o for o in rules.options if o in chosen) + "."
+    else:
+        how = "Tap one option, or type it."
+    return OutMessage(f"{texts.question_label(script, question)}\n\n{question.text}\n\n{how}",
+                      tuple(rows))
+
+
+def draft_summary(take: Take) -> str:
+    """What a draft holds: "2 messages, 143 words", "2 clips, 1:42", or the chosen options."""
+    n = take.pieces
+    if take.kind == "voice":
+        return f"{n} clip{'s' if n != 1 else ''}, {texts.clock(take.duration)}"
+    if take.kind == "choice":
+        return ", ".join(take.choices) or "nothing chosen"
+    words = take.words
+    return f"{n} message{'s' if n != 1 else ''}, {words} word{'s' if words != 1 else ''}"
+
+
+def receipt(script: Script, interview: Interview, question: Question, take: Take) -> OutMessage:
+    """The message after each piece of a draft: what it holds, with Submit / Start over."""
+    label = texts.question_label(script, question)
+    if take.kind == "voice":
+        what = "voice answer"
+        room = question.answer.max_seconds - (take.duration or 0)
+        more = "To add more, just record another voice note" + (
+            f" ({texts.clock(room)} left)." if room >= 1 else ".")
+    else:
+        what = "written answer"
+        more = "To add more, just keep typing."
+    left = retakes_left(question, interview)
+    row = [Button("Submit", pl.make(pl.KEEP, interview.id, take.id), "primary")]
+    if left:
+        row.append(Button(f"Start over ({left} left)", pl.make(pl.REDO, interview.id, take.id)))
+        tail = "Tap Submit when it is complete, or Start over."
+    else:
+        tail = "Tap Submit when it is complete."
+    return OutMessage(f"Got your {what} ({draft_summary(take)}) to {label}. {more} {tail}",
+                      (tuple(row),))
+
+
+def status_text(script: Script, interview: Interview, now: datetime) -> str:
+    if interview.state is State.COMPLETED:
+        return "Your interview is complete and with the hiring team. Thank you!"
+    if not interview.is_open:
+        return f"This interview is {interview.state.value.replace('_', ' ')}."
+    scored = script.scored_questions
+    done = sum(1 for q in scored if q.id in interview.done_ids())
+    due = texts.local_time(interview.deadline, interview.tz)
+    return f"{done} of {len(scored)} questions answered, {len(scored) - done} left. Due {due}."
+
+
+def consent_message(script: Script, interview: Interview) -> OutMessage:
+    return OutMessage(notice.consent_text(script), ((
+        Button("I agree", pl.make(pl.CONSENT, interview.id, "y"), "primary"),
+        Button("No thanks", pl.make(pl.CONSENT, interview.id, "n")),
+    ),))
+
+
+def zone_question(interview: Interview) -> OutMessage:
+    buttons = [Button(name.rsplit("/", 1)[-1].replace("_", " "),
+                      pl.make(pl.TIMEZONE, interview.id, i))
+               for i, name in enumerate(texts.ZONE_CHOICES)]
+    return OutMessage(texts.ASK_ZONE, tuple(tuple(buttons[i:i + 3])
+                                            for i in range(0, len(buttons), 3)))
+
+
+def questions_prompt(interview: Interview) -> OutMessage:
+    return OutMessage("Any questions for the team? Send them as text, or tap Done.",
+                      ((Button("Done", pl.make(pl.DONE, interview.id), "primary"),),))
+
+
+def feedback_prompt(interview: Interview) -> OutMessage:
+    return OutMessage(
+        "One last thing: how was this interview for you? (1 = poor, 5 = great)",
+        (tuple(Button(str(n), pl.make(pl.FEEDBACK, interview.id, n)) for n in range(1, 6)),),
+    )
+
+
+def follow_up_message(script: Script, interview: Interview, follow_up: FollowUp) -> OutMessage:
+    answer = interview.answer_by_id(follow_up.answer_id)
+    assert answer is not None
+    question = script.question(answer.question_id)
+    kinds = texts.kinds_phrase(question.answer.kinds)
+    return OutMessage(
+        f"The team has a follow-up question on your answer to "
+        f"{texts.question_label(script, question)}:\n\n\"{follow_up.text}\"\n\n"
+        f"Please reply with {kinds}."
+    )
+
+
+def repeat_prompt(script: Script, interview: Interview, fx: Effects) -> None:
+    """Send again whatever is waiting for the candidate (consent, a question, a receipt...)."""
+    assert interview.chat is not None
+    if interview.state is State.INVITED:
+        fx.send(interview.chat, consent_message(script, interview) if interview.tz_confirmed
+                else zone_question(interview))
+        return
+    if interview.state is State.COMPLETED:
+        follow_up = interview.open_follow_up()
+        if follow_up:
+            fx.send(interview.chat, follow_up_message(script, interview, follow_up))
+        elif interview.wrap_up is WrapUp.QUESTIONS:
+            fx.send(interview.chat, questions_prompt(interview))
+        elif interview.wrap_up is WrapUp.FEEDBACK:
+            fx.send(interview.chat, feedback_prompt(interview))
+        return
+    if not interview.is_open:
+        return
+    question = current_question(script, interview)
+    assert question is not None
+    answer = interview.answer_for(question.id)
+    draft = answer.draft(interview.awaiting_redo) if answer else None
+    if draft is not None and not question.answer.is_choice:
+        fx.send(interview.chat, receipt(script, interview, question, draft))
+    else:
+        ask(script, interview, fx)
+
+
+def close(message: MessageRef | None, text: str, fx: Effects) -> None:
+    """Replace a pressed message's buttons by a line saying what was chosen."""
+    if message is not None:
+        fx.edits.append((message, OutMessage(text)))
