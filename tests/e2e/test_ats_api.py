@@ -202,10 +202,10 @@ async def candidate_answers(tg: FakeTelegram, token: str) -> None:
     await press("I agree", "90 days")
     await tg.wait_for_message(ada.id, "Question 1 of 2", timeout=30)
     tg.send_voice(ada, audio("voice.ogg"), duration=6)
-    await press("Keep", "Got your voice answer")
+    await press("Submit", "Got your voice answer")
     await tg.wait_for_message(ada.id, "Question 2 of 2", timeout=30)
     tg.send_text(ada, "Urgency first, then impact, then age.")
-    await press("Keep", "Got your written answer")
+    await press("Submit", "Got your written answer")
 
 
 async def review_and_decide(slack: FakeSlack, channel: SlackChannel, sender: SlackSender

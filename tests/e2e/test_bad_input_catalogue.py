@@ -635,11 +635,11 @@ async def test_slack_candidate_of_the_script_in_the_review_channel_cannot_rate(
     for user in (GRACE, "U0KAI"):  # both answer everything (Grace first)
         dm = sl.dm(user)
         await sl.share(user, M4A)
-        await sl.press(dm, "Keep", user)
+        await sl.press(dm, "Submit", user)
         await sl.share(user, WEBM)
-        await sl.press(dm, "Keep", user)
+        await sl.press(dm, "Submit", user)
         await sl.say(user, "Written answer.")
-        await sl.press(dm, "Keep", user)
+        await sl.press(dm, "Submit", user)
     await sl.channel.idle()
     kai_cards = [m for m in sl.fake.messages(REVIEW) if "Candidate #2" in m.text]
     card = next(m for m in kai_cards if "Question 1 of 3" in m.text and not m.files)
@@ -706,7 +706,7 @@ async def _tg_completed(tg: Session) -> tuple[Any, list[BotMessage]]:
     interview = await tg.to_question(ada, question="testing")
     fake.send_text(ada, "Unit tests first, then a few end-to-end tests against fakes.")
     await tg.reply(ada, "Got your written answer")
-    assert await tg.press(ada, fake.last_message(ada.id), "Keep") == "Kept."
+    assert await tg.press(ada, fake.last_message(ada.id), "Submit") == "Submitted."
     await tg.reply(ada, "That was the last question")
     await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)
 

@@ -133,13 +133,13 @@ async def test_adjustments_approved_then_a_voice_question_answered_in_text(
     # the voice-only question, answered in text within the extended deadline
     fake.send_text(ada, "A search index I rebuilt to answer in 20 ms instead of 2 s.")
     receipt = await session.reply(ada, "Got your written answer")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 2 of 3")
     fake.send_text(ada, "I picked SQLite over PostgreSQL: one user, zero operations.")
     await session.reply(ada, "Question 3 of 3")
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     last = await session.reply(ada, "That was the last question")
     assert await session.press(ada, last, "Done") == "Done."
     feedback = await session.reply(ada, "how was this interview for you?")

@@ -72,7 +72,7 @@ async def test_cards_survive_an_unreachable_slow_and_failing_review_group(
     fake.delay_chat(REVIEW_GROUP, 3.0, times=2)
     fake.send_text(ada, "Unit tests first, then end-to-end tests against fakes.")
     receipt = await session.reply(ada, "Got your written answer")
-    assert await session.press(ada, receipt, "Keep") == "Kept."
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "That was the last question", timeout=30)
 
     def headers() -> Counter[str]:

@@ -156,7 +156,7 @@ async def test_a_telegram_decider_edits_the_feedback_and_sends_once(
             await session.to_question(ada, question="testing")
             fake.send_text(ada, "Unit tests first, then end-to-end tests against fakes.")
             receipt = await session.reply(ada, "Got your written answer")
-            assert await session.press(ada, receipt, "Keep") == "Kept."
+            assert await session.press(ada, receipt, "Submit") == "Submitted."
             await session.reply(ada, "That was the last question")
             await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)
             summary, *cards = fake.messages(REVIEW_GROUP)[:4]

@@ -65,7 +65,7 @@ async def test_edit_then_retire_a_script_with_interviews_in_progress(tmp_path: P
             await session.to_question(ada, question="testing")
             fake.send_text(ada, "Unit tests first, then end-to-end tests against fakes.")
             receipt = await session.reply(ada, "Got your written answer")
-            assert await session.press(ada, receipt, "Keep") == "Kept."
+            assert await session.press(ada, receipt, "Submit") == "Submitted."
             await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 4, timeout=30)
             eve_interview = await session.to_question(eve, "Eve", question="tradeoff")
 
@@ -87,7 +87,7 @@ async def test_edit_then_retire_a_script_with_interviews_in_progress(tmp_path: P
             assert UNAVAILABLE not in (status.text or "")
             fake.send_text(eve, "Property tests for the parser, fakes for the network.")
             receipt = await session.reply(eve, "Got your written answer")
-            assert await session.press(eve, receipt, "Keep") == "Kept."
+            assert await session.press(eve, receipt, "Submit") == "Submitted."
             await session.reply(eve, "That was the last question")
             # Eve's cards reach the reviewers, with the questions she was asked
             await fake.wait_for(lambda: len(fake.messages(REVIEW_GROUP)) >= 8, timeout=30)

@@ -76,7 +76,7 @@ async def test_referral_interview_and_review_over_socket_mode_with_a_refresh(
         await world.share(GRACE, M4A, transcription={
             "status": "complete", "preview": {"content": "I built a billing service.",
                                               "has_more": False}})
-        await world.press(dm, "Keep", GRACE)
+        await world.press(dm, "Submit", GRACE)
         assert world.last(dm).startswith("Question 2 of 3")
 
         # Slack rotates the connection: the app opens a new URL and carries on
@@ -97,9 +97,9 @@ async def test_referral_interview_and_review_over_socket_mode_with_a_refresh(
         clip = next(a for a in world.interview().answers if a.question_id != "built"
                     and a.takes and a.takes[0].kind == "voice")
         assert len(clip.takes) == 1, "the redelivered clip was recorded once"
-        await world.press(dm, "Keep", GRACE)
+        await world.press(dm, "Submit", GRACE)
         await world.say(GRACE, "Fewer meetings, more written design reviews.")
-        await world.press(dm, "Keep", GRACE)
+        await world.press(dm, "Submit", GRACE)
         assert "That was the last question" in world.last(dm)
         await world.press(dm, "Done", GRACE)
         await world.press(dm, "5", GRACE)

@@ -68,7 +68,7 @@ async def at_the_voice_question(world: World) -> str:
     await press(world, "I agree")
     await press(world, "Skip practice")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "A flaky test in the pager."))
-    await press(world, "Keep")
+    await press(world, "Submit")
     assert world.telegram.texts(ADA_CHAT)[-1].startswith("Question 2 of 2 · A voice note")
     return interview.id
 
@@ -132,8 +132,8 @@ async def test_approved_more_time_and_text_instead_of_voice_apply_to_this_interv
     world.clock.advance(hours=2)  # past the original deadline, within the extended one
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Because tests let me sleep at night."))
     assert world.telegram.texts(ADA_CHAT)[-1].startswith(
-        "Got your written answer (36 characters) to Question 2")
-    await press(world, "Keep")
+        "Got your written answer (1 message, 7 words) to Question 2")
+    await press(world, "Submit")
     assert world.store.interviews[iid].state is State.COMPLETED
     # the report counts it; results show it only when asked; reviewers never see it
     with FakeUnitOfWork(world.store) as uow:

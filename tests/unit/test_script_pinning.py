@@ -60,7 +60,7 @@ async def test_an_edit_changes_no_question_of_a_running_interview() -> None:
     catalog(world).serve(parse_script(edited()))
 
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
-    await press(world, EVE, EVE_CHAT, "Keep")
+    await press(world, EVE, EVE_CHAT, "Submit")
     latest = world.telegram.texts(EVE_CHAT)[-1]
     assert latest.startswith("Question 2 of 2") and "Why testing?" in latest
     assert not any("EDITED" in t for t in world.telegram.texts(EVE_CHAT))
@@ -88,7 +88,7 @@ async def test_a_retired_script_still_serves_its_candidates_and_reviewers() -> N
     assert [r.score for r in world.store.ratings] == [4]
     # the candidate half-way goes on with the same questions, and can check where they are
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
-    await press(world, EVE, EVE_CHAT, "Keep")
+    await press(world, EVE, EVE_CHAT, "Submit")
     assert world.telegram.texts(EVE_CHAT)[-1].startswith("Question 2 of 2")
     await world.engine.handle(UserCommand(EVE, EVE_CHAT, "status"))
     await world.engine.handle(UserCommand(EVE, EVE_CHAT, "withdraw"))
@@ -126,7 +126,7 @@ async def test_an_interview_from_before_revisions_uses_the_current_file() -> Non
     eve = await eve_at_first_question(world)
     world.store.interviews[eve].script_revision = None  # as rows created before the migration
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
-    await press(world, EVE, EVE_CHAT, "Keep")
+    await press(world, EVE, EVE_CHAT, "Submit")
     assert world.telegram.texts(EVE_CHAT)[-1].startswith("Question 2 of 2")
 
 

@@ -45,11 +45,11 @@ async def complete(world: World, rating: str = "4") -> str:
     await press(world, "I agree")
     await press(world, "Skip practice")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "An off-by-one in the pager."))
-    await press(world, "Keep")
+    await press(world, "Submit")
     world.telegram.files["f1"] = b"speech:12"
     await world.engine.handle(MediaReceived(
         ADA, ADA_CHAT, MediaRef("telegram", "f1", "voice", "audio/ogg", 100, 12.0)))
-    await press(world, "Keep")
+    await press(world, "Submit")
     await press(world, "Done")
     await press(world, rating)
     assert world.store.interviews[interview.id].state is State.COMPLETED
