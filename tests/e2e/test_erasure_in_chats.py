@@ -127,8 +127,12 @@ async def complete_interview(b: Both) -> tuple[str, FakeUser]:
     for number in (1, 2):
         await tg.wait_for_message(ada.id, f"Question {number} of 3", timeout=30)
         tg.send_voice(ada, audio("voice.ogg"), duration=6)
+        receipt = await tg.wait_for_message(ada.id, f"to Question {number} of 3", timeout=30)
+        await press(tg, ada, receipt, "Submit")
     await tg.wait_for_message(ada.id, "Question 3 of 3", timeout=30)
     tg.send_text(ada, LONG)
+    receipt = await tg.wait_for_message(ada.id, "Got your written answer", timeout=30)
+    await press(tg, ada, receipt, "Submit")
     await tg.wait_for_message(ada.id, "That was the last question", timeout=30)
     tg.send_text(ada, QUESTION)
     await tg.wait_for_message(ada.id, "Noted", timeout=30)

@@ -136,6 +136,8 @@ async def test_adjustments_approved_then_a_voice_question_answered_in_text(
     assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 2 of 3")
     fake.send_text(ada, "I picked SQLite over PostgreSQL: one user, zero operations.")
+    receipt = await session.reply(ada, "Got your written answer")
+    assert await session.press(ada, receipt, "Submit") == "Submitted."
     await session.reply(ada, "Question 3 of 3")
     fake.send_voice(ada, audio("voice.ogg"), duration=6)
     receipt = await session.reply(ada, "Got your voice answer")

@@ -72,6 +72,8 @@ async def test_edit_then_retire_a_script_with_interviews_in_progress(tmp_path: P
             # the script is edited: Eve keeps her questions, a new candidate gets the edit
             await restart(session, folder(tmp_path, "edited", EDITED))
             fake.send_text(eve, "I chose SQLite over PostgreSQL for a single-user tool.")
+            receipt = await session.reply(eve, "Got your written answer")
+            assert await session.press(eve, receipt, "Submit") == "Submitted."
             third = await session.reply(eve, "Question 3 of 3")
             assert "How do you test your code?" in (third.text or "")
             assert not any("EDITED" in (m.text or "") for m in fake.messages(eve.id))
