@@ -518,8 +518,9 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         f"  audio files without a take (ingested, killed before the commit): {len(orphans)}; "
         f"scratch files left: {len(scratch)}"
     )
-    # every lost update left its person without a reply, and they re-opened the link
-    assert figures.lost_updates <= figures.reopened
+    # every lost update left its person with a way on that they saw: no reply, so they
+    # re-opened the link, or a "please try again" from the next process, which they acted on
+    assert figures.lost_updates <= figures.reopened + figures.try_again
     # every reply committed was sent: by its process, or by the next one's outbox sweep
     assert outbox_left == 0 and figures.stored_not_told == 0
     # the kills left nothing for the next process to complain about
