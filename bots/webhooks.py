@@ -128,10 +128,13 @@ class WebhookSender:
         return [WebhookDeliveryRow(**dict(r._mapping)) for r in rows]
 
     def _claim(self, row: WebhookDeliveryRow, now: datetime) -> bool:
-        """Lease a row for one attempt; False if another process took it first."""
+        """Lease a row for one attempt from `now` (the moment of the claim, not of the pass:
+        a pass of slow receivers must not hand out leases that have already run out); False
+        if another process took it first or holds a lease on it."""
         with self.db.begin() as conn:
             done = conn.execute(update(T).where(
                 col(T.id) == row.id, col(T.status) == "pending", col(T.attempts) == row.attempts,
+                or_(col(T.leased_until).is_(None), col(T.leased_until) <= now),
             ).values(leased_until=now + LEASE, attempts=row.attempts + 1))
         return bool(done.rowcount == 1)
 
@@ -162,7 +165,7 @@ class WebhookSender:
         rows = await asyncio.to_thread(self._due, now, limit)
         made = 0
         for row in rows:
-            if not await asyncio.to_thread(self._claim, row, now):
+            if not await asyncio.to_thread(self._claim, row, datetime.now(UTC)):
                 continue
             secret = secret_for(row.secret_env, self.secret)
             if not secret:

@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, select
 
+from bots import webhooks
 from bots.app import App, build
 from bots.settings import Settings
 from bots.webhooks import MAX_ATTEMPTS, WebhookSender
@@ -104,6 +105,31 @@ async def test_two_senders_never_send_one_row_at_once(app: App) -> None:
                                         one.deliver_due(client))
         assert sum(made) == 2
         assert sorted(ats.attempts) == sorted(r.id for r in rows(app))
+        assert {r.status for r in rows(app)} == {"delivered"}
+
+
+async def test_a_lease_runs_from_its_claim_not_from_the_start_of_a_slow_pass(
+        app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rows, a receiver slower than half the lease: the second row is claimed one slow
+    send into the pass. Its lease must run from that claim; with the lease counted from the
+    start of the pass (seen: both senders POSTed the second row) it expires mid-send and the
+    other sender, polling meanwhile, sends it again."""
+    monkeypatch.setattr(webhooks, "LEASE", timedelta(seconds=2))
+    async with AtsStandIn(delay=1.2) as ats:
+        app.engine.invite(CreateInvitation("hooks", "Lin", "telegram"))
+        with app.db.begin() as conn:  # both rows to the stand-in
+            conn.execute(TABLE.update().values(url=ats.url, secret_env=None))
+        one = WebhookSender(app.db, SECRET, registry=CollectorRegistry())
+        two = WebhookSender(app.db, SECRET, registry=CollectorRegistry())
+        async with httpx.AsyncClient(timeout=10) as client:
+            first = asyncio.create_task(one.deliver_due(client))
+            while len(ats.attempts) < 2:  # sender one is in its second send, one send late
+                await asyncio.sleep(0.01)
+            while not first.done():  # sender two polls until sender one's pass is over
+                await two.deliver_due(client)
+                await asyncio.sleep(0.05)
+            assert await first == 2
+        assert sorted(ats.attempts) == sorted(r.id for r in rows(app))  # each sent once
         assert {r.status for r in rows(app)} == {"delivered"}
 
 
