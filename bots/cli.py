@@ -160,17 +160,24 @@ def settings() -> Settings:
     return Settings()
 
 
+def require_database(s: Settings) -> None:
+    """A missing SQLite database is an error naming where it was looked for (commands that
+    read the database never create one)."""
+    path = s.sqlite_path
+    if path is not None and not path.exists():
+        raise fail(f"no database at {path} (data directory {s.data_dir}); set "
+                   "INTERVIEWBOT_DATA_DIR (or DATABASE_URL) to the bot's, or create one with "
+                   "`interviewbot db upgrade`")
+
+
 def open_app(*, create: bool = False) -> App:
     """The composed app for one command. Unless `create`, a missing SQLite database is an
     error naming where it was looked for, and nothing is created."""
     from bots.app import build
 
     s = settings()
-    path = s.sqlite_path
-    if not create and path is not None and not path.exists():
-        raise fail(f"no database at {path} (data directory {s.data_dir}); set "
-                   "INTERVIEWBOT_DATA_DIR (or DATABASE_URL) to the bot's, or create one with "
-                   "`interviewbot db upgrade`")
+    if not create:
+        require_database(s)
     try:
         return build(s)
     except ScriptFileInvalid as exc:
@@ -265,9 +272,7 @@ def main() -> None:
 
 
 # Commands by subject; each module registers its commands on `cli` when imported.
-from bots import cli_check, cli_interviews, cli_results  # noqa: E402
+from bots import cli_api, cli_check, cli_interviews, cli_results  # noqa: E402
 
-__import__("bots.cli_api").cli_api.register(cli)  # api-key, webhooks (bots/cli_api.py)
-
-__all__ = ["Path", "ScriptCatalog", "cli", "cli_check", "cli_interviews", "cli_results",
-           "main", "sub_app"]
+__all__ = ["Path", "ScriptCatalog", "cli", "cli_api", "cli_check", "cli_interviews",
+           "cli_results", "main", "sub_app"]

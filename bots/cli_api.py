@@ -5,28 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-api_key_cli = typer.Typer(help="Keys of the HTTP API (/api/v1).", no_args_is_help=True)
-webhooks_cli = typer.Typer(help="Outgoing webhooks.", no_args_is_help=True)
-out = Console()
+from bots.cli import cli, fail, out, require_database, settings, sub_app
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+api_key_cli = sub_app("Keys of the HTTP API (/api/v1).")
+webhooks_cli = sub_app("Outgoing webhooks.")
+cli.add_typer(api_key_cli, name="api-key")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"error: {message}\n")
-    return typer.Exit(1)
-
-
-def _db():  # type: ignore[no-untyped-def]
-    from bots.settings import Settings
+def _db(*, create: bool = False) -> Engine:
+    """The database; created (migrated) only when `create`: reading commands never make
+    one, so a wrong data directory is an error, not an empty list."""
     from storage.db import make_engine
     from storage.migrate import upgrade
 
-    db = make_engine(Settings().database_url)
+    s = settings()
+    if not create:
+        require_database(s)
+    db = make_engine(s.database_url)
     upgrade(db)
     return db
 
@@ -37,11 +41,11 @@ def create(name: Annotated[str, typer.Argument(help="A name for the key, e.g. gr
     """Create a key and print it once (only its hash is stored)."""
     from bots.api.keys import KeyError_, create_key
 
-    db = _db()
+    db = _db(create=True)
     try:
         key = create_key(db, name)
     except KeyError_ as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         db.dispose()
     sys.stderr.write(f"API key {name!r} created. Store it now: it is not shown again.\n")
@@ -57,7 +61,7 @@ def revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None
     try:
         revoke_key(db, name)
     except KeyError_ as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         db.dispose()
     out.print(f"API key {name!r} revoked", highlight=False)
@@ -85,22 +89,17 @@ def list_() -> None:
 def test(url: Annotated[str | None, typer.Option(
         help="Receiver (default INTERVIEWBOT_WEBHOOK_URL).")] = None) -> None:
     """Send one signed `ping` event and print the receiver's answer."""
-    from bots.settings import Settings
     from bots.webhooks import ping
 
-    settings = Settings()
-    target = url or settings.webhook_url
+    s = settings()
+    target = url or s.webhook_url
     if not target:
-        raise _fail("no receiver: set INTERVIEWBOT_WEBHOOK_URL or pass --url")
-    secret = settings.webhook_secret
+        raise fail("no receiver: set INTERVIEWBOT_WEBHOOK_URL or pass --url")
+    secret = s.webhook_secret
     if not secret or not secret.startswith("whsec_"):
-        raise _fail("INTERVIEWBOT_WEBHOOK_SECRET must be set to a whsec_… secret")
+        raise fail("INTERVIEWBOT_WEBHOOK_SECRET must be set to a whsec_… secret")
     msg_id, attempt = asyncio.run(ping(target, secret))
     if not attempt.ok:
-        raise _fail(f"ping {msg_id} to {target} failed: {attempt.detail}")
+        raise fail(f"ping {msg_id} to {target} failed: {attempt.detail}")
     out.print(f"ping {msg_id} delivered to {target} ({attempt.detail})", highlight=False)
 
-
-def register(cli: typer.Typer) -> None:
-    cli.add_typer(api_key_cli, name="api-key")
-    cli.add_typer(webhooks_cli, name="webhooks")

@@ -165,6 +165,11 @@ async def test_list_pages_and_the_openapi_document(tmp_path: Path) -> None:
 async def test_api_key_and_webhook_cli(tmp_path: Path) -> None:
     async with AtsStandIn() as ats:
         env = {"INTERVIEWBOT_WEBHOOK_URL": ats.url, "INTERVIEWBOT_WEBHOOK_SECRET": SECRET}
+        # reading commands never create a database: a wrong data directory is an error
+        for command in (("list",), ("revoke", "workable")):
+            missing = await asyncio.to_thread(run_cli, tmp_path, "api-key", *command)
+            assert missing.returncode == 1 and "no database at" in missing.stderr
+        assert not (tmp_path / "ib.db").exists()
         created = await asyncio.to_thread(run_cli, tmp_path, "api-key", "create", "workable")
         assert created.returncode == 0, created.stderr
         key = created.stdout.strip()
