@@ -53,9 +53,11 @@ def _usage_name(param: TyperArgument) -> str:
     return text if param.required else f"[{text}]"
 
 
-class PlainCommand(TyperCommand):
-    """A command whose help names values the way people write them (SCRIPT_ID, PATH...),
-    without Python type names such as <list[Path]> or {script_id}."""
+class _PlainParams:
+    """Help that names values the way people write them (SCRIPT_ID, PATH...), without Python
+    type names such as <list[Path]> or {script_id}: mixed into a click command or group."""
+
+    params: list[Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,23 +65,17 @@ class PlainCommand(TyperCommand):
             _plain(param)
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         _plain(option)
         return option
 
 
-class PlainGroup(TyperGroup):
-    """The same for a command group (`interviewbot --help`, `interviewbot db --help`)."""
+class PlainCommand(_PlainParams, TyperCommand):
+    """A command with plain help (see `_PlainParams`)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            _plain(param)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _plain(option)
-        return option
+class PlainGroup(_PlainParams, TyperGroup):
+    """A command group with plain help (`interviewbot --help`, `interviewbot db --help`)."""
 
 
 class CliApp(typer.Typer):

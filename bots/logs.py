@@ -36,8 +36,8 @@ SECRET_WORDS = ("token", "secret", "key", "password")  # settings / variables ho
 
 
 def webhook_secret_for(token: str) -> str:
-    """The Telegram webhook secret derived from the bot token when none is configured (the
-    same formula as `bots.telegram.channel.webhook_secret`; a test keeps them equal)."""
+    """The Telegram webhook secret derived from the bot token when none is configured (used
+    by `bots.telegram.channel.webhook_secret`, and redacted from every log line)."""
     return hmac.new(token.encode(), b"interviewbot-webhook", hashlib.sha256).hexdigest()
 
 

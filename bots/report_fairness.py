@@ -130,16 +130,13 @@ def draw_fairness_chart(report: FairnessReport, path: Path) -> None:
 def fairness_command(app: App, script_id: str, fmt: str, chart: Path | None,
                      min_group: int) -> None:
     """`interviewbot report SCRIPT --fairness`: read, then print a table or JSON, and draw."""
-    from bots.cli import fail, out
+    from bots.cli import fail, out, script_or_fail
     from core.fairness import read_fairness
 
-    if min_group < 1:
-        raise fail(f"--min-group must be at least 1, not {min_group}")
-    script = app.catalog.get(script_id)
-    if script is None:
-        known = ", ".join(s.id for s in app.catalog.all())
-        raise fail(f"no script {script_id!r} (known: {known})")
     try:
+        if min_group < 1:
+            raise fail(f"--min-group must be at least 1, not {min_group}")
+        script = script_or_fail(app, script_id)  # retired scripts too, like `report`
         with app.services.uow() as uow:
             report = read_fairness(script, uow, min_group=min_group)
     finally:
@@ -149,7 +146,7 @@ def fairness_command(app: App, script_id: str, fmt: str, chart: Path | None,
             draw_fairness_chart(report, chart)
         except (ChartUnavailable, OSError) as exc:
             raise fail(str(exc)) from None
-        sys.stderr.write(f"chart written to {chart}\n")
+        sys.stderr.write(f"chart written to {chart.absolute()}\n")
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return

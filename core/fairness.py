@@ -23,12 +23,13 @@ from core.model import Decision, Interview, ReviewerDecision
 from core.ports import UnitOfWork
 from core.script import Script
 from core.script_fairness import PREFER_NOT
+from core.states import State
 
 FOUR_FIFTHS = 0.8
 DEFAULT_MIN_GROUP = 5
 TEST_NAME = "Fisher's exact test (two-sided), group vs the reference group"
 NO_ANSWER = "No answer"
-SCREENED_OUT = "screened_out"
+SCREENED_OUT = State.SCREENED_OUT.value
 
 
 def selection_rate(selected: int, applicants: int) -> float | None:
@@ -263,8 +264,8 @@ def read_fairness(script: Script, uow: UnitOfWork, *,
     sent = [r for r in uow.fairness.requests_for_script(script.id)
             if r.status is not RequestStatus.DRAFT]  # a draft has not reached anyone yet
     approved = sum(1 for r in sent if r.status is RequestStatus.APPROVED)
-    # knock-out questions end an interview in state "screened_out" (where the engine has them)
-    screened = {i.id for i in interviews if i.state.value == SCREENED_OUT}
+    # a knock-out answer ends an interview in state SCREENED_OUT
+    screened = {i.id for i in interviews if i.state is State.SCREENED_OUT}
     knockouts = any(getattr(q, "knockout", None) for q in script.questions) or bool(screened)
     return fairness_report(
         script, interviews, {i.id: uow.reviews.decisions(i.id) for i in interviews},

@@ -38,7 +38,7 @@ APP_KEY: web.AppKey[App] = web.AppKey("interviewbot_app")
 KEY_NAME: web.RequestKey[str] = web.RequestKey("api_key_name", str)
 MAX_BODY = 64 * 1024
 PUBLIC = ("/api/v1/openapi.json",)
-ENDED = (State.COMPLETED, State.WITHDRAWN)
+ENDED = (State.COMPLETED, State.WITHDRAWN, State.SCREENED_OUT)
 
 
 class ApiError(Exception):
@@ -265,7 +265,7 @@ class Api:
     def _refuse_ended(interview: Interview, what: str) -> None:
         if interview.state is State.ERASED:
             raise ApiError(410, "erased", f"interview {interview.id} was erased")
-        if interview.state in ENDED or interview.state.value == "screened_out":
+        if interview.state in ENDED:
             raise ApiError(409, "not_extendable", f"interview {interview.id} is "
                                                   f"{interview.state.value}: it cannot be {what}")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import hashlib
 import hmac
 import logging
 import traceback
@@ -23,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bots.channels import EngineObserver
+from bots.logs import webhook_secret_for
 from bots.settings import Settings
 from bots.telegram.invite import deep_link
 from bots.telegram.invite_command import invite_handler
@@ -56,8 +56,7 @@ def webhook_secret(settings: Settings) -> str:
     """The configured secret, else one derived from the bot token (same in every process)."""
     if settings.telegram_webhook_secret:
         return settings.telegram_webhook_secret
-    token = (settings.telegram_bot_token or "").encode()
-    return hmac.new(token, b"interviewbot-webhook", hashlib.sha256).hexdigest()
+    return webhook_secret_for(settings.telegram_bot_token or "")
 
 
 # Sends share this many connections, and no more requests than that are handed to httpx at

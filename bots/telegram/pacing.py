@@ -114,9 +114,6 @@ class PriorityBucket:
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
-    def waiting(self) -> int:
-        return sum(1 for *_, future in self._waiting if not future.done())
-
     def _refill(self, now: float) -> None:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
