@@ -152,3 +152,11 @@ def intro(script: Script, name: str, deadline: datetime, tz: str) -> str:
         questions=len(script.scored_questions),
         minutes=script.estimated_minutes(),
     )
+
+
+def team_invitation(name: str, number: int, interview_id: str, deadline: datetime,
+                    link: str, title: str | None = None) -> str:
+    """What a hiring manager gets after inviting from chat: the link to pass on."""
+    to = f" to {title}" if title else ""
+    return (f"Invitation for {name}{to} (#{number}, interview {interview_id}). Send them this "
+            f"link; it works once and until {deadline:%Y-%m-%d %H:%M} UTC:\n{link}")

@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.managers import REFUSAL, managed, manages
+from core import texts
 from core.commands import CreateInvitation, InviteAccepted
 from core.errors import DomainError
 from core.messages import OutMessage
@@ -186,9 +187,9 @@ async def create(channel: SlackChannel, manager: str, script_id: str, slack_user
         await _dm(channel, manager, f"Invitation {label} was created, but the Telegram link "
                                     f"is unknown: {exc}")
         return
-    await _dm(channel, manager, f"Invitation for {label}. Send them this link; it works once "
-                                f"and until {interview.deadline:%Y-%m-%d %H:%M} UTC:\n"
-                                f"{telegram_link(username, token)}")
+    await _dm(channel, manager, texts.team_invitation(
+        interview.candidate_name, interview.number, interview.id, interview.deadline,
+        telegram_link(username, token)))
 
 
 async def post_list(channel: SlackChannel, manager: str, script_ids: list[str]) -> None:

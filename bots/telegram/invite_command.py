@@ -8,8 +8,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
+from bots.links import telegram_link
 from bots.managers import REFUSAL, manages
 from bots.settings import Settings
+from core import texts
 from core.commands import CreateInvitation
 from core.engine import Engine
 from core.errors import DomainError
@@ -49,11 +51,10 @@ def invite_handler(engine: Engine, settings: Settings) -> CommandHandler[Any, No
         except DomainError as exc:
             await message.reply_text(f"Could not invite: {exc}")
             raise ApplicationHandlerStop from None
-        link = f"https://t.me/{context.bot.username}?start={token}"
         await message.reply_text(
-            f"Invitation for {interview.candidate_name} to {script.title} "
-            f"(#{interview.number}, interview {interview.id}). Send them this link; it works "
-            f"once and until {interview.deadline:%Y-%m-%d %H:%M} UTC:\n{link}",
+            texts.team_invitation(interview.candidate_name, interview.number, interview.id,
+                                  interview.deadline,
+                                  telegram_link(context.bot.username, token), script.title),
             disable_web_page_preview=True)
         log.info("invitation created from a Telegram group", extra={
             "interview_id": interview.id})
