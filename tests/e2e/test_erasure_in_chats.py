@@ -214,6 +214,29 @@ async def test_delete_removes_every_post_on_telegram_and_slack(both: Both) -> No
             "candidate", "erased")
 
 
+async def test_delete_goes_through_when_the_review_chats_fail_at_first(both: Both) -> None:
+    """The destinations fail the first deletions (the Telegram group answers 502 twice, Slack
+    refuses a chat.delete and a files.delete): the erasure is retried, alone, until nothing
+    of hers is left, and nothing is given up."""
+    interview_id, ada = await complete_interview(both)
+    both.tg.fail_chat(GROUP, 502, times=2)
+    both.slack.fail_next("chat.delete", "internal_error", status=500)
+    both.slack.fail_next("files.delete", "internal_error", status=500)
+    both.tg.send_command(ada, "/delete")
+    confirm = await both.tg.wait_for_message(ada.id, "Erase your answers", timeout=30)
+    assert await press(both.tg, ada, confirm, "Yes, erase everything") == "Erased."
+    await both.tg.wait_for(lambda: not telegram_left(both.tg) or None, timeout=90)
+    await both.slack.wait_for(lambda: not slack_left(both.slack) or None, timeout=90)
+    await outbox_drained(both.app)
+    assert_nothing_of_hers(both)
+    # the faults were met, not skipped
+    assert [c for c in both.tg.calls_to("deleteMessage") if c.status == 502]
+    assert both.slack.calls_to("chat.delete", ok=False)
+    assert both.slack.calls_to("files.delete", ok=False)
+    with both.app.services.uow() as uow:
+        assert uow.reviews.posts(interview_id) == []
+
+
 async def test_purge_after_48_hours_deletes_on_slack_and_blanks_on_telegram(both: Both) -> None:
     """Telegram refuses to delete messages older than 48 hours unless the bot is a group
     admin with delete rights: those are edited to say the answer was erased, buttons gone.
