@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,10 @@ async def test_knockout_ends_the_interview_without_cards_and_shows_in_the_report
     assert session.interview(iid).state is State.SCREENED_OUT
     fake.send_text(bob, "Hello?")
     await session.reply(bob, "This interview is screened out.")
+    with session.app.services.uow() as uow:  # no review step waits to be done, none was done
+        assert uow.reviews.posts(iid) == []
+        waiting = uow.outbox.due(session.app.services.clock.now() + timedelta(days=1), 100)
+        assert not [e for e in waiting if '"kind":"review"' in e.body]
     assert fake.messages(REVIEW_GROUP) == []
     script = session.app.services.script(CHOICE_ID)
     with session.app.services.uow() as uow:
