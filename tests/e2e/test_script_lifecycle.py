@@ -77,9 +77,14 @@ async def test_edit_then_retire_a_script_with_interviews_in_progress(tmp_path: P
             third = await session.reply(eve, "Question 3 of 3")
             assert "How do you test your code?" in (third.text or "")
             assert not any("EDITED" in (m.text or "") for m in fake.messages(eve.id))
-            _, token = session.app.engine.invite(
+            bob, token = session.app.engine.invite(
                 CreateInvitation(SCRIPT_ID, "Bob", "telegram", "UTC"))
             assert token
+            # ...while a new invitation gets the edited script
+            new_script = session.app.services.script(bob)
+            assert [q.text for q in new_script.questions if q.text.startswith("EDITED")] == [
+                "EDITED: your worst outage?", "EDITED: how do you deploy?"]
+            assert bob.script_revision != session.interview(eve_interview.id).script_revision
 
             # the script is removed from INTERVIEWBOT_SCRIPTS: retired
             await restart(session, folder(tmp_path, "retired", None))
