@@ -269,11 +269,13 @@ class ReviewFlow:
         rating = Rating(interview.id, answer.id, answer.question_id, user, criterion, score,
                         self._now())
         before = uow.reviews.put_rating(rating)
+        seen = revealed(uow, interview.id, user, answer.id)  # others' scores shown before
+        revised = before is not None and before.score != score and seen
         if before is not None and before.score != score:
             change = f"{answer.question_id}/{criterion}: {before.score} -> {score}"
             uow.reviews.audit(AuditEntry(interview.id, str(user), "rating changed", change,
                                          self._now()))
-            if revealed(uow, interview.id, user, answer.id):
+            if revised:
                 uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED, change,
                                              self._now()))
         ratings = uow.reviews.ratings(interview.id)
@@ -289,11 +291,10 @@ class ReviewFlow:
             summary = _score_summary(script, answer, others)
             if summary:
                 reply += f" Others so far: {summary[8:]}."
-                if not revealed(uow, interview.id, user, answer.id):
+                if not seen:
                     uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, answer.id,
                                                  self._now()))
-                if before is not None and before.score != score and revealed(
-                        uow, interview.id, user, answer.id):
+                if revised:
                     reply += " Changed after seeing others: recorded as revised."
             else:
                 reply += " You are the first."
@@ -326,7 +327,8 @@ class ReviewFlow:
         uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
                                      self._now()))
         fx.reply = f"Your decision: {DECISION_LABELS[choice]}."
-        if mine is not None and revealed(uow, interview.id, user, DECISIONS):
+        seen = revealed(uow, interview.id, user, DECISIONS)  # others' decisions shown before
+        if mine is not None and seen:
             uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED,
                                          f"decision: {mine.decision.value} -> {choice.value}",
                                          self._now()))
@@ -334,7 +336,7 @@ class ReviewFlow:
         others = [d for d in decisions if d.reviewer != user]
         if others and script.review.independent:
             fx.reply += f" Others decided: {_tally(others)}."
-            if not revealed(uow, interview.id, user, DECISIONS):
+            if not seen:
                 uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, DECISIONS,
                                              self._now()))
         fx.emit(ReviewChanged(interview.id, None))

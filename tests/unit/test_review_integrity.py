@@ -74,8 +74,9 @@ async def test_a_change_after_the_reveal_is_allowed_recorded_and_marked_in_resul
     assert reply is not None and "recorded as revised" in reply
     revised = [a for a in world.store.audit if a.action == REVISED]
     assert [(a.actor, a.detail) for a in revised] == [(str(R2), "bug/depth: 2 -> 4")]
-    # a change before any reveal is not marked: R1 was first
-    await rate(world, R1, BUG, 0, 3)
+    # a change before any reveal is not marked: R1 was first, and sees R2's score only now
+    reply = await rate(world, R1, BUG, 0, 3)
+    assert reply is not None and "Others so far" in reply and "revised" not in reply
     assert len([a for a in world.store.audit if a.action == REVISED]) == 1
     # decisions: R2 decides after R1, sees it, changes: marked
     await rate_all(world, R1, 3)
