@@ -52,15 +52,15 @@ class MediaPlan:
     draft_id: str | None = None  # the voice draft the clip is added to, if any...
     draft_key: str | None = None  # ...and its recording when the clip was checked
     draft_seconds: float = 0.0
+    allowed: int = 0  # the answer's limit for this interview (adjustments included)
 
 
-def over_limit(question: Question, draft_seconds: float, clip_seconds: float | None) -> str:
-    """The reply to a clip that would take a voice draft past the question's limit."""
-    rules = question.answer
+def over_limit(allowed: int, draft_seconds: float, clip_seconds: float | None) -> str:
+    """The reply to a clip that would take a voice draft past the answer's limit."""
     clip = f" ({texts.clock(clip_seconds)})" if clip_seconds else ""
-    return (f"That clip{clip} would take your answer past the {texts.limit(rules.max_seconds)} "
+    return (f"That clip{clip} would take your answer past the {texts.limit(allowed)} "
             f"limit: your answer already holds {texts.clock(draft_seconds)}, so "
-            f"{texts.clock(max(0.0, rules.max_seconds - draft_seconds))} is left. The clip was "
+            f"{texts.clock(max(0.0, allowed - draft_seconds))} is left. The clip was "
             "not added; your answer so far is kept. Record a shorter clip, or tap Submit.")
 
 
@@ -120,12 +120,12 @@ class Answers:
         self._record(uow, script, interview, question, take, delivery, fx)
 
     def _added(self, script: Script, interview: Interview, question: Question, draft: Take,
-               fx: Effects) -> None:
+               fx: Effects, max_seconds: int | None = None) -> None:
         """One more piece in a draft: count it and show what the draft holds."""
         assert interview.chat is not None
         draft.pieces += 1
         self.s.observer.answer_received(draft.kind, interview.platform)
-        fx.send(interview.chat, receipt(script, interview, question, draft))
+        fx.send(interview.chat, receipt(script, interview, question, draft, max_seconds))
         fx.changed.append(interview.id)
 
     # -- recordings ---------------------------------------------------------------------
@@ -173,7 +173,7 @@ class Answers:
         allowed = accommodations.rules(uow, script, interview, question).max_seconds
         max_seconds = allowed - so_far + GRACE_SECONDS
         if cmd.media.duration is not None and cmd.media.duration > max_seconds:
-            fx.send(chat, over_limit(question, so_far, cmd.media.duration) if draft else
+            fx.send(chat, over_limit(allowed, so_far, cmd.media.duration) if draft else
                     texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
                         limit=texts.limit(allowed)))
             return None
@@ -183,7 +183,7 @@ class Answers:
             return None
         return MediaPlan(interview.id, chat, question, follow_up.id if follow_up else None,
                          max_seconds, limit, draft.id if draft else None,
-                         draft.media_key if draft else None, so_far)
+                         draft.media_key if draft else None, so_far, allowed)
 
     async def fetch_media(self, cmd: MediaReceived, plan: MediaPlan, fx: Effects
                           ) -> Take | None:
@@ -205,10 +205,10 @@ class Answers:
                 max_seconds=plan.max_seconds, max_bytes=plan.limit)
         except AudioRejected as exc:
             if exc.reason is RejectReason.TOO_LONG and plan.draft_key is not None:
-                fx.send(plan.chat, over_limit(plan.question, plan.draft_seconds, None))
+                fx.send(plan.chat, over_limit(plan.allowed, plan.draft_seconds, None))
             else:
                 fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
-                    limit=texts.limit(plan.question.answer.max_seconds)))
+                    limit=texts.limit(plan.allowed)))
             return None
         transcript = cmd.media.transcript if cmd.media.transcript != "processing" else None
         clip = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
@@ -261,9 +261,10 @@ class Answers:
                                 if draft.transcript and clip_transcript else None)
             if draft.transcript is None:
                 fx.emit(TakeStored(interview.id, draft.id))
-            self._added(script, interview, question, draft, fx)
+            self._added(script, interview, question, draft, fx, plan.allowed)
             return True
-        if not self._record(uow, script, interview, question, take, cmd.delivery, fx):
+        if not self._record(uow, script, interview, question, take, cmd.delivery, fx,
+                            plan.allowed):
             return False
         if take.transcript is None:
             fx.emit(TakeStored(interview.id, take.id))
@@ -280,7 +281,8 @@ class Answers:
         return True
 
     def _record(self, uow: UnitOfWork, script: Script, interview: Interview, question: Question,
-                take: Take, delivery: str | None, fx: Effects) -> bool:
+                take: Take, delivery: str | None, fx: Effects,
+                max_seconds: int | None = None) -> bool:
         """Start a new draft for the current question (False: no re-records left)."""
         assert interview.chat is not None
         answer = interview.answer_for(question.id)
@@ -290,7 +292,7 @@ class Answers:
             return False
         take.number = len(answer.takes) + 1 if answer else 1
         start_answer(self.s, interview, question, take, self._now())
-        fx.send(interview.chat, receipt(script, interview, question, take))
+        fx.send(interview.chat, receipt(script, interview, question, take, max_seconds))
         fx.changed.append(interview.id)
         return True
 

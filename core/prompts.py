@@ -77,12 +77,15 @@ def draft_summary(take: Take) -> str:
     return f"{n} message{'s' if n != 1 else ''}, {words} word{'s' if words != 1 else ''}"
 
 
-def receipt(script: Script, interview: Interview, question: Question, take: Take) -> OutMessage:
-    """The message after each piece of a draft: what it holds, with Submit / Start over."""
+def receipt(script: Script, interview: Interview, question: Question, take: Take,
+            max_seconds: int | None = None) -> OutMessage:
+    """The message after each piece of a draft: what it holds, with Submit / Start over.
+    `max_seconds`: the answer's limit for this interview, when an adjustment changed it."""
     label = texts.question_label(script, question)
     if take.kind == "voice":
         what = "voice answer"
-        room = question.answer.max_seconds - (take.duration or 0)
+        limit = question.answer.max_seconds if max_seconds is None else max_seconds
+        room = limit - (take.duration or 0)
         more = "To add more, just record another voice note" + (
             f" ({texts.clock(room)} left)." if room >= 1 else ".")
     else:

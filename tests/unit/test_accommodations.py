@@ -160,7 +160,15 @@ async def test_longer_answers_multiply_the_voice_limit() -> None:
     await press(world, "Approve", DECIDER, DECIDER_CHAT)
     assert "2× the time" in world.telegram.texts(ADA_CHAT)[-1]
     await world.engine.handle(MediaReceived(ADA, ADA_CHAT, long_note))
-    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Got your voice answer")
+    receipt = world.telegram.texts(ADA_CHAT)[-1]
+    assert receipt.startswith("Got your voice answer")
+    assert "(0:20 left)" in receipt  # of 2 min, not of the script's 1 min
+    # a clip that would pass the doubled limit is measured against it too
+    world.telegram.files["more"] = b"speech:30"
+    await world.engine.handle(MediaReceived(
+        ADA, ADA_CHAT, MediaRef("telegram", "more", "voice", "audio/ogg", 30, 30.0)))
+    refused = world.telegram.texts(ADA_CHAT)[-1]
+    assert "past the 2 min limit" in refused and "0:20 is left" in refused
 
 
 async def test_declined_requests_change_nothing_but_tell_the_candidate() -> None:
