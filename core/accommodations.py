@@ -24,6 +24,8 @@ from core.model import AuditEntry, Interview, new_id
 from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.refs import ChatRef
+from core.review_settings import is_user_group
+from core.reviewers import is_named
 from core.script import AnswerRules, Question, Script
 from core.script_fairness import ADJUSTMENTS, Accommodations
 from core.services import Services
@@ -177,11 +179,18 @@ def _submit(services: Services, uow: UnitOfWork, script: Script, interview: Inte
                             "You can carry on with the interview meanwhile.")
 
 
-def deciders(services: Services, script: Script) -> tuple[ChatRef, ...]:
-    """Where requests go: the accommodations' deciders, else the review's, else reviewers."""
+def _listed(script: Script) -> tuple[str, ...]:
+    """Who decides: the accommodations' deciders, else the review's (people, chats or Slack
+    user groups); empty: the reviewers."""
     assert script.accommodations is not None
-    listed = script.accommodations.deciders or tuple(getattr(script.review, "deciders", ()))
-    return tuple(ChatRef.parse(d) for d in listed) or services.destinations(script)
+    return script.accommodations.deciders or script.review.deciders
+
+
+def deciders(services: Services, script: Script) -> tuple[ChatRef, ...]:
+    """Where requests go: the listed deciders (a user group is not a chat: its members are
+    reached through the review chats), else the review destinations."""
+    chats = tuple(ChatRef.parse(d) for d in _listed(script) if not is_user_group(d))
+    return chats or services.destinations(script)
 
 
 def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: Payload,
@@ -251,8 +260,10 @@ def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Inte
     if script.accommodations is None:
         fx.reply = texts.STALE_BUTTON
         return
-    allowed = {str(d) for d in deciders(services, script)}
-    if str(cmd.chat) not in allowed and str(cmd.user) not in allowed:
+    listed = _listed(script)
+    allowed = {str(d) for d in (deciders(services, script) if not listed else
+                                (ChatRef.parse(d) for d in listed if not is_user_group(d)))}
+    if not ({str(cmd.chat), str(cmd.user)} & allowed or is_named(services, listed, cmd.user)):
         fx.reply = "Only the people who decide adjustments can answer this request."
         return
     request = next((r for r in uow.fairness.requests(interview.id)

@@ -19,7 +19,7 @@ REVISED = "revised after reveal"  # audit: and changed their own afterwards
 DECISIONS = "decisions"  # what `REVEALED` names when others' decisions were shown
 
 
-def _named(services: Services, refs: tuple[str, ...], user: UserRef) -> bool:
+def is_named(services: Services, refs: tuple[str, ...], user: UserRef) -> bool:
     """The person is in `refs` themselves or through a listed Slack user group."""
     person = str(user)
     return person in refs or any(person in services.group_members(g)
@@ -36,11 +36,11 @@ def reviewer_refusal(services: Services, uow: UnitOfWork, script: Script, user: 
     """
     if uow.interviews.is_candidate(script.id, user):
         return texts.NOT_A_REVIEWER  # a candidate of this script, of any of its interviews
-    if _named(services, script.review.reviewers, user):
+    if is_named(services, script.review.reviewers, user):
         return None
     if str(chat) in {str(d) for d in services.destinations(script)}:
         members = script.review.members
-        if members is None or _named(services, members, user):
+        if members is None or is_named(services, members, user):
             return None
         return texts.NOT_A_LISTED_MEMBER
     return texts.NOT_A_REVIEWER
@@ -55,7 +55,7 @@ def is_reviewer(services: Services, uow: UnitOfWork, script: Script, user: UserR
 def may_decide(script: Script, services: Services, user: UserRef) -> bool:
     """Any reviewer decides unless `review.deciders` names people; then only they do."""
     deciders = script.review.deciders
-    return not deciders or _named(services, deciders, user)
+    return not deciders or is_named(services, deciders, user)
 
 
 def revealed(uow: UnitOfWork, interview_id: str, user: UserRef, what: str) -> bool:

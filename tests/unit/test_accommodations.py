@@ -309,3 +309,20 @@ async def test_approve_pressed_twice_applies_once() -> None:
     assert world.store.interviews[iid].deadline == deadline + timedelta(days=7)
     told = [t for t in world.telegram.texts(ADA_CHAT) if t.startswith("The hiring team approved")]
     assert len(told) == 1
+
+
+async def test_a_slack_user_group_of_deciders_answers_requests_from_the_review_chat() -> None:
+    """Deciders listed as a Slack user group: the card goes to the review chat (a user group
+    is not a chat to post to), and only the group's members may answer it there."""
+    world = make_world(script(accommodations={**OFFER, "deciders": ["slack:S0LEADS"]}))
+    world.engine.s.group_members = lambda group: frozenset(
+        {"slack:ULEAD"} if group == "slack:S0LEADS" else set())
+    await at_the_voice_question(world)
+    await request(world, "More time", note=None)
+    assert [s.chat for s in world.slack.sent if "asks for adjustments" in s.message.text] == [
+        REVIEWS]
+    assert await press(world, "Approve", REVIEWER, REVIEWS) == \
+        "Only the people who decide adjustments can answer this request."
+    assert requests(world)[0][2] is RequestStatus.PENDING
+    assert await press(world, "Approve", UserRef("slack", "ULEAD"), REVIEWS) == \
+        "Approved. The candidate has been told."
