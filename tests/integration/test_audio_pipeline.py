@@ -411,7 +411,6 @@ async def test_null_transcriber() -> None:
 
 async def test_pocketsphinx_transcribes_and_never_raises(audio: PydubAudioProcessor,
                                                          root: Path) -> None:
-    pytest.importorskip("pocketsphinx")
     reference = (FIXTURES / "voice.txt").read_text().strip().rstrip(".")
     await ingest(audio, "voice.ogg")
     transcriber = PocketsphinxTranscriber(root)
