@@ -1,4 +1,4 @@
-"""On CI nothing that must run may skip: any truthy `CI` turns a missing PostgreSQL into a failure."""
+"""On CI nothing that must run may skip: any truthy `CI` makes a missing PostgreSQL fail."""
 
 from __future__ import annotations
 
