@@ -647,6 +647,25 @@ def _environment(tmp: Path, database_url: str, telegram: FakeTelegram, slack: Fa
     return env
 
 
+async def until_no_reminder_jobs(settings: Settings, interview_ids: list[str],
+                                 timeout: float = 120.0) -> None:
+    """Wait until the shared job store holds no not-started reminder of these interviews."""
+    app = build(settings, migrate=False)
+    patterns = [f"{i}:not_started:%" for i in interview_ids]
+    query = sql("SELECT count(*) FROM apscheduler_jobs WHERE " +
+                " OR ".join(f"id LIKE :p{n}" for n in range(len(patterns))))
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                with app.db.connect() as conn:
+                    left = conn.execute(query, {f"p{n}": p for n, p in enumerate(patterns)})
+                    if not left.scalar():
+                        return
+                await asyncio.sleep(0.1)
+    finally:
+        app.db.dispose()
+
+
 def _settings(env: dict[str, str]) -> Settings:
     values: dict[str, Any] = {k: v for k, v in env.items()
                               if k.startswith(("TELEGRAM_", "SLACK_", "INTERVIEWBOT_",
@@ -755,7 +774,9 @@ async def test_two_processes_behind_a_round_robin_forwarder(tmp_path: Path,
             with contextlib.suppress(TimeoutError):
                 await telegram.wait_for(lambda: all(reminded(s) for s in stallers),
                                         timeout=max(1.0, reminders_due - loop.time()))
-            await asyncio.sleep(1.0)  # room for a second reminder to show up
+            # a second reminder could only come from a job still in the job store: wait until
+            # the stallers have none left (a date job is deleted when it fires)
+            await until_no_reminder_jobs(settings, [i.id for i, _ in stall_invites])
             healths = [await p.health(http) for p in processes]
             metrics = [(await p.get(http, "/metrics"))[1] for p in processes]
             statuses = [await p.stop() for p in processes]
@@ -931,3 +952,7 @@ async def test_two_processes_behind_a_round_robin_forwarder(tmp_path: Path,
     assert [h.get("scheduler") if h else None for h in healths] == ["leader", "follower"]
     assert reminder_counts == [2.0, 0.0], reminder_counts  # only the leader fired
     assert mixed > len(per_person) // 2, per_person  # conversations did cross processes
+    # every planned double tap reached the processes as two presses, and round-robin put the
+    # two taps of at least one on different processes (the split taps the README states)
+    assert len(double_taps) == sum(p.double_tap is not None for p in people), presses
+    assert split_taps >= 1, double_taps
