@@ -238,6 +238,7 @@ class Bot:
         self.ready_epoch = -1
         self.outbox_at_kill = 0  # the newest outbox entry when the process was last killed
         self.first_call = 0  # the fake's first call to this process
+        self.events: list[str] = []  # kills and starts, with the fake's clock, for failures
 
     def _outbox(self, query: str, *args: object) -> int:
         with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as conn:
@@ -288,6 +289,7 @@ class Bot:
 
         await self.fake.wait_for(polling, timeout=120)
         self.ready_epoch = self.epoch
+        self.events.append(f"process {self.epoch} up at {self.fake.clock():.2f}")
 
     async def kill(self) -> None:
         """SIGKILL the process (and anything it started, e.g. ffmpeg)."""
@@ -297,6 +299,9 @@ class Bot:
         await self.process.wait()
         self.process = None
         self.outbox_at_kill = self._outbox("SELECT max(id) FROM outbox")
+        self.events.append(f"killed at {self.fake.clock():.2f}; outbox up to "
+                           f"{self.outbox_at_kill}: "
+                           f"{self._outbox('SELECT count(*) FROM outbox')} entries")
 
     async def stop(self) -> int:
         """SIGTERM: a clean shutdown; the exit status."""
@@ -599,9 +604,23 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
     repeats = {c.number: repeated_messages(fake.messages(c.user.id))
                + repeated_edits(fake, c.user.id) for c in candidates}
     repeats = {n: r for n, r in repeats.items() if r}
+    def transcript(candidate: Candidate) -> str:
+        """What the candidate sent and saw, in order, for a failure message."""
+        sent = {u["update_id"]: u for u in candidate.sent}
+        lines = [f"candidate {candidate.number} (chat {candidate.user.id}):"]
+        for m in fake.messages(candidate.user.id):
+            lines.append(f"  bot #{m.message_id} seq {m.seq} at {m.at:.2f}: "
+                         f"{first_text(m)[:70]!r}{' (edited)' if m.edited else ''}")
+        lines.append(f"  sent updates: {sorted(sent)}; lost: "
+                     f"{[n for n, u in sent.items() if delivery_key(u) not in delivered]}")
+        lines.extend(f"  {event}" for event in bot.events)
+        lines.extend(f"  log: {line[:300]}" for line in logs_text.splitlines()
+                     if "re-sending" in line)
+        return "\n".join(lines)
+
     for candidate in candidates:
         shown = [s for m in fake.messages(candidate.user.id) if (s := step_of(m)) is not None]
-        assert shown == sorted(shown), (candidate.number, shown)
+        assert shown == sorted(shown), transcript(candidate)
         assert {1, 3, 5, DONE} <= set(shown), (candidate.number, shown)
         assert set(shown) <= {0, 1, 3, 4, 5, DONE}, (candidate.number, shown)
         bodies = [m.text or "" for m in fake.messages(candidate.user.id)]
@@ -635,7 +654,8 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         f"scratch files left: {len(scratch)}\n"
         f"  chats that saw a message or an edit twice: {len(repeats)}"
     )
-    assert not repeats, repeats
+    assert not repeats, "\n".join(
+        f"{repeats[c.number]}\n{transcript(c)}" for c in candidates if c.number in repeats)
     # every lost update left its person without a reply, and they re-opened the link
     assert figures.lost_updates <= figures.reopened
     # every reply committed was sent: by its process, or by the next one's outbox sweep
