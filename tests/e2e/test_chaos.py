@@ -194,13 +194,16 @@ def repeated_messages(messages: list[BotMessage]) -> list[str]:
 
 
 def repeated_edits(fake: FakeTelegram, chat_id: int) -> list[str]:
-    """Edits made (or tried) more than once with the same content on one message."""
-    tried = Counter(
+    """Edits the candidate saw twice: the same content applied to one message more than once.
+    (Telegram refuses an edit that changes nothing, "message is not modified", so a repeated
+    edit is seen only if something else changed the message in between.)"""
+    made = Counter(
         (c.params.get("message_id"), json.dumps(c.params.get("text") or c.params.get("caption")),
          json.dumps(c.params.get("reply_markup"), sort_keys=True))
         for c in fake.calls
-        if c.method.lower().startswith("editmessage") and c.params.get("chat_id") == chat_id)
-    return [f"message {m}: {text}" for (m, text, _), n in tried.items() if n > 1]
+        if c.method.lower().startswith("editmessage") and c.params.get("chat_id") == chat_id
+        and c.ok)
+    return [f"message {m}: {text}" for (m, text, _), n in made.items() if n > 1]
 
 
 # -- the bot process and its kills ------------------------------------------------------------
