@@ -38,7 +38,7 @@ async def run(messages: int, chats: int) -> dict[str, float]:
     from tests.fakes.telegram_api import FakeTelegram, RateLimits
 
     tmp = Path(tempfile.mkdtemp(prefix="ib-bench-pacing-"))
-    limits = RateLimits(overall_per_second=30, private_chat_per_second=1)
+    limits = RateLimits(overall_per_second=30, private_chat_per_second=1, private_chat_burst=1)
     try:
         async with FakeTelegram(rate_limits=limits) as fake:
             settings = Settings(
