@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+import tests.conftest
 from tests.conftest import on_ci
+from tests.support.postgres import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +47,10 @@ from tests.support.postgres import PostgresUnavailable
 def _no_binaries():
     def missing():
         raise PostgresUnavailable("initdb/pg_ctl not found")
+    real = tests.conftest.throwaway_postgres
     tests.conftest.throwaway_postgres = missing
+    yield
+    tests.conftest.throwaway_postgres = real  # the module is shared with the outer session
 
 
 def test_needs_postgres(postgres_url):
@@ -61,3 +66,4 @@ def test_missing_postgres_fails_on_ci_and_skips_elsewhere(
     pytester.makepyfile(test_probe=PROBE)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(**{outcome: 1})
+    assert tests.conftest.throwaway_postgres is throwaway_postgres  # restored for later tests
