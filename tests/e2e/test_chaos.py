@@ -17,8 +17,8 @@ What a kill does to a conversation, and what the simulated people do about it:
   The next process's outbox sweep sends it (`INTERVIEWBOT_OUTBOX_RETRY` is 15 s here: far
   longer than any paced send takes, so a sweep never races its own process's sends).
 
-The kills are not timed blindly: each seed orders two kinds of kill, and each kill waits for
-its moment (after a seeded pause, so people are mid-interview):
+The kills are not timed: each seed orders two kinds of kill, and each kill waits for its
+moment once people have sent a seeded number of updates since the process came up:
 
 * "before commit": an answer or press whose update python-telegram-bot has confirmed (a later
   getUpdates carries a higher offset) but whose delivery row is not committed yet;
@@ -79,7 +79,7 @@ SEEDS = ([int(os.environ["CHAOS_SEED"])] if os.environ.get("CHAOS_SEED")
          else [20240808, 7])
 CANDIDATES = 12
 KILL_KINDS = ("before commit", "after commit", "before commit", "after commit")
-KILL_AFTER = (0.3, 2.0)  # seconds after a process is up before a kill looks for its moment
+KILL_AFTER = (2, 12)  # updates people send after a process is up before a kill looks for its moment
 OUTBOX_RETRY = 15  # seconds; INTERVIEWBOT_OUTBOX_RETRY
 BOUND = 300.0  # seconds: only a failing run gets near this
 BIN = Path(sys.executable).parent / "interviewbot"
@@ -486,15 +486,16 @@ def _settings(env: dict[str, str]) -> Settings:
 
 
 async def wait_for_moment(bot: Bot, kind: str, candidates: list[Candidate],
-                          timeout: float = 120.0) -> None:
-    """Wait until the moment a kill of `kind` looks for (see the module docstring)."""
+                          after: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Wait until `after()`, then for the moment a kill of `kind` looks for (see the module
+    docstring)."""
     async with asyncio.timeout(timeout):
         while True:
-            if kind == "before commit":
-                if bot.uncommitted_but_confirmed([u for c in candidates for u in c.sent]):
+            if after():
+                updates = [u for c in candidates for u in c.sent]
+                if (bot.uncommitted_but_confirmed(updates) if kind == "before commit"
+                        else bot.outbox_left() > 0):
                     return
-            elif bot.outbox_left() > 0:
-                return
             await asyncio.sleep(0.01)
 
 
@@ -527,7 +528,7 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
             for n, (interview, token) in enumerate(invitations)
         ]
         kills = rng.sample(KILL_KINDS, len(KILL_KINDS))
-        kill_after = [rng.uniform(*KILL_AFTER) for _ in kills]
+        kill_after = [rng.randint(*KILL_AFTER) for _ in kills]
         delays = [rng.uniform(0.0, 2.0) for _ in candidates]
 
         async def person(candidate: Candidate, delay: float) -> None:
@@ -539,9 +540,10 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
             figures.starts += 1
             people = asyncio.gather(*(person(c, d) for c, d in zip(candidates, delays,
                                                                    strict=True)))
-            for kind, pause in zip(kills, kill_after, strict=True):
-                await asyncio.sleep(pause)  # people are mid-interview (not a synchronisation)
-                await wait_for_moment(bot, kind, candidates)
+            for kind, updates in zip(kills, kill_after, strict=True):
+                sent = figures.updates_sent + updates  # people are mid-interview
+                await wait_for_moment(bot, kind, candidates, after=lambda n=sent: (
+                    figures.updates_sent >= n))
                 await bot.kill()
                 figures.kills += 1
                 if kind == "before commit":
