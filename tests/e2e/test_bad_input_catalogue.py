@@ -19,6 +19,7 @@ parse, webhook requests without the secret or with a body that is not JSON).
 from __future__ import annotations
 
 import json
+import logging
 import random
 import subprocess
 from collections.abc import AsyncIterator, Callable
@@ -339,7 +340,8 @@ async def test_slack_event_without_a_user(sl: SlackWorld) -> None:
     await refused(sl, deliver, None)
 
 
-async def test_slack_button_pressed_by_a_user_nobody_knows(sl: SlackWorld) -> None:
+async def test_slack_button_pressed_by_a_user_nobody_knows(
+        sl: SlackWorld, caplog: pytest.LogCaptureFixture) -> None:
     dm = sl.dm(GRACE)
     await sl.say(GRACE, "My written answer to the first question.")
     receipt = sl.fake.messages(dm)[-1]
@@ -356,6 +358,7 @@ async def test_slack_button_pressed_by_a_user_nobody_knows(sl: SlackWorld) -> No
     # included. (A known colleague pressing is told: tests/e2e/test_slack_interview.py.)
     assert sl.fake.ephemerals(user="U0NOBODY") == []
     assert sl.fake.ephemerals(channel=dm) == notes
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # nothing went wrong
 
 
 async def test_slack_request_over_the_size_limit(sl: SlackWorld) -> None:
