@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from bench.common import Row, summary
+from bench.common import MISSED, Row, summary
 
 # (name, module, arguments)
 BENCHES = [
