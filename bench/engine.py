@@ -633,7 +633,8 @@ async def amain(args: argparse.Namespace) -> list[Phase]:
     tmp = Path(tempfile.mkdtemp(prefix="ib-bench-engine-"))
     try:
         with database(args.db, tmp) as url:
-            async with FakeTelegram() as fake:
+            # throughput and CPU, not Telegram's limits (bench/pacing.py measures those)
+            async with FakeTelegram(rate_limits=None) as fake:
                 phases: list[Phase] = args.phases
                 if "echo" in args.bots:
                     phases += await bench_echo(fake, args, tmp)

@@ -13,16 +13,29 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
+pytest_plugins = ["pytester"]
+
+
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+def on_ci() -> bool:
+    """True when `CI` holds any truthy value (`1`, `true`, `yes`, `on`, any case)."""
+    return os.environ.get("CI", "").strip().lower() in TRUTHY
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A PostgreSQL server for the session; skipped off CI when the binaries are missing."""
+    """A PostgreSQL server for the session; skipped off CI when the binaries are missing.
+
+    On CI (`.ci/run` exports `CI=true`) a missing binary fails every test that needs it.
+    """
     try:
         with throwaway_postgres() as url:
             yield url
     except PostgresUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            raise
+        if on_ci():
+            pytest.fail(f"PostgreSQL is required on CI: {exc}", pytrace=False)
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
 
 

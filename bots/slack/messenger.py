@@ -31,6 +31,7 @@ from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.texts import clock
 
 log = logging.getLogger("interviewbot.slack")
+UNREACHABLE_USER = frozenset({"user_not_found", "user_not_in_channel"})
 
 PLATFORM = "slack"
 SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com", "slack-files.com")
@@ -218,9 +219,16 @@ class SlackMessenger:
         """An ephemeral message only `user` sees in `chat` (`chat.postEphemeral`)."""
         channel = await self._channel(chat)
         message = OutMessage(text)
-        await self.client.chat_postEphemeral(channel=channel, user=user.id,
-                                             text=render.fallback(message),
-                                             blocks=render.blocks(message))
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user.id,
+                                                 text=render.fallback(message),
+                                                 blocks=render.blocks(message))
+        except SlackApiError as exc:
+            if exc.response.get("error") not in UNREACHABLE_USER:
+                raise
+            # e.g. a press from someone Slack does not know, or who is not in the channel:
+            # nobody to tell, and nothing went wrong on our side
+            log.warning("ephemeral note not delivered", extra={"reason": exc.response["error"]})
 
     async def file_info(self, file_id: str) -> dict[str, Any]:
         """The full file object (`files.info`), for stubs and clips still processing."""

@@ -14,7 +14,19 @@ What a kill does to a conversation, and what the simulated people do about it:
   fetches the next batch, so Telegram will not deliver it again. The person got no reply;
 * an update committed whose reply had not gone out yet (replies are sent after the commit, at
   Telegram's 1 message/s per chat): the answer is stored, and so is its reply, in the outbox.
-  The next process's outbox sweep sends it (`INTERVIEWBOT_OUTBOX_RETRY` is 2 s here).
+  The next process's outbox sweep sends it (`INTERVIEWBOT_OUTBOX_RETRY` is 15 s here: far
+  longer than any paced send takes, so a sweep never races its own process's sends).
+
+The kills are not timed: each seed orders two kinds of kill, and each kill waits for its
+moment once people have sent a seeded number of updates since the process came up:
+
+* "before commit": an answer or press whose update python-telegram-bot has confirmed (a later
+  getUpdates carries a higher offset) but whose delivery row is not committed yet;
+* "after commit": an outbox entry is waiting, i.e. a committed reply not yet sent.
+
+Every run asserts that each path was taken: an update lost before its commit, an answer stored
+whose reply the next process's outbox sent (an entry re-sent by a sweep), and a lost update
+re-sent by its person after "Welcome back".
 
 A person who got no reply waits until the next process is up and the outbox entries that were
 pending at the kill are done (the test reads the database to know when). If the reply came,
@@ -23,8 +35,11 @@ they go on. If not, their message was lost: they tap the invitation link again
 or the receipt with Keep), and they send their message again.
 The figures are printed (run pytest with -s).
 
+Every message a candidate sees is seen once (the step restated after "Welcome back"
+excepted), and every edit is made once.
+
 Nothing here depends on how fast the machine is: people wait for replies (or for a kill and
-the next process to be up), not for fixed times. Only the kill moments are timed, at random.
+the next process to be up), not for fixed times; kills wait for their moment.
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import random
 import re
@@ -41,11 +57,13 @@ import socket
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text as sql
 
 from bots.app import build
@@ -56,11 +74,14 @@ from core.commands import CreateInvitation
 from core.states import State
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
 
-SEED = int(os.environ.get("CHAOS_SEED", "20240808"))  # set to explore other kill moments
+# seeds run by default; CHAOS_SEED=n runs that one instead, to explore other kill moments
+SEEDS = ([int(os.environ["CHAOS_SEED"])] if os.environ.get("CHAOS_SEED")
+         else [20240808, 7])
 CANDIDATES = 12
-KILLS = 4
-KILL_AFTER = (0.5, 5.0)  # seconds after a process is up, drawn from the seeded RNG
-BOUND = 240.0  # seconds: only a failing run gets near this
+KILL_KINDS = ("before commit", "after commit", "before commit", "after commit")
+KILL_AFTER = (2, 12)  # updates people send after a process is up before a kill looks for its moment
+OUTBOX_RETRY = 15  # seconds; INTERVIEWBOT_OUTBOX_RETRY
+BOUND = 300.0  # seconds: only a failing run gets near this
 BIN = Path(sys.executable).parent / "interviewbot"
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 VOICES = (("voice.ogg", 6), ("quiet.ogg", 6))  # (fixture, duration Telegram reports)
@@ -133,6 +154,58 @@ def is_anchor(message: BotMessage) -> bool:
 TRY_AGAIN = (SORRY, texts.DOWNLOAD_FAILED)
 
 
+def delivery_key(update: dict[str, Any]) -> str:
+    """The key the bot records, in the transaction of its effect, for an update it handled."""
+    if "callback_query" in update:
+        return f"telegram:cbq:{update['callback_query']['id']}"
+    return f"telegram:update:{update['update_id']}"
+
+
+def is_start(update: dict[str, Any]) -> bool:
+    return str(update.get("message", {}).get("text", "")).startswith("/start")
+
+
+def first_text(message: BotMessage) -> str:
+    """A bot message's text as first sent (before any edit)."""
+    payload = message.history[0] if message.history else message.payload
+    value = payload.get("text", payload.get("caption"))
+    return value if isinstance(value, str) else ""
+
+
+def repeated_messages(messages: list[BotMessage]) -> list[str]:
+    """Messages a candidate saw more than once. After "Welcome back" (or the intro) the bot
+    restates the waiting step: that one message may repeat an earlier one."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    restating = False
+    for message in messages:
+        text = first_text(message)
+        if is_anchor(message) or text in TRY_AGAIN:
+            restating = restating or is_anchor(message)
+            continue
+        if restating and step_of(message) is not None:
+            restating = False
+            seen.add(text)
+            continue
+        if text in seen:
+            repeated.append(text)
+        seen.add(text)
+    return repeated
+
+
+def repeated_edits(fake: FakeTelegram, chat_id: int) -> list[str]:
+    """Edits the candidate saw twice: the same content applied to one message more than once.
+    (Telegram refuses an edit that changes nothing, "message is not modified", so a repeated
+    edit is seen only if something else changed the message in between.)"""
+    made = Counter(
+        (c.params.get("message_id"), json.dumps(c.params.get("text") or c.params.get("caption")),
+         json.dumps(c.params.get("reply_markup"), sort_keys=True))
+        for c in fake.calls
+        if c.method.lower().startswith("editmessage") and c.params.get("chat_id") == chat_id
+        and c.ok)
+    return [f"message {m}: {text}" for (m, text, _), n in made.items() if n > 1]
+
+
 # -- the bot process and its kills ------------------------------------------------------------
 
 @dataclass
@@ -149,6 +222,8 @@ class Figures:
     outbox_told: int = 0  # no reply across a kill, then the outbox sent it
     try_again: int = 0  # "please try again" replies acted upon
     stale_presses: int = 0
+    killed_before_commit: int = 0  # kills at an update confirmed, not committed
+    killed_after_commit: int = 0  # kills with a committed reply waiting in the outbox
 
 
 class Bot:
@@ -165,6 +240,8 @@ class Bot:
         self.epoch = 0
         self.ready_epoch = -1
         self.outbox_at_kill = 0  # the newest outbox entry when the process was last killed
+        self.first_call = 0  # the fake's first call to this process
+        self.events: list[str] = []  # kills and starts, with the fake's clock, for failures
 
     def _outbox(self, query: str, *args: object) -> int:
         with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as conn:
@@ -178,13 +255,28 @@ class Bot:
     def outbox_left(self) -> int:
         return self._outbox("SELECT count(*) FROM outbox")
 
+    def committed(self, key: str) -> bool:
+        return self._outbox("SELECT count(*) FROM delivery WHERE key = ?", key) > 0
+
+    def uncommitted_but_confirmed(self, updates: list[dict[str, Any]]) -> bool:
+        """An answer or press (not a /start) that PTB has confirmed (a getUpdates since this
+        process started asked for a higher offset) and that is not committed."""
+        offsets = [int(c.params.get("offset") or 0) for c in self.fake.calls[self.first_call:]
+                   if c.method == "getUpdates"]
+        if not offsets:
+            return False
+        first, confirmed = min(offsets), max(offsets)
+        return any(first <= u["update_id"] < confirmed
+                   and not is_start(u) and not self.committed(delivery_key(u))
+                   for u in updates)
+
     @property
     def ready(self) -> bool:
         return self.ready_epoch == self.epoch
 
     async def start(self) -> None:
         """Start the process and wait until it polls Telegram."""
-        first_call = len(self.fake.calls)
+        first_call = self.first_call = len(self.fake.calls)
         env = dict(self.env, INTERVIEWBOT_HTTP_PORT=str(free_port()))
         with open(self.logs / f"run-{self.epoch}.log", "wb") as log:
             self.process = await asyncio.create_subprocess_exec(
@@ -198,8 +290,9 @@ class Bot:
                                      + self.log_text())
             return any(c.method == "getUpdates" for c in self.fake.calls[first_call:])
 
-        await self.fake.wait_for(polling, timeout=60)
+        await self.fake.wait_for(polling, timeout=120)
         self.ready_epoch = self.epoch
+        self.events.append(f"process {self.epoch} up at {self.fake.clock():.2f}")
 
     async def kill(self) -> None:
         """SIGKILL the process (and anything it started, e.g. ffmpeg)."""
@@ -209,6 +302,9 @@ class Bot:
         await self.process.wait()
         self.process = None
         self.outbox_at_kill = self._outbox("SELECT max(id) FROM outbox")
+        self.events.append(f"killed at {self.fake.clock():.2f}; outbox up to "
+                           f"{self.outbox_at_kill}: "
+                           f"{self._outbox('SELECT count(*) FROM outbox')} entries")
 
     async def stop(self) -> int:
         """SIGTERM: a clean shutdown; the exit status."""
@@ -313,7 +409,8 @@ class Candidate:
         """Tap the invitation link again, until the bot says where the interview stands; also
         whether a reply to the earlier message came from the new process before that."""
         while True:
-            await self._until(lambda: True if self.bot.ready else None)
+            # as after any kill: wait for the next process and the outbox it inherited
+            await self._until(lambda: True if self.bot.outbox_drained() else None)
             mark, epoch = self.fake.mark(), self.bot.epoch
             self.sent.append(self.fake.send_command(self.user, "/start", self.token))
             self.figures.updates_sent += 1
@@ -372,7 +469,7 @@ def _environment(tmp: Path, fake: FakeTelegram) -> dict[str, str]:
         INTERVIEWBOT_DATA_DIR=str(tmp / "data"),
         INTERVIEWBOT_SCRIPTS=str(scripts),
         INTERVIEWBOT_LOG_LEVEL="INFO",
-        INTERVIEWBOT_OUTBOX_RETRY="2",
+        INTERVIEWBOT_OUTBOX_RETRY=str(OUTBOX_RETRY),
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_API_URL=fake.api_url,
         TELEGRAM_FILE_URL=fake.file_url,
@@ -388,8 +485,24 @@ def _settings(env: dict[str, str]) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    rng = random.Random(SEED)
+async def wait_for_moment(bot: Bot, kind: str, candidates: list[Candidate],
+                          after: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Wait until `after()`, then for the moment a kill of `kind` looks for (see the module
+    docstring)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if after():
+                updates = [u for c in candidates for u in c.sent]
+                if (bot.uncommitted_but_confirmed(updates) if kind == "before commit"
+                        else bot.outbox_left() > 0):
+                    return
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path,
+                                                                     seed: int) -> None:
+    rng = random.Random(seed)
     started = time.monotonic()
     async with FakeTelegram() as fake:
         env = _environment(tmp_path, fake)
@@ -414,7 +527,8 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
                 fake=fake, bot=bot, figures=figures, deadline=deadline)
             for n, (interview, token) in enumerate(invitations)
         ]
-        kill_after = [rng.uniform(*KILL_AFTER) for _ in range(KILLS)]
+        kills = rng.sample(KILL_KINDS, len(KILL_KINDS))
+        kill_after = [rng.randint(*KILL_AFTER) for _ in kills]
         delays = [rng.uniform(0.0, 2.0) for _ in candidates]
 
         async def person(candidate: Candidate, delay: float) -> None:
@@ -426,10 +540,16 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
             figures.starts += 1
             people = asyncio.gather(*(person(c, d) for c, d in zip(candidates, delays,
                                                                    strict=True)))
-            for pause in kill_after:
-                await asyncio.sleep(pause)
+            for kind, updates in zip(kills, kill_after, strict=True):
+                sent = figures.updates_sent + updates  # people are mid-interview
+                await wait_for_moment(bot, kind, candidates, after=lambda n=sent: (
+                    figures.updates_sent >= n))
                 await bot.kill()
                 figures.kills += 1
+                if kind == "before commit":
+                    figures.killed_before_commit += 1
+                else:
+                    figures.killed_after_commit += 1
                 await bot.start()
                 figures.starts += 1
             await asyncio.wait_for(people, BOUND)
@@ -451,7 +571,15 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         app.db.dispose()
     media_root = settings.media_dir
     referenced: set[str] = set()
-    answers = voice_answers = 0
+    answers = voice_answers = lost_answers = duplicated_takes = 0
+    for candidate in candidates:
+        interview = interviews[candidate.number]
+        assert interview is not None
+        answered = {a.question_id for a in interview.answers if a.takes}
+        lost_answers += len(set(QUESTIONS) - answered)
+        duplicated_takes += sum(max(0, len(a.takes) - 1) for a in interview.answers)
+    completed = sum(i is not None and i.state is State.COMPLETED for i in interviews.values())
+    assert (lost_answers, duplicated_takes) == (0, 0)
     for candidate in candidates:
         interview = interviews[candidate.number]
         assert interview is not None
@@ -478,10 +606,29 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
             answers += 1
         assert kept_at == sorted(kept_at)
 
-    # every conversation saw its steps in order, never a step back, never a second receipt
+    # every conversation saw its steps in order, never a step back, each message and edit once
+    repeats = {c.number: repeated_messages(fake.messages(c.user.id))
+               + repeated_edits(fake, c.user.id) for c in candidates}
+    repeats = {n: r for n, r in repeats.items() if r}
+    def transcript(candidate: Candidate) -> str:
+        """What the candidate sent and saw, in order, for a failure message."""
+        sent = {u["update_id"]: u for u in candidate.sent}
+        lines = [f"candidate {candidate.number} (chat {candidate.user.id}):"]
+        for m in fake.messages(candidate.user.id):
+            lines.append(f"  bot #{m.message_id} seq {m.seq} at {m.at:.2f}: "
+                         f"{first_text(m)[:70]!r}{' (edited)' if m.edited else ''}")
+        lines.append(f"  sent updates: {sorted(sent)}; lost: "
+                     f"{[n for n, u in sent.items() if delivery_key(u) not in delivered]}")
+        lines.extend(f"  {event}" for event in bot.events)
+        lines.extend(f"  log: {line[:300]}" for line in logs_text.splitlines()
+                     if "re-sending" in line)
+        return "\n".join(lines)
+
+    disorder: dict[int, list[int]] = {}
     for candidate in candidates:
         shown = [s for m in fake.messages(candidate.user.id) if (s := step_of(m)) is not None]
-        assert shown == sorted(shown), (candidate.number, shown)
+        if shown != sorted(shown):
+            disorder[candidate.number] = shown
         # every answer is a draft until Submit, so each question may show its receipt (a
         # submitted receipt is edited to "Submitted your answer…", so it may no longer show)
         assert {1, 3, 5, DONE} <= set(shown), (candidate.number, shown)
@@ -490,21 +637,19 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         assert not any("no re-records left" in b.lower() for b in bodies)
     figures.stale_presses = sum(a.text == texts.STALE_BUTTON for a in fake.callback_answers)
 
-    def key(update: dict[str, Any]) -> str:
-        if "callback_query" in update:
-            return f"telegram:cbq:{update['callback_query']['id']}"
-        return f"telegram:update:{update['update_id']}"
-
-    figures.lost_updates = sum(key(u) not in delivered for c in candidates for u in c.sent)
+    figures.lost_updates = sum(delivery_key(u) not in delivered
+                               for c in candidates for u in c.sent)
     files = [p for p in media_root.rglob("*") if p.is_file()]
     orphans = [p for p in files if ".staging" not in p.parts
                and str(p.relative_to(media_root)) not in referenced]
     scratch = [p for p in files if ".staging" in p.parts]
     resent = logs_text.count("re-sending committed outbound work")
     print(
-        f"\nchaos: {CANDIDATES} interviews completed, {figures.kills} SIGKILLs "
-        f"({figures.starts} starts of `interviewbot run`) in {elapsed:.1f} s (seed {SEED})\n"
-        f"  answers: {answers} stored, 0 lost, 0 duplicated "
+        f"\nchaos: {completed} of {len(candidates)} interviews completed, {figures.kills} SIGKILLs "
+        f"({figures.starts} starts of `interviewbot run`) in {elapsed:.1f} s (seed {seed})\n"
+        f"  kills: {figures.killed_before_commit} at an update confirmed but not committed, "
+        f"{figures.killed_after_commit} with a reply waiting in the outbox\n"
+        f"  answers: {answers} stored, {lost_answers} lost, {duplicated_takes} duplicated "
         f"({voice_answers} voice notes, {answers - voice_answers} text)\n"
         f"  updates sent by candidates: {figures.updates_sent}; lost in a kill (fetched, "
         f"never committed): {figures.lost_updates}\n"
@@ -516,8 +661,15 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         f"  'please try again' replies: {figures.try_again}; stale button presses: "
         f"{figures.stale_presses}\n"
         f"  audio files without a take (ingested, killed before the commit): {len(orphans)}; "
-        f"scratch files left: {len(scratch)}"
+        f"scratch files left: {len(scratch)}\n"
+        f"  chats that saw a message or an edit twice: {len(repeats)}; a step after a later "
+        f"one: {len(disorder)}"
     )
+    assert not disorder, "\n".join(
+        f"steps {disorder[c.number]}\n{transcript(c)}" for c in candidates
+        if c.number in disorder)
+    assert not repeats, "\n".join(
+        f"{repeats[c.number]}\n{transcript(c)}" for c in candidates if c.number in repeats)
     # every lost update left its person with a way on that they saw: no reply, so they
     # re-opened the link, or a "please try again" from the next process, which they acted on
     assert figures.lost_updates <= figures.reopened + figures.try_again
@@ -529,3 +681,11 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
                 or "Traceback" in line]
     assert not problems, problems[:5]
     assert figures.stale_presses == 0
+    # every path the docstring describes was taken in this run
+    paths = {
+        "kill before commit: an update lost": figures.lost_updates,
+        "kill after commit: a reply sent by the next process's outbox": figures.outbox_told,
+        "outbox entry re-sent by a sweep": resent,
+        "lost update: Welcome back, then sent again": figures.resends,
+    }
+    assert all(paths.values()), paths

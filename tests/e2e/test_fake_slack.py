@@ -6,7 +6,7 @@ import asyncio
 import json
 import types
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -67,7 +67,8 @@ def rating_blocks(prefix: str = "rate") -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(bot_token=TOKEN) as server:
+    # these check the fake's API from raw clients that post without pacing (pacing: own tests)
+    async with FakeSlack(bot_token=TOKEN, enforce_pacing=False) as server:
         server.user("U0GRACE", "Grace", "America/New_York", real_name="Grace Hopper")
         server.user("U0ADA", "Ada", "Europe/London")
         server.channel("C0REVIEWS", "reviews", members=["U0ADA"])
@@ -398,7 +399,9 @@ async def test_views_and_triggers(fake: FakeSlack, client: AsyncWebClient) -> No
 
 async def test_pacing_violations_are_recorded() -> None:
     now = [100.0]
-    async with FakeSlack(pacing_clock=lambda: now[0]) as fake:
+    # pacing off to see violations recorded; enforced (the default) at the end
+    async with FakeSlack(pacing_clock=lambda: now[0], enforce_pacing=False,
+                         pace_burst=1) as fake:
         fake.channel("C1")
         client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
         await client.chat_postMessage(channel="C1", text="a")
@@ -615,3 +618,110 @@ async def test_bolt_sees_edits_deletions_home_and_skips_itself(
     assert subtypes == ["message_changed", "message_deleted"]
     assert edited["event"]["message"]["ts"] == original["event"]["ts"]
     assert fake.messages(dm) == []
+
+
+async def test_strict_by_default() -> None:
+    async with FakeSlack() as fake:
+        assert fake.enforce_pacing and fake.enforce_tiers
+
+
+async def test_pacing_tolerates_a_burst_then_one_a_second() -> None:
+    now = [100.0]
+    async with FakeSlack(pacing_clock=lambda: now[0]) as fake:
+        fake.channel("C1")
+        client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url, retry_handlers=[])
+        for n in range(4):
+            await client.chat_postMessage(channel="C1", text=f"burst {n}")
+        with pytest.raises(SlackApiError) as err:
+            await client.chat_postMessage(channel="C1", text="too soon")
+        assert err.value.response.status_code == 429
+        assert err.value.response.headers["Retry-After"] == "1"
+        now[0] += 1.0
+        await client.chat_postMessage(channel="C1", text="a second later")
+        with pytest.raises(SlackApiError):
+            await client.chat_postMessage(channel="C1", text="too soon again")
+        assert len(fake.messages("C1")) == 5
+
+
+async def test_rate_tiers_answer_429_with_retry_after() -> None:
+    now = [100.0]
+    async with FakeSlack(pacing_clock=lambda: now[0]) as fake:
+        client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url, retry_handlers=[])
+        fake.user("U0ADA", "ada")
+        for _ in range(100):  # Tier 4: a minute's worth at once
+            await client.users_info(user="U0ADA")
+        with pytest.raises(SlackApiError) as err:
+            await client.users_info(user="U0ADA")
+        assert err.value.response.status_code == 429
+        assert err.value.response.headers["Retry-After"] == "1"
+        assert fake.tier_limited == ["users.info"]
+        now[0] += 0.61  # refills at 100 a minute
+        await client.users_info(user="U0ADA")
+        await client.auth_test()  # another method has its own budget
+
+
+@dataclass
+class SlowApp:
+    """An HTTP endpoint that never answers the requests numbered in `stuck`, answers the
+    others at once with `statuses[n]` (200 past the list)."""
+
+    stuck: set[int]
+    statuses: list[int]
+    seen: list[dict[str, str]]
+    never: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        n = len(self.seen)
+        self.seen.append({k: v for k, v in request.headers.items() if k.startswith("X-Slack")})
+        await request.read()
+        if n in self.stuck:
+            await self.never.wait()  # set only at cleanup: past any deadline
+        status = self.statuses[n] if n < len(self.statuses) else 200
+        headers = {"X-Slack-No-Retry": "1"} if status == 418 else {}
+        return web.Response(status=status, headers=headers)
+
+
+async def _serve(app: SlowApp) -> tuple[web.AppRunner, str]:
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", app.handle)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+async def test_an_event_not_acknowledged_in_time_is_redelivered_with_retry_headers() -> None:
+    app = SlowApp(stuck={0}, statuses=[200, 500, 200], seen=[])
+    runner, base = await _serve(app)
+    try:
+        async with ev.SlackSender(base, SECRET, ack_deadline=1.0) as sender:
+            assert ev.ACK_DEADLINE == 3.0  # Slack's; shortened here to keep the test quick
+            reply = await sender.event(ev.message("U0GRACE", "hello", channel="D1"))
+            assert reply.status == 200
+            assert sender.redeliveries == [(1, "http_timeout"), (2, "http_error")]
+            assert [h.get("X-Slack-Retry-Num") for h in app.seen] == [None, "1", "2"]
+            assert [h.get("X-Slack-Retry-Reason") for h in app.seen] == [
+                None, "http_timeout", "http_error"]
+            # at most three retries
+            app.seen.clear()
+            app.statuses, app.stuck = [503] * 5, set()
+            assert (await sender.event(ev.message("U0GRACE", "again", channel="D1"))).status == 503
+            assert len(app.seen) == 4
+    finally:
+        app.never.set()
+        await runner.cleanup()
+
+
+async def test_no_retry_when_asked_and_none_for_interactions() -> None:
+    app = SlowApp(stuck={1}, statuses=[418], seen=[])
+    runner, base = await _serve(app)
+    try:
+        async with ev.SlackSender(base, SECRET, ack_deadline=1.0) as sender:
+            assert (await sender.event(ev.message("U0GRACE", "x", channel="D1"))).status == 418
+            late = await sender.interaction({"type": "block_actions", "actions": []})
+            assert late.status == 0 and len(sender.timeouts) == 1
+            assert len(app.seen) == 2 and sender.redeliveries == []
+    finally:
+        app.never.set()
+        await runner.cleanup()

@@ -389,7 +389,8 @@ async def test_clip_whose_transcript_finishes_meanwhile_is_taken(world: SlackWor
 
 async def test_rate_limited_post_is_retried_and_delivered(world: SlackWorld) -> None:
     await world.start()
-    world.fake.fail_next("chat.postMessage", retry_after=0)
+    # Retry-After: 1, as Slack sends (never 0): an instant retry would break the channel's pace
+    world.fake.fail_next("chat.postMessage", retry_after=1)
     await world.say(GRACE, "An answer whose receipt hits a 429")
     failed = [c for c in world.fake.calls if c.method == "chat.postMessage" and not c.ok]
     assert [(c.status, c.error) for c in failed] == [(429, "ratelimited")]
@@ -409,7 +410,7 @@ async def test_every_rate_limited_retry_is_counted(world: SlackWorld) -> None:
     await world.start()
     dm = world.dm(GRACE)
     before = retries_counted(world)
-    world.fake.fail_next("chat.postMessage", retry_after=0, times=2)
+    world.fake.fail_next("chat.postMessage", retry_after=1, times=2)  # as Slack sends it
     await world.say(GRACE, "An answer whose receipt hits two 429s")
     failed = [c for c in world.fake.calls if c.method == "chat.postMessage" and not c.ok]
     assert [(c.status, c.error) for c in failed] == [(429, "ratelimited")] * 2

@@ -3,6 +3,10 @@
 Point a real ``AsyncWebClient(token=..., base_url=fake.api_url)`` at it. State is kept in memory
 and can be inspected (``calls``, ``messages``, ``ephemerals``, ``views``, ``uploads``) or awaited
 (``wait_for``, ``wait_for_message``). Faults are injected with ``fail_next``.
+
+Strict by default, as Slack is: ``chat.postMessage`` is held to one message a second per channel
+(``enforce_pacing``) and every method to its rate tier (``enforce_tiers``), both answered with
+429 ``ratelimited`` and ``Retry-After``. A test that turns one off says why.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import copy
 import itertools
 import json
+import math
 import mimetypes
 import secrets
 import string
@@ -32,6 +37,19 @@ JSON = dict[str, Any]
 T = TypeVar("T")
 
 MAX_MESSAGE_BLOCKS = 50
+# Web API rate tiers (https://api.slack.com/apis/rate-limits): requests per minute
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS = {
+    "auth.test": 4, "chat.postEphemeral": 4, "chat.update": 3, "chat.delete": 3,
+    "chat.getPermalink": 4, "conversations.open": 3, "conversations.info": 3,
+    "conversations.members": 4, "conversations.history": 3, "users.info": 4,
+    "users.lookupByEmail": 3, "views.open": 4, "views.update": 4, "views.push": 4,
+    "views.publish": 4, "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
+    "files.info": 4, "files.delete": 3, "files.upload": 2, "reactions.add": 3,
+    "reactions.remove": 3, "team.info": 3,
+    # chat.postMessage has its own limit: about one message a second per channel (pacing)
+    "chat.postMessage": 4,
+}
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 
@@ -408,7 +426,8 @@ class ResponsePost:
 
 @dataclass(frozen=True)
 class PacingViolation:
-    """More than ``limit`` chat.postMessage calls to one channel within one second."""
+    """A chat.postMessage beyond a channel's pace: its burst spent, faster than ``limit`` a
+    second (``posts_in_window``: the posts to it in the last second, this one included)."""
 
     channel: str
     at: float
@@ -658,10 +677,12 @@ class FakeSlack:
             "channels:read",
         ),
         pace_limit: int = 1,
-        enforce_pacing: bool = False,
+        pace_burst: int = 4,
+        enforce_pacing: bool = True,
         trigger_ttl: float = 3.0,
         pacing_clock: Callable[[], float] = time.monotonic,
         app_token: str | None = None,
+        enforce_tiers: bool = True,
     ) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -671,6 +692,11 @@ class FakeSlack:
         self.scopes = list(scopes)
         self.pace_limit = pace_limit
         self.enforce_pacing = enforce_pacing
+        self.pace_burst = pace_burst
+        self._pace_buckets: dict[str, list[float]] = {}  # channel -> [tokens, last refill]
+        self.enforce_tiers = enforce_tiers
+        self._tier_buckets: dict[str, list[float]] = {}  # method -> [tokens, last refill]
+        self.tier_limited: list[str] = []  # methods answered 429 by their tier's limit
         self.trigger_ttl = trigger_ttl
         self.pacing_clock = pacing_clock
 
@@ -1151,6 +1177,7 @@ class FakeSlack:
             if handler is None:
                 raise _SlackError("unknown_method", req_method=method)
             self._authenticate(request, body_token)
+            self._check_tier(method)
             result = handler(params)
             headers = {}
             if method == "auth.test":
@@ -1403,18 +1430,40 @@ class FakeSlack:
         msg.edited = True
         msg.edited_ts = next_ts()
 
+    def _check_tier(self, method: str) -> None:
+        """Slack's per-method rate tiers (requests per minute per workspace, bursts of up to a
+        minute's worth): 429 ``ratelimited`` with ``Retry-After`` beyond them."""
+        if not self.enforce_tiers:
+            return
+        per_minute = TIER_PER_MINUTE[METHOD_TIERS.get(method, 3)]
+        now = self.pacing_clock()
+        bucket = self._tier_buckets.setdefault(method, [float(per_minute), now])
+        bucket[0] = min(float(per_minute), bucket[0] + (now - bucket[1]) * per_minute / 60)
+        bucket[1] = now
+        if bucket[0] < 1:
+            self.tier_limited.append(method)
+            wait = math.ceil((1 - bucket[0]) * 60 / per_minute)
+            raise _SlackError("ratelimited", 429, _headers={"Retry-After": str(wait)})
+        bucket[0] -= 1
+
     def _track_pacing(self, channel: str) -> None:
+        """About ``pace_limit`` posts a second per channel after a burst of ``pace_burst``
+        (Slack grants "generous bursts"); beyond it 429 when enforced, else a violation."""
         now = self.pacing_clock()
         window = self._post_times.setdefault(channel, deque())
         while window and window[0] <= now - 1.0:
             window.popleft()
-        if self.enforce_pacing and len(window) >= self.pace_limit:
+        bucket = self._pace_buckets.setdefault(channel, [float(self.pace_burst), now])
+        bucket[0] = min(float(self.pace_burst), bucket[0] + (now - bucket[1]) * self.pace_limit)
+        bucket[1] = now
+        if bucket[0] < 1 and self.enforce_pacing:
             raise _SlackError("ratelimited", 429, _headers={"Retry-After": "1"})
         window.append(now)
-        if len(window) > self.pace_limit:
+        if bucket[0] < 1:
             self.pacing_violations.append(
                 PacingViolation(channel, now, len(window), self.pace_limit)
             )
+        bucket[0] = max(0.0, bucket[0] - 1)
 
     def _file_object(
         self,

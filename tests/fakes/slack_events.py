@@ -7,6 +7,7 @@ are plain form fields. ``SlackSender`` signs each body with ``v0=HMAC-SHA256(sec
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -526,8 +527,23 @@ class SlackReply:
         return json.loads(self.body) if self.body else None
 
 
+ACK_DEADLINE = 3.0  # seconds Slack waits for the app's HTTP answer
+MAX_RETRIES = 3  # Slack redelivers a failed event three times
+
+
 class SlackSender:
-    """POSTs signed Slack requests to a Bolt app's ``/slack/events`` endpoint."""
+    """POSTs signed Slack requests to a Bolt app's ``/slack/events`` endpoint, as Slack does.
+
+    Slack waits ``ack_deadline`` (3 s) for an answer. An Events API delivery that gets none, or a
+    non-2xx answer, is sent again up to three times with ``X-Slack-Retry-Num`` and
+    ``X-Slack-Retry-Reason`` (``http_timeout``, ``http_error``); Slack spaces them out (at
+    once, after a minute, after five), the fake sends them after ``retry_delays`` (no wait by
+    default). An answer carrying ``X-Slack-No-Retry: 1`` is not retried; nor are requests a
+    test forges (bad or missing signature, a given timestamp or retry number). An interaction
+    or slash command not answered in time is not retried: Slack shows the person an error; the
+    fake gives up on it (status 0) and lists it in ``timeouts``. ``redeliveries`` lists every
+    automatic retry as ``(retry number, reason)``.
+    """
 
     def __init__(
         self,
@@ -536,11 +552,17 @@ class SlackSender:
         *,
         path: str = "/slack/events",
         clock: Callable[[], float] = time.time,
+        ack_deadline: float = ACK_DEADLINE,
+        retry_delays: Sequence[float] = (0.0,) * MAX_RETRIES,
     ) -> None:
         self.url = base_url.rstrip("/") + path
         self.signing_secret = signing_secret
         self.clock = clock
+        self.ack_deadline = ack_deadline
+        self.retry_delays = tuple(retry_delays)
         self.sent: list[tuple[bytes, dict[str, str]]] = []
+        self.redeliveries: list[tuple[int, str]] = []
+        self.timeouts: list[bytes] = []
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> SlackSender:
@@ -560,9 +582,24 @@ class SlackSender:
             self._session = None
 
     async def event(self, envelope: Mapping[str, Any], **options: Any) -> SlackReply:
-        """Send an Events API envelope (JSON body). See ``post`` for options."""
+        """Send an Events API envelope (JSON body), redelivered as Slack does when the app
+        does not answer 2xx in time. See ``post`` for options."""
         body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
-        return await self.post(body, "application/json", **options)
+        forged = any(options.get(k) for k in ("bad_signature", "signature", "unsigned", "age")) \
+            or options.get("timestamp") is not None or options.get("retry_num") is not None
+        reply = await self.post(body, "application/json", **options)
+        if forged:
+            return reply
+        for number, delay in enumerate(self.retry_delays, 1):
+            if 200 <= reply.status < 300 or reply.headers.get("X-Slack-No-Retry") == "1":
+                break
+            reason = "http_timeout" if reply.status == 0 else "http_error"
+            self.redeliveries.append((number, reason))
+            if delay:
+                await asyncio.sleep(delay)
+            reply = await self.post(body, "application/json", retry_num=number,
+                                    retry_reason=reason, **options)
+        return reply
 
     async def interaction(self, payload: Mapping[str, Any], **options: Any) -> SlackReply:
         """Send an interaction payload form-encoded as ``payload=<json>``."""
@@ -616,6 +653,13 @@ class SlackSender:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         started = time.monotonic()
-        async with self._session.post(self.url, data=raw, headers=hdrs) as resp:
-            text = await resp.text()
-            return SlackReply(resp.status, text, dict(resp.headers), time.monotonic() - started)
+        try:
+            async with asyncio.timeout(self.ack_deadline):
+                async with self._session.post(self.url, data=raw, headers=hdrs) as resp:
+                    text = await resp.text()
+                    return SlackReply(resp.status, text, dict(resp.headers),
+                                      time.monotonic() - started)
+        except TimeoutError:
+            # Slack stops waiting; the app may still be working on it
+            self.timeouts.append(raw)
+            return SlackReply(0, "", {}, time.monotonic() - started)

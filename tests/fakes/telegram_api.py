@@ -15,9 +15,16 @@ python-telegram-bot `Application` runs against it::
         fake.press_button(ada, reply, label="Yes")
 
 The test side simulates people (`user`, `group`, `send_*`, `press_button`, ...), injects faults
-(`fail_next`, `drop_next`, `delay_next`), optionally enforces Telegram's flood limits
-(`RateLimits`) and inspects what the bot did (`messages`, `calls`, `callback_answers`,
-`wait_for*`).
+(`fail_next`, `drop_next`, `delay_next`) and inspects what the bot did (`messages`, `calls`,
+`callback_answers`, `wait_for*`).
+
+Strict by default, as Telegram is: flood limits (`RateLimits`: 30 messages/s overall, about 1/s
+per private chat after a short burst, 20/min per group; 429 with `retry_after`); callback
+queries expire (`callback_query_ttl`, 15 s); privacy mode (`privacy_mode`, as `getMe` says) keeps
+group messages from the bot except commands, replies to its messages and mentions
+(`withheld` lists the rest); a user who blocked the bot gets every method acting in their chat
+refused with 403 "Forbidden: bot was blocked by the user". A test that turns one off
+(`rate_limits=None`, `callback_query_ttl=None`, `privacy_mode=False`) says why.
 
 After `setWebhook`, updates are pushed to the URL (with the secret header) as Telegram does:
 those of different chats concurrently, up to the webhook's `max_connections`; those of one chat
@@ -66,6 +73,7 @@ NOT_MODIFIED = (
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 BLOCKED = "Forbidden: bot was blocked by the user"
+CALLBACK_QUERY_TTL = 15.0  # seconds Telegram waits for answerCallbackQuery before refusing it
 CHAT_NOT_FOUND = "Bad Request: chat not found"
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
@@ -185,6 +193,12 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _utf16_slice(text: str, offset: int, length: int) -> str:
+    """The part of `text` an entity's UTF-16 `offset` and `length` name."""
+    data = text.encode("utf-16-le")
+    return data[2 * offset:2 * (offset + length)].decode("utf-16-le", errors="replace")
+
+
 # --------------------------------------------------------------------------- public records
 
 
@@ -234,14 +248,19 @@ class FakeGroup:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Token-bucket flood limits; bursts default to one period's worth (at least one message)."""
+    """Token-bucket flood limits; bursts default to one period's worth (at least one message),
+    except a private chat's, which tolerates a short burst of 3 as Telegram does."""
 
     overall_per_second: float = 30.0
     private_chat_per_second: float = 1.0
     group_per_minute: float = 20.0
     overall_burst: float | None = None
-    private_chat_burst: float | None = None
+    # Telegram lets a private chat have a short burst, then holds it to about 1 message/s
+    private_chat_burst: float | None = 3.0
     group_burst: float | None = None
+
+
+STRICT_LIMITS = RateLimits()  # Telegram's flood limits: on in every FakeTelegram by default
 
 
 @dataclass
@@ -720,13 +739,14 @@ class FakeTelegram:
         bot_first_name: str = "Interview Bot",
         host: str = "127.0.0.1",
         port: int = 0,
-        rate_limits: RateLimits | None = None,
+        rate_limits: RateLimits | None = STRICT_LIMITS,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         webhook_max_attempts: int = 3,
         webhook_retry_delay: float = 0.05,
         webhook_timeout: float = 10.0,
-        callback_query_ttl: float | None = None,
+        callback_query_ttl: float | None = CALLBACK_QUERY_TTL,
+        privacy_mode: bool = True,
     ) -> None:
         self.token = token
         prefix = token.split(":", 1)[0]
@@ -741,6 +761,8 @@ class FakeTelegram:
         self.webhook_retry_delay = webhook_retry_delay
         self.webhook_timeout = webhook_timeout
         self.callback_query_ttl = callback_query_ttl
+        self.privacy_mode = privacy_mode
+        self.withheld: list[JSON] = []  # group messages privacy mode kept from the bot
 
         self.calls: list[ApiCall] = []
         self.callback_answers: list[CallbackAnswer] = []
@@ -1420,7 +1442,34 @@ class FakeTelegram:
                 k: v for k, v in original.items() if k != "reply_to_message"
             }
         self._user_messages[(chat_id, message["message_id"])] = message
+        if chat is not None and self.privacy_mode and not self._meant_for_bot(message):
+            # privacy mode: the bot never receives this group message
+            withheld = {"update_id": None, "message": copy.deepcopy(message)}
+            self.withheld.append(withheld)
+            return withheld
         return self._enqueue("message", copy.deepcopy(message), chat_id=chat_id)
+
+    def _meant_for_bot(self, message: JSON) -> bool:
+        """What a bot in privacy mode receives from a group: commands (a bare `/cmd` or
+        `/cmd@thisbot`, not `/cmd@otherbot`), replies to its own messages, and messages that
+        mention it."""
+        text = str(message.get("text") or message.get("caption") or "")
+        entities = message.get("entities") or message.get("caption_entities") or []
+        me = f"@{self.bot_username}".lower()
+        for entity in entities:
+            part = _utf16_slice(text, int(entity["offset"]), int(entity["length"]))
+            if entity.get("type") == "bot_command" and entity.get("offset") == 0:
+                _, _, target = part.partition("@")
+                if not target or f"@{target}".lower() == me:
+                    return True
+            if entity.get("type") == "mention" and part.lower() == me:
+                return True
+        reply = message.get("reply_to_message")
+        if isinstance(reply, dict):
+            author = reply.get("from")
+            if isinstance(author, dict) and author.get("id") == self.bot_id:
+                return True
+        return False
 
     @staticmethod
     def _captioned(content: JSON, caption: str | None) -> JSON:
@@ -1529,6 +1578,7 @@ class FakeTelegram:
                 await self._apply_fault(request, fault)
                 if fault.drop:
                     return None
+            self._check_blocked(call)
             if call.method.lower() in _RATE_LIMITED:
                 self._check_rate(call.params)
             call.result = await known[1](call.params, call.files)
@@ -1619,6 +1669,21 @@ class FakeTelegram:
         call.status = 200
         self._signal()
         return web.Response(body=stored.data, content_type="application/octet-stream")
+
+    # ----------------------------------------------------------------- blocked users
+
+    def _check_blocked(self, call: ApiCall) -> None:
+        """A user who blocked the bot: every method that acts in their chat (send, edit,
+        delete, chat actions, answering their callback queries) is refused with 403."""
+        method = call.method.lower()
+        if method.startswith("get") or method in {"setwebhook", "deletewebhook"}:
+            return
+        chat_id = call.params.get("chat_id")
+        if method == "answercallbackquery":
+            query = self._queries.get(str(call.params.get("callback_query_id") or ""))
+            chat_id = query.user_id if query is not None else None
+        if isinstance(chat_id, int) and chat_id in self._blocked:
+            raise ApiError(403, BLOCKED)
 
     # ----------------------------------------------------------------- rate limiting
 
@@ -1827,7 +1892,7 @@ class FakeTelegram:
     async def _get_me(self, params: JSON, uploads: dict[str, Upload]) -> JSON:
         return self.bot_user | {
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not self.privacy_mode,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import multiprocessing
 import stat
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -352,25 +353,32 @@ async def test_delete_removes_every_derived_file(root: Path) -> None:
 # -- event loop ---------------------------------------------------------------------------------
 
 async def test_event_loop_keeps_running_during_a_long_ingest(audio: PydubAudioProcessor) -> None:
-    ticks = 0
+    """The loop is never blocked: the longest gap between two ticks of a 5 ms ticker, while
+    ffmpeg decodes 200 s of audio, stays far below the ingest's own duration."""
+    gaps: list[float] = []
     stop = asyncio.Event()
 
     async def ticker() -> None:
-        nonlocal ticks
+        last = time.perf_counter()
         while not stop.is_set():
-            ticks += 1
             await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
 
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0)
-    ticks_before = ticks
+    began = time.perf_counter()
     stored = await audio.ingest(fixture("long.ogg"), "audio/ogg", key="k", max_seconds=300,
                                 max_bytes=MAX_BYTES)
-    ticks_during = ticks - ticks_before
+    took = time.perf_counter() - began
     stop.set()
     await task
     assert stored.duration == pytest.approx(200, abs=0.1)
-    assert ticks_during > 0
+    # A blocking decode would show as one gap about as long as the ingest. On a loaded machine
+    # a tick can wait for the CPU, so the bound is generous: a quarter of the ingest, at most 1 s.
+    assert len(gaps) >= 2
+    assert max(gaps) < min(1.0, max(0.25 * took, 0.2)), (max(gaps), took)
 
 
 async def test_a_process_pool_works_too(root: Path) -> None:
@@ -411,7 +419,6 @@ async def test_null_transcriber() -> None:
 
 async def test_pocketsphinx_transcribes_and_never_raises(audio: PydubAudioProcessor,
                                                          root: Path) -> None:
-    pytest.importorskip("pocketsphinx")
     reference = (FIXTURES / "voice.txt").read_text().strip().rstrip(".")
     await ingest(audio, "voice.ogg")
     transcriber = PocketsphinxTranscriber(root)

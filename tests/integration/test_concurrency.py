@@ -175,6 +175,8 @@ async def test_a_recording_overtaken_on_another_process_is_not_used(db: Engine) 
     voice = MediaReceived(ADA, CHAT, media, "u-voice")
     fetching = asyncio.create_task(first.engine.handle(voice))
     await slow.waiting.wait()  # the download runs with no transaction open...
+    # ...read or write: no connection is checked out of the pool while it waits
+    assert db.pool.checkedout() == 0  # type: ignore[attr-defined]
     await second.engine.handle(TextReceived(ADA, CHAT, "Typed while it uploads.", "u-text"))
     payload, ref = second.telegram.button(CHAT, "Submit")
     await second.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cbq-keep"))

@@ -135,7 +135,6 @@ async def test_a_damaged_object_is_refused(tmp_path: Path, location: S3Location,
 
 async def test_transcription_fetches_a_missing_clip(tmp_path: Path,
                                                     location: S3Location) -> None:
-    pytest.importorskip("pocketsphinx")
     await ingest(processor(tmp_path / "a", location), "iv1/take1")
     with ThreadPoolExecutor(1) as pool:
         transcriber = PocketsphinxTranscriber(tmp_path / "b", executor=pool,

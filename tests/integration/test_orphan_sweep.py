@@ -156,19 +156,23 @@ def test_the_sweep_removes_old_orphans_from_the_bucket_too(
         session.commit()
     erased = add_interview(sqlite_db, State.ERASED)
     clip = AUDIO / "voice.ogg"
-    started = time.time()
     for key in (referenced, f"{live}/crashed", f"{live}/reel", f"{erased}/reel",
                 "someone-else/take"):
         bucket.upload(clip, key, "ogg")
     put(root, f"{live}/crashed.ogg")  # the crashed process's own copy
     put(root, f"{referenced}.ogg")
-    # The bucket's clock has whole seconds: wait, then store a recording "in flight" (from
-    # another process, so only in the bucket), and sweep with a 2 s grace.
-    time.sleep(max(0.0, started + 3.2 - time.time()))
-    bucket.upload(clip, f"{live}/inflight", "ogg")
-
+    stored = bucket.stored_keys()
+    # A recording "in flight" (from another process, so only in the bucket), stamped by the
+    # bucket's clock (whole seconds) after the others: stored again until its stamp is later.
+    inflight, stamp = f"{live}/inflight", max(stored.values())
+    deadline = time.monotonic() + 60
+    while bucket.stored_keys().get(inflight, stamp) <= stamp:
+        assert time.monotonic() < deadline, "the bucket's clock never moved on"
+        bucket.upload(clip, inflight, "ogg")
+    now = bucket.stored_keys()[inflight]
     audio = PydubAudioProcessor(root, bucket=bucket)
-    report = audio.sweep_orphans(lambda: media_refs(sqlite_db), grace=2.0)
+    # the sweep's clock is the bucket's: everything stamped before the in-flight one is old
+    report = audio.sweep_orphans(lambda: media_refs(sqlite_db), grace=0.5, now=now)
 
     assert report.keys == tuple(sorted([f"{live}/crashed", f"{erased}/reel"]))
     assert (report.files, report.objects) == (1, 2)
@@ -222,8 +226,13 @@ def test_purge_sweeps_the_bucket(tmp_path: Path, endpoint: str) -> None:
     invited = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada", "--console", **s3)
     assert invited.returncode == 0, invited.stderr
     interview_id = invited.stdout.split()[1]
-    S3Bucket(location).upload(AUDIO / "voice.ogg", f"{interview_id}/crashed", "ogg")
-    time.sleep(2.1)  # the bucket's clock has whole seconds
+    bucket = S3Bucket(location)
+    bucket.upload(AUDIO / "voice.ogg", f"{interview_id}/crashed", "ogg")
+    stamp = bucket.stored_keys()[f"{interview_id}/crashed"]
+    deadline = time.monotonic() + 60
+    while time.time() <= stamp + 1.05:  # until the object is older than "1s" by its own stamp
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
     result = run_cli(tmp_path, "purge", "--older-than", "90d", "--orphans-older-than", "1s",
                      **s3)

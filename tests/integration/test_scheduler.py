@@ -1,14 +1,18 @@
 """APScheduler timers on a real database: fire once, survive restarts, one leader on PostgreSQL.
 
-These use short real delays (seconds); assertions wait for events and never on speed.
+These use short real delays (seconds); assertions wait for conditions (with generous deadlines)
+and never on speed: "nothing more was sent" is checked once APScheduler has nothing due left and
+every timer it handed out has finished (`Runs.settled`), never after a pause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from sqlalchemy import Engine, text
 
 from bots.scheduler import ReminderScheduler
@@ -46,24 +50,56 @@ def reminders(messenger: FakeMessenger, chat: ChatRef) -> int:
     return sum(1 for t in messenger.texts(chat) if t.startswith("A reminder"))
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
+async def eventually(check: Callable[[], bool], timeout: float = 60) -> None:
     async with asyncio.timeout(timeout):
         while not check():
             await asyncio.sleep(0.05)
+
+
+class Runs:
+    """Timer jobs of one leader: how many APScheduler handed out, and whether it has settled."""
+
+    def __init__(self, scheduler: ReminderScheduler) -> None:
+        assert scheduler.scheduler is not None, "attach to a leader"
+        self.owner = scheduler
+        self.submitted = 0
+        scheduler.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        self.submitted += 1
+
+    def settled(self) -> bool:
+        """Nothing due is left in the job store and no timer handed out is still running.
+
+        A coroutine job runs as a task created when it is submitted, so a task whose coroutine
+        is APScheduler's `run_coroutine_job` is a timer in flight.
+        """
+        store = self.owner.store
+        if store is None:
+            return False
+        running = [t for t in asyncio.all_tasks()
+                   if getattr(t.get_coro(), "__name__", "") == "run_coroutine_job"]
+        return not store.get_due_jobs(datetime.now(UTC)) and not running
+
+
+def job_kinds(scheduler: ReminderScheduler) -> list[str]:
+    assert scheduler.scheduler is not None
+    return sorted(j.id.split(":")[1] for j in scheduler.scheduler.get_jobs())
 
 
 async def test_reminder_fires_once(db: Engine) -> None:
     w = world(db)
     scheduler = ReminderScheduler(db, w.engine, name="a", poll=0.2)
     await scheduler.start()
+    runs = Runs(scheduler)
     try:
         assert scheduler.role == "leader"
         chat = await invite(w, 1)
         await eventually(lambda: reminders(w.telegram, chat) == 1)
-        await asyncio.sleep(1.0)  # room for a duplicate to show up
+        await eventually(runs.settled)  # a duplicate would have been sent by now...
         assert reminders(w.telegram, chat) == 1
-        assert scheduler.scheduler is not None
-        assert [j.id.split(":")[1] for j in scheduler.scheduler.get_jobs()] == ["expire"]
+        assert job_kinds(scheduler) == ["expire"]  # ...and none is planned for later
+        assert runs.submitted == 1
     finally:
         await scheduler.stop()
 
@@ -73,8 +109,11 @@ async def test_reminder_due_during_downtime_is_sent_once_after_restart(db: Engin
     first = ReminderScheduler(db, w.engine, name="a", poll=0.2)
     await first.start()
     chat = await invite(w, 2)
+    assert first.store is not None
+    due = max(at or 0.0 for job_id, at in first.store.run_times().items()
+              if ":not_started:" in job_id)
     await first.stop()  # the process dies before the reminder is due
-    await asyncio.sleep(2.5)
+    await eventually(lambda: time.time() > due + 0.1)  # it falls due while no process runs
     assert reminders(w.telegram, chat) == 0
     again = world(db, telegram=w.telegram)  # a new process on the same database
     second = ReminderScheduler(db, again.engine, name="b", poll=0.2)
@@ -84,7 +123,9 @@ async def test_reminder_due_during_downtime_is_sent_once_after_restart(db: Engin
         await second.stop()
         third = ReminderScheduler(db, again.engine, name="c", poll=0.2)
         await third.start()  # and once more: nothing is sent twice
-        await asyncio.sleep(1.0)
+        runs = Runs(third)
+        await eventually(runs.settled)
+        assert job_kinds(third) == ["expire"]
         await third.stop()
         assert reminders(w.telegram, chat) == 1
     finally:
@@ -117,10 +158,12 @@ async def test_one_leader_on_postgres_and_takeover(postgres_url: str) -> None:
             admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
             admin.commit()
         await eventually(lambda: sb.role == "leader")
+        runs = Runs(sb)
         other = await invite(b, 4)
         await eventually(lambda: reminders(shared, other) == 1)
-        await asyncio.sleep(1.0)
+        await eventually(runs.settled)
         assert reminders(shared, chat) == 1 and reminders(shared, other) == 1
+        assert job_kinds(sb) == ["expire", "expire"]
     finally:
         await sa.stop()
         await sb.stop()
@@ -136,6 +179,11 @@ async def test_activity_pushes_the_idle_reminder_without_rewriting_the_job(db: E
     scheduler = ReminderScheduler(db, w.engine, name="a", poll=0.2)
     w.engine.scheduler = scheduler
     await scheduler.start()
+    runs = Runs(scheduler)
+    assert scheduler.scheduler is not None
+    # no timer runs until the answer is in: on a slow machine the 2 s timer could otherwise
+    # fire before the answer it is about
+    scheduler.scheduler.pause()
     try:
         interview_id = await started(w)
         assert scheduler.store is not None
@@ -147,11 +195,14 @@ async def test_activity_pushes_the_idle_reminder_without_rewriting_the_job(db: E
             found = uow.interviews.get(interview_id)
             assert found is not None and found.last_activity_at is not None
             active = found.last_activity_at
-        # ...it fires early, finds the candidate was active since, and plans itself again
+        scheduler.scheduler.resume()
+        # ...it fires at that earlier moment (a 2 s idle time is within the minute a timer may
+        # fire early, so it reminds then), never before it
         await eventually(lambda: reminders(w.telegram, CHAT) == 1)
         sent = datetime.now(UTC)
-        assert (sent - active).total_seconds() >= 2.0
-        await asyncio.sleep(1.0)
+        assert first is not None and sent.timestamp() >= first
+        assert sent > active
+        await eventually(runs.settled)
         assert reminders(w.telegram, CHAT) == 1
     finally:
         await scheduler.stop()

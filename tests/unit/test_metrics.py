@@ -66,10 +66,32 @@ def test_registries_are_private() -> None:
     assert not any(family.name.startswith("interviewbot") for family in REGISTRY.collect())
 
 
-def test_null_observer_is_an_observer() -> None:
+PORT = sorted(name for name in vars(Observer) if not name.startswith("_"))
+ARGUMENTS: dict[str, tuple[object, ...]] = {
+    "answer_received": ("voice", "telegram"), "reminder_sent": ("idle",),
+    "delivery_retried": ("slack",), "delivery_failed": ("slack",),
+    "command_handled": ("X", 1.0), "conflict_retried": (), "outbox_resent": ()}
+
+
+def test_null_observer_is_an_observer_and_counts_nothing() -> None:
+    assert sorted(ARGUMENTS) == PORT  # a new port method needs a line here
     observer: Observer = NullObserver()
-    observer.answer_received("voice", "telegram")
-    observer.command_handled("X", 1.0)
+    for name in PORT:
+        assert getattr(observer, name)(*ARGUMENTS[name]) is None
+    assert vars(observer) == {}  # it keeps nothing
+
+
+def test_every_port_method_moves_a_metric() -> None:
+    metrics = Metrics()
+    before = samples(metrics.exposition()[0].decode())
+    for name in PORT:
+        getattr(metrics, name)(*ARGUMENTS[name])
+        after = samples(metrics.exposition()[0].decode())
+        moved = {key for key, value in after.items() if before.get(key) != value}
+        assert moved, f"Observer.{name} changes no metric"
+        before = after
+    assert before[("interviewbot_conflicts_retried_total", ())] == 1
+    assert before[("interviewbot_outbox_resent_total", ())] == 1
 
 
 def test_a_channels_default_observer_follows_the_engines() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import krippendorff  # a dev dependency: missing means a broken install, not a skip
+import numpy
 import pytest
 
 from core.agreement import interval_alpha
@@ -124,8 +126,6 @@ def test_interval_alpha_edge_cases() -> None:
 
 
 def test_interval_alpha_matches_the_krippendorff_package() -> None:
-    krippendorff = pytest.importorskip("krippendorff")
-    numpy = pytest.importorskip("numpy")
     matrix = [[math.nan if v is None else v for v in row] for row in TEXTBOOK]
     theirs = krippendorff.alpha(reliability_data=numpy.array(matrix, dtype=float),
                                 level_of_measurement="interval")
