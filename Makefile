@@ -24,7 +24,7 @@ run: $(RUN_STAMP)
 	$(BIN)/interviewbot run
 
 lint: $(STAMP)
-	$(BIN)/ruff check core bots storage tests bench
+	$(BIN)/ruff check core bots storage fakes tests bench
 	$(BIN)/mypy
 
 test: $(STAMP) lint

@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m bench.engine [--candidates 200] [--answers 4] [--think 2]
                                       [--db sqlite|postgres] [--quick]
 
-One run, two bots, one fake server (tests/fakes/telegram_api.py) on 127.0.0.1:
+One run, two bots, one fake server (fakes/telegram/) on 127.0.0.1:
 
 * echo: the python-telegram-bot tutorial echo bot (defaults: updates handled one at a time).
 * ours: `interviewbot run` as composed by bots.app (build + make_channels + serve): PTB with
@@ -628,7 +628,7 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
 
 async def amain(args: argparse.Namespace) -> list[Phase]:
     sys.path.insert(0, str(ROOT))
-    from tests.fakes.telegram_api import FakeTelegram
+    from fakes.telegram import FakeTelegram
 
     tmp = Path(tempfile.mkdtemp(prefix="ib-bench-engine-"))
     try:

@@ -45,8 +45,8 @@ def ms(values: list[float]) -> str:
 
 
 async def main(requests: int, events: int) -> None:
+    from fakes.telegram import FakeTelegram
     from tests.e2e.telegram_support import free_port
-    from tests.fakes.telegram_api import FakeTelegram
 
     arrived: dict[str, float] = {}
 

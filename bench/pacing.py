@@ -36,7 +36,7 @@ async def run(messages: int, chats: int) -> dict[str, float]:
     from bots.telegram.channel import TelegramChannel
     from core.messages import OutMessage
     from core.refs import ChatRef
-    from tests.fakes.telegram_api import FakeTelegram, RateLimits
+    from fakes.telegram import FakeTelegram, RateLimits
 
     tmp = Path(tempfile.mkdtemp(prefix="ib-bench-pacing-"))
     limits = RateLimits(overall_per_second=30, private_chat_per_second=1, private_chat_burst=3)

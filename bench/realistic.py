@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.realistic [--candidates 40] [--answers 6] [--think 1.2] [--quick]
 
-One run, one fake Bot API (tests/fakes/telegram_api.py) on 127.0.0.1 with Telegram's flood
+One run, one fake Bot API (fakes/telegram/) on 127.0.0.1 with Telegram's flood
 limits ON: 30 messages/s per bot, 20/min per group, about 1 message/s per private chat with a
 short burst of 3 tolerated; beyond them it answers 429 + retry_after. Two bots, each in its
 own process, one after the other:
@@ -288,7 +288,7 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
 
 async def amain(args: argparse.Namespace) -> list[Result]:
     sys.path.insert(0, str(ROOT))
-    from tests.fakes.telegram_api import FakeTelegram, RateLimits
+    from fakes.telegram import FakeTelegram, RateLimits
 
     limits = RateLimits(overall_per_second=30, private_chat_per_second=1, group_per_minute=20,
                         private_chat_burst=3)

@@ -185,7 +185,7 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
 async def amain(args: argparse.Namespace) -> list[Run]:
     sys.path.insert(0, str(ROOT))
     from bench.engine import SCRIPT_ID, bench_script
-    from tests.fakes.telegram_api import FakeTelegram, RateLimits
+    from fakes.telegram import FakeTelegram, RateLimits
 
     limits = RateLimits(overall_per_second=PLATFORM_LIMIT, private_chat_per_second=1,
                         group_per_minute=20, private_chat_burst=3)

@@ -53,7 +53,7 @@ class Pacing:
     group_per_minute: float = 20.0
     private_per_second: float = 1.0
     # messages a private chat may get at once before pacing starts: Telegram tolerates short
-    # bursts; the fake Bot API lets 3 through (tests/fakes/telegram_api.RateLimits)
+    # bursts; the fake Bot API lets 3 through (fakes/telegram/api.py, RateLimits)
     private_burst: int = 3
     retries_after_429: int = 3  # AIORateLimiter max_retries, each honouring retry_after
     network_retries: int = 3  # 5xx, timeouts, dropped connections

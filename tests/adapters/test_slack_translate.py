@@ -20,7 +20,7 @@ from core.commands import (
 )
 from core.messages import Audio, Button, OutMessage
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
-from tests.fakes.slack_api import validate_blocks
+from fakes.slack import validate_blocks
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "slack"
 GRACE = UserRef("slack", "U0GRACE")

@@ -25,9 +25,8 @@ from bots.slack.channel import SlackChannel
 from bots.slack.invite import invite_slack_user
 from core.commands import CreateInvitation
 from core.model import Interview
-from tests.fakes import slack_events as ev
-from tests.fakes.slack_api import FakeSlack, PostedMessage
-from tests.fakes.slack_events import SlackReply, SlackSender
+from fakes import slack as ev
+from fakes.slack import FakeSlack, PostedMessage, SlackReply, SlackSender
 
 TOKEN = "xoxb-interviewbot-e2e"
 SECRET = "e2e-signing-secret"

@@ -16,7 +16,7 @@ from bots.telegram.channel import TelegramChannel
 from bots.telegram.pacing import Pacing
 from core.commands import CreateInvitation
 from core.model import Interview
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
+from fakes.telegram import BotMessage, FakeTelegram, FakeUser
 
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 SCRIPT_ID = "qa-telegram"

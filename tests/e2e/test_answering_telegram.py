@@ -16,6 +16,7 @@ from core.commands import CreateInvitation
 from core.report import read_report
 from core.results import scorecard
 from core.states import State
+from fakes.telegram import BotMessage, FakeTelegram, FakeUser
 from tests.e2e.telegram_support import (
     FAST,
     REVIEW_GROUP,
@@ -24,7 +25,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
 
 CHOICE_ID = "qa-choice"
 CHOICE_SCRIPT = f"""\

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from bots.api.keys import create_key, revoke_key
 from bots.app import App, build, serve
+from fakes.telegram import FakeTelegram
 from storage.tables import ApiKeyRow, AuditRow, InterviewRow, WebhookDeliveryRow
 from tests.e2e.ats_support import SECRET, AtsStandIn
 from tests.e2e.slack_support import _wait_until_up
 from tests.e2e.telegram_support import free_port
 from tests.e2e.test_ats_api import settings_for
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.console import run_cli
 
 

@@ -22,13 +22,12 @@ from bots.app import build, make_channels, serve
 from bots.settings import Settings
 from bots.slack.channel import SlackChannel
 from bots.telegram.channel import TelegramChannel
+from fakes import slack as ev
+from fakes.slack import FakeSlack, SlackSender
+from fakes.telegram import FakeTelegram
 from tests.e2e.ats_support import SECRET, AtsStandIn
 from tests.e2e.slack_support import _wait_until_up
 from tests.e2e.telegram_support import FAST, audio, free_port, migrated_database
-from tests.fakes import slack_events as ev
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_events import SlackSender
-from tests.fakes.telegram_api import FakeTelegram
 
 SIGNING = "ats-signing-secret"
 TOKEN = "xoxb-ats"

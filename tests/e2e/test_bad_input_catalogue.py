@@ -44,6 +44,8 @@ from core.commands import (
 )
 from core.refs import ChatRef, MediaRef, UserRef
 from core.script import MAX_QUESTIONS, parse_script
+from fakes import slack as ev
+from fakes.telegram import BotMessage, FakeTelegram, FakeUser
 from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.e2e.slack_support import GRACE, SECRET, SlackWorld, slack_world
 from tests.e2e.telegram_support import (
@@ -55,8 +57,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes import slack_events as ev
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
 from tests.support.console import BIN, cli_env
 from tests.support.core_fakes import make_world
 from tests.support.scripts import small_script
@@ -663,8 +663,8 @@ async def test_slack_public_review_channel_is_refused_at_start(tmp_path: Path) -
     script, the channel and the fix; `check` says the same with a token."""
     from bots.app import build, make_channels
     from bots.slack.lookup import ReviewChannelRefused
+    from fakes.slack import FakeSlack
     from tests.e2e.slack_support import REVIEW, TOKEN, free_port, settings_for, workspace
-    from tests.fakes.slack_api import FakeSlack
 
     async with FakeSlack(bot_token=TOKEN) as fake:
         workspace(fake)

@@ -72,7 +72,7 @@ from bots.telegram.channel import SORRY
 from core import texts
 from core.commands import CreateInvitation
 from core.states import State
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
+from fakes.telegram import BotMessage, FakeTelegram, FakeUser
 
 # seeds run by default; CHAOS_SEED=n runs that one instead, to explore other kill moments
 SEEDS = ([int(os.environ["CHAOS_SEED"])] if os.environ.get("CHAOS_SEED")

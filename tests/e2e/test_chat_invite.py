@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from fakes import slack as ev
+from fakes.telegram import FakeTelegram
 from tests.e2e import slack_support
 from tests.e2e.slack_support import EVE, GRACE, REV1, slack_world
 from tests.e2e.telegram_support import REVIEW_GROUP, SCRIPT_ID, settings_for, start_bot
-from tests.fakes import slack_events as ev
-from tests.fakes.telegram_api import FakeTelegram
 
 
 async def test_a_hiring_manager_invites_from_a_telegram_group(tmp_path: Path) -> None:

@@ -21,12 +21,11 @@ from bots.settings import Settings
 from bots.slack.channel import SlackChannel
 from bots.telegram.channel import TelegramChannel
 from core.commands import CreateInvitation
+from fakes import slack as ev
+from fakes.slack import FakeSlack, SlackSender
+from fakes.telegram import FakeTelegram
 from tests.e2e.slack_support import _wait_until_up
 from tests.e2e.telegram_support import FAST, audio, free_port, migrated_database
-from tests.fakes import slack_events as ev
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_events import SlackSender
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.console import run_cli
 
 SECRET = "cross-signing-secret"

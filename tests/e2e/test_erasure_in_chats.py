@@ -25,10 +25,10 @@ from bots.telegram.channel import TelegramChannel
 from core.commands import CreateInvitation
 from core.review_posting import ERASED_TEXT
 from core.states import State
+from fakes.slack import FakeSlack
+from fakes.telegram import FakeTelegram, FakeUser
 from tests.e2e.slack_support import _wait_until_up
 from tests.e2e.telegram_support import FAST, audio, free_port, migrated_database
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.telegram_api import FakeTelegram, FakeUser
 
 TOKEN = "xoxb-erase"
 GROUP, CHANNEL = -100300, "CREVIEW"

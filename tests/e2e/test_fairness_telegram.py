@@ -15,6 +15,7 @@ from core.fairness_records import RequestStatus
 from core.notice import notice_sha256
 from core.script_fairness import PREFER_NOT
 from core.states import State
+from fakes.telegram import BotMessage, FakeTelegram, FakeUser
 from tests.e2e.telegram_support import (
     FAST,
     REVIEW_GROUP,
@@ -26,7 +27,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser
 
 DECIDER_GROUP = -100300
 NOTICE = ("We assess your answers to three questions. Only the hiring team hears them; we keep "

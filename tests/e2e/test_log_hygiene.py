@@ -25,6 +25,7 @@ from bots.logs import configure_logging
 from bots.slack.invite import invite_slack_user
 from bots.telegram.channel import TelegramChannel
 from core.commands import CreateInvitation
+from fakes.telegram import FakeTelegram
 from tests.e2e.slack_support import GRACE, M4A, REV1, REVIEW, SECRET, TOKEN, slack_world
 from tests.e2e.telegram_support import (
     FAST,
@@ -34,7 +35,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes.telegram_api import FakeTelegram
 
 
 class Capture(logging.Handler):
@@ -193,7 +193,7 @@ async def test_a_slack_interview_logs_no_secret_and_no_personal_data(
         await world.say(GRACE, "Frumious second question, never acknowledged")
         assert any(r.levelno >= logging.WARNING for r in capture.records)
         # a forged request and an old one: refused (logged without the body)
-        from tests.fakes import slack_events as ev
+        from fakes import slack as ev
 
         forged = ev.message(GRACE, "Jabberwock forged answer", channel=dm)
         assert (await world.deliver(forged, bad_signature=True)).status == 401

@@ -20,6 +20,7 @@ import pytest
 from bots.metrics import Metrics
 from bots.telegram.channel import TelegramChannel
 from core.outbox_runner import STEP_ATTEMPTS
+from fakes.telegram import FakeTelegram
 from tests.e2e.telegram_support import (
     FAST,
     REVIEW_GROUP,
@@ -27,7 +28,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture

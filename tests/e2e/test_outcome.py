@@ -11,11 +11,11 @@ import pytest
 
 from bots.telegram.channel import TelegramChannel
 from core.report import read_report
+from fakes import slack as ev
+from fakes.telegram import FakeTelegram
 from tests.e2e import slack_support, telegram_support
 from tests.e2e.slack_support import GRACE, REV1, REV2, REVIEW, SlackWorld, slack_world
 from tests.e2e.telegram_support import FAST, REVIEW_GROUP, Session, settings_for, start_bot
-from tests.fakes import slack_events as ev
-from tests.fakes.telegram_api import FakeTelegram
 
 BOOKING = "https://cal.com/acme/platform-interview"
 OUTCOME = f"""\

@@ -10,7 +10,7 @@ is often handled by one process and their Keep press by the other.
 The fake Telegram pushes updates to the webhook as Telegram does: updates of different chats
 concurrently, those of one chat one at a time, each after the previous was answered (retrying
 a non-2xx answer); it enforces Telegram's flood limits (1 message/s per chat), answering 429
-beyond them. Slack requests are signed (`tests/fakes/slack_events.py`).
+beyond them. Slack requests are signed (`fakes/slack/sender.py`).
 
 Telegram and Slack candidates take a three-question interview at once, answering by text and
 by real voice notes / audio clips, pressing Keep after each answer, then asking the team a
@@ -66,11 +66,10 @@ from bots.telegram.channel import SORRY
 from core import texts
 from core.commands import CreateInvitation
 from core.states import State
+from fakes import slack as ev
+from fakes.slack import FakeSlack, PostedMessage, SlackSender, iter_buttons
+from fakes.telegram import BotMessage, FakeTelegram, FakeUser, RateLimits
 from tests.conftest import _fresh_postgres
-from tests.fakes import slack_events as ev
-from tests.fakes.slack_api import FakeSlack, PostedMessage, iter_buttons
-from tests.fakes.slack_events import SlackSender
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, FakeUser, RateLimits
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent / "interviewbot"

@@ -18,6 +18,7 @@ from bots.telegram.channel import TelegramChannel
 from core.commands import CreateInvitation
 from core.errors import ScriptRetired
 from core.states import State
+from fakes.telegram import FakeTelegram
 from tests.e2e.telegram_support import (
     FAST,
     REVIEW_GROUP,
@@ -27,7 +28,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.console import run_cli
 
 UNAVAILABLE = "not available right now"

@@ -1,5 +1,5 @@
 """Referral interviews in Slack DMs, end to end: the composed app with real Bolt in HTTP mode,
-signed requests, and the fake Slack Web API (tests/fakes/slack_api.py)."""
+signed requests, and the fake Slack Web API (fakes/slack/)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from core.observe import NullObserver
 from core.ports import MediaTooLarge
 from core.refs import ChatRef
 from core.states import State
+from fakes import slack as ev
+from fakes.slack import FakeSlack
 from tests.e2e.slack_support import (
     AUDIO,
     EVE,
@@ -44,8 +46,6 @@ from tests.e2e.slack_support import (
     manifest,
     slack_world,
 )
-from tests.fakes import slack_events as ev
-from tests.fakes.slack_api import FakeSlack
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -2,7 +2,7 @@
 
 The real slack-bolt `AsyncSocketModeHandler` (slack_sdk's aiohttp Socket Mode client) connects
 with `SLACK_APP_TOKEN` to the fake's `apps.connections.open` and WebSocket endpoint
-(tests/fakes/slack_socket.py). A whole referral interview and a review over it run through
+(fakes/slack/socket_mode.py). A whole referral interview and a review over it run through
 envelopes (`events_api`, `interactive`, `slash_commands`), each acknowledged by its
 `envelope_id`. In the middle Slack asks for a refresh (`disconnect`, `refresh_requested`):
 the app reconnects on a new URL, an event is then redelivered (Slack's retry, same event_id)
@@ -20,6 +20,7 @@ import pytest
 
 from bots.app import build, make_channels, serve
 from bots.slack.channel import SlackChannel
+from fakes.slack import FakeSlack, PostedMessage, SocketSender
 from tests.e2e.slack_support import (
     GRACE,
     M4A,
@@ -33,8 +34,6 @@ from tests.e2e.slack_support import (
     settings_for,
     workspace,
 )
-from tests.fakes.slack_api import FakeSlack, PostedMessage
-from tests.fakes.slack_socket import SocketSender
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 APP_TOKEN = "xapp-1-A0FAKE-1234567890-socketmodeapptokenfortests"
@@ -143,7 +142,7 @@ async def _press_row(world: SlackWorld, user: str, card: PostedMessage, criterio
     """Press `score` in the row of `criterion` on a card with several rating rows."""
     import json
 
-    from tests.fakes import slack_events as ev
+    from fakes import slack as ev
 
     blocks = card.blocks
     row = next(b for b in blocks if b["type"] == "actions" and criterion in json.dumps(b))

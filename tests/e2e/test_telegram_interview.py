@@ -25,6 +25,7 @@ from core.messages import Audio, Button, OutMessage
 from core.ports import DeliveryFailed, MediaTooLarge
 from core.refs import ChatRef, MediaRef, UserRef
 from core.states import State
+from fakes.telegram import FakeTelegram, FakeUser
 from tests.e2e.telegram_support import (
     FAST,
     REVIEW_GROUP,
@@ -33,7 +34,6 @@ from tests.e2e.telegram_support import (
     settings_for,
     start_bot,
 )
-from tests.fakes.telegram_api import FakeTelegram, FakeUser
 
 
 @pytest.fixture(autouse=True)
@@ -258,7 +258,7 @@ async def test_stale_and_already_used_buttons(session: Session) -> None:
 
 
 def _data(message: object, label: str) -> str:
-    from tests.fakes.telegram_api import find_button
+    from fakes.telegram import find_button
 
     return find_button(message.reply_markup, label)  # type: ignore[attr-defined]
 
@@ -555,7 +555,7 @@ async def test_review_group_rating_follow_up_and_refusals(session: Session) -> N
 # -- pacing and concurrency -------------------------------------------------------------------
 
 async def test_pacing_keeps_one_message_per_second_per_private_chat(tmp_path: Path) -> None:
-    from tests.fakes.telegram_api import RateLimits
+    from fakes.telegram import RateLimits
 
     # Telegram's limits, enforced, with its short burst per private chat (3, as paced)
     async with FakeTelegram(rate_limits=RateLimits(private_chat_burst=3)) as fake:

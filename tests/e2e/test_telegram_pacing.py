@@ -21,8 +21,8 @@ from bots.telegram.channel import TelegramChannel
 from bots.telegram.pacing import ChatPacedRateLimiter, Pacing
 from core.messages import OutMessage
 from core.refs import ChatRef
+from fakes.telegram import FakeTelegram, RateLimits
 from tests.e2e.telegram_support import REVIEW_GROUP, Session, settings_for, start_bot
-from tests.fakes.telegram_api import FakeTelegram, RateLimits
 
 TELEGRAM = RateLimits(private_chat_burst=3)  # Telegram's limits, with its per-chat burst
 

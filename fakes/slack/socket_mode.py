@@ -29,6 +29,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .sender import SlackReply
+
 JSON = dict[str, Any]
 PATH = "/socket-mode/link"
 
@@ -188,8 +190,6 @@ class SocketSender:
         return self.delivered[-1]
 
     async def _send(self, kind: str, payload: Mapping[str, Any]) -> Any:
-        from tests.fakes.slack_events import SlackReply
-
         envelope = await self.server.deliver(kind, payload)
         self.delivered.append(envelope)
         ack = await self.server.wait_ack(envelope)

@@ -19,8 +19,8 @@ from slack_sdk.http_retry import builtin_async_handlers
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes import slack_events as ev
-from tests.fakes.slack_api import FakeSlack, find_button, validate_blocks
+from fakes import slack as ev
+from fakes.slack import FakeSlack, find_button, validate_blocks
 
 TOKEN = "xoxb-test"
 SECRET = "shh-signing-secret"

@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.telegram_api import FakeTelegram, RateLimits, find_button
+from fakes.telegram import FakeTelegram, RateLimits, find_button
 
 VOICE = Path(__file__).resolve().parents[1] / "fixtures" / "audio" / "voice.ogg"
 
