@@ -49,6 +49,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ProcCpu, percentile, proc_cpu, summary, table
+from core.messages import OutMessage
+from core.ports import Messenger
+from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = ROOT / "tests" / "fixtures" / "audio" / "voice.ogg"
@@ -431,10 +434,10 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path,
                 await _think(rng, think)
                 text = f"My answer to question {n}: it depends, and here is why."
                 # an answer is a draft until Submit: two steps, each timed
-                receipt = await driver.step(user.id, lambda text=text: fake.send_text(user, text),
+                receipt = await driver.step(user.id, functools.partial(fake.send_text, user, text),
                                             _has_button("Submit"), phase)
                 await driver.step(
-                    user.id, lambda r=receipt: fake.press_button(user, r, label="Submit"),
+                    user.id, functools.partial(fake.press_button, user, receipt, label="Submit"),
                     question(n + 1), phase)
         return run
 
@@ -467,7 +470,7 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path,
     return phases
 
 
-class NullMessenger:
+class NullMessenger(Messenger):
     """Accepts every outbound message instantly (for timing the engine alone)."""
 
     platform = "telegram"
@@ -475,20 +478,21 @@ class NullMessenger:
     def __init__(self) -> None:
         self.sent = 0
 
-    async def send(self, chat: Any, message: Any) -> Any:
-        from core.refs import MessageRef
-
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
         self.sent += 1
         return MessageRef(chat, str(self.sent))
 
-    async def edit(self, ref: Any, message: Any) -> None:
+    async def edit(self, ref: MessageRef, message: OutMessage) -> None:
         return None
 
-    async def notify(self, chat: Any, user: Any, text: str) -> None:
+    async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
         return None
 
-    async def download(self, media: Any, max_bytes: int) -> bytes:
+    async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         raise NotImplementedError
+
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        return []
 
 
 @dataclass

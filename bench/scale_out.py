@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import shutil
@@ -110,8 +111,9 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
     await forwarder.start()
     env = environment(tmp, database_url, fake, forwarder.url)
     total = args.answers + 1
-    settings = Settings(_env_file=None, **{k: v for k, v in env.items() if k.startswith(
-        ("TELEGRAM_", "INTERVIEWBOT_", "DATABASE_URL"))})
+    values: dict[str, Any] = {k: v for k, v in env.items() if k.startswith(
+        ("TELEGRAM_", "INTERVIEWBOT_", "DATABASE_URL"))}
+    settings = Settings(_env_file=None, **values)
     app = build(settings)  # migrates the database on the first run
     try:
         tokens = [app.engine.invite(CreateInvitation(SCRIPT_ID, f"Scale {n}.{i}", "telegram",
@@ -154,7 +156,7 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
                     for q in range(1, args.answers + 1):
                         await asyncio.sleep(args.think)
                         text = f"My answer to question {q}: it depends, and here is why."
-                        await driver.step(user.id, lambda text=text: fake.send_text(user, text),
+                        await driver.step(user.id, functools.partial(fake.send_text, user, text),
                                           _contains(f"Question {q + 1} of {total}"), phase)
 
             pids = [p.process.pid for p in processes if p.process is not None]

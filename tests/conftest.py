@@ -11,7 +11,10 @@ from sqlalchemy import Engine, text
 
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres
+from tests.support.postgres import PostgresUnavailable
+from tests.support.postgres import (
+    throwaway_postgres as throwaway_postgres,  # patched by test_ci_strict
+)
 
 pytest_plugins = ["pytester"]
 

@@ -29,7 +29,8 @@ BOT = "U07BOT"
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    payload: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return payload
 
 
 def event(name: str) -> tr.Inbound:

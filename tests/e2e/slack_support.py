@@ -257,7 +257,7 @@ def settings_for(tmp: Path, fake: FakeSlack, port: int) -> Settings:
         "SLACK_API_URL": fake.api_url,
         "TELEGRAM_BOT_TOKEN": None,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def workspace(fake: FakeSlack) -> None:

@@ -79,7 +79,7 @@ def snapshot(db: Engine, media: Path | None = None) -> dict[str, Any]:
         for name in sorted(set(names) - BOOKKEEPING_TABLES):
             columns = [c["name"] for c in inspect(db).get_columns(name)
                        if (name, c["name"]) not in BOOKKEEPING_COLUMNS]
-            query = select(*(column(c) for c in columns)).select_from(table(name))
+            query = select(table(name, *[column(c) for c in columns]))
             found[name] = sorted(repr(tuple(r)) for r in conn.execute(query))
     if media is not None:
         found["(media files)"] = sorted(str(p.relative_to(media)) for p in media.rglob("*")

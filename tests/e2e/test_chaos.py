@@ -542,8 +542,10 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
                                                                    strict=True)))
             for kind, updates in zip(kills, kill_after, strict=True):
                 sent = figures.updates_sent + updates  # people are mid-interview
-                await wait_for_moment(bot, kind, candidates, after=lambda n=sent: (
-                    figures.updates_sent >= n))
+                def reached(n: int = sent) -> bool:
+                    return figures.updates_sent >= n
+
+                await wait_for_moment(bot, kind, candidates, after=reached)
                 await bot.kill()
                 figures.kills += 1
                 if kind == "before commit":

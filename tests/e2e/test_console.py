@@ -78,16 +78,16 @@ def test_whole_console_interview_resume_review_and_results(tmp_path: Path) -> No
 
     result = run_cli(tmp_path, "results", "backend-engineer", "--format", "csv")
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(rows) == 1
-    row = rows[0]
-    assert row["candidate"] == "Candidate #1" and row["state"] == "completed"
-    assert row["decision"] == "advance" and row["reviewers"] == "1"
-    assert row["proud.competency.mean"] == "4" and row["tradeoff.competency.mean"] == "5"
-    assert row["incident.ownership.mean"] == "4" and row["team.ownership.mean"] == "5"
-    assert row["overall"] == "4.5" and row["experience"] == "4"
-    assert row["proud.answer"].startswith("voice ")
-    assert row["tradeoff.answer"].startswith("We chose PostgreSQL")
+    records = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(records) == 1
+    record = records[0]
+    assert record["candidate"] == "Candidate #1" and record["state"] == "completed"
+    assert record["decision"] == "advance" and record["reviewers"] == "1"
+    assert record["proud.competency.mean"] == "4" and record["tradeoff.competency.mean"] == "5"
+    assert record["incident.ownership.mean"] == "4" and record["team.ownership.mean"] == "5"
+    assert record["overall"] == "4.5" and record["experience"] == "4"
+    assert record["proud.answer"].startswith("voice ")
+    assert record["tradeoff.answer"].startswith("We chose PostgreSQL")
     as_json = json.loads(run_cli(tmp_path, "results", "backend-engineer", "--format",
                                  "json").stdout)
     assert as_json[0]["proud.competency.n"] == 1

@@ -285,7 +285,7 @@ async def test_a_debug_run_in_webhook_mode_logs_no_token_and_no_derived_webhook_
 
     # the derivation logs.py redacts is the one the channel uses
     assert webhook_secret_for(SHORT_TOKEN) == webhook_secret(Settings(
-        _env_file=None, TELEGRAM_BOT_TOKEN=SHORT_TOKEN))  # type: ignore[call-arg]
+        _env_file=None, TELEGRAM_BOT_TOKEN=SHORT_TOKEN))
     async with FakeTelegram(token=SHORT_TOKEN) as fake:
         code, stderr = await _run_bot(
             tmp_path, fake, SHORT_TOKEN, api_url=f"{fake.url}/bot", level="DEBUG",

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -576,12 +577,13 @@ def test_socket_mode_needs_no_route_and_http_mode_needs_a_signing_secret(tmp_pat
     from bots.settings import Settings
     from bots.slack.channel import SlackChannel
 
-    base = {"SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    socket = Settings(_env_file=None, SLACK_APP_TOKEN="xapp-1-test",  # type: ignore[call-arg]
+    base: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    socket = Settings(_env_file=None, SLACK_APP_TOKEN="xapp-1-test",
                       SLACK_SIGNING_SECRET=None, **base)
     channel = SlackChannel(socket, engine=None)  # type: ignore[arg-type]
     app = web.Application()
     assert channel.add_routes(app) is False and not list(app.router.routes())
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
-        SlackChannel(Settings(_env_file=None, SLACK_APP_TOKEN=None,  # type: ignore[call-arg]
+        SlackChannel(Settings(_env_file=None, SLACK_APP_TOKEN=None,
                               SLACK_SIGNING_SECRET=None, **base), engine=None)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bots.audio import PydubAudioProcessor
+from core.audio import StoredAudio
 from core.commands import (
     ButtonPressed,
     CreateInvitation,
@@ -26,6 +27,7 @@ from core.commands import (
 )
 from core.engine import Engine as InterviewEngine
 from core.messages import OutMessage
+from core.ports import Messenger
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import parse_script
 from core.services import Services
@@ -95,14 +97,14 @@ class RecordingAudio(PydubAudioProcessor):
         self.journal = journal
 
     async def ingest(self, data: bytes, mime: str, *, key: str, max_seconds: float,
-                     max_bytes: int):  # type: ignore[no-untyped-def]
+                     max_bytes: int) -> StoredAudio:
         stored = await super().ingest(data, mime, key=key, max_seconds=max_seconds,
                                       max_bytes=max_bytes)
         self.journal.events.append(("audio stored", key))
         return stored
 
 
-class WitnessMessenger:
+class WitnessMessenger(Messenger):
     """Messenger double: at every send, looks at committed rows and files, then records it."""
 
     platform = "telegram"
@@ -143,6 +145,10 @@ class WitnessMessenger:
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:
         self.journal.events.append(("download", media.file_id))
         return self.files[media.file_id]
+
+    async def delete(self, ref: MessageRef) -> list[MessageRef]:
+        self.journal.events.append(("delete", ref.id))
+        return []
 
     def button(self, label: str) -> tuple[str, MessageRef]:
         for number, message in reversed(list(enumerate(self.outbox, 1))):

@@ -43,7 +43,7 @@ async def test_a_running_process_sweeps_again_and_again(tmp_path: Path) -> None:
     from bots.settings import Settings
 
     settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{tmp_path / 'ib.db'}",
-                        INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
+                        INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"))
     app = build(settings)
     task = asyncio.create_task(sweep_periodically(app, interval=0.05))
     try:

@@ -185,7 +185,7 @@ def test_the_sweep_removes_old_orphans_from_the_bucket_too(
 async def test_run_sweeps_in_the_background_at_start(tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{tmp_path / 'ib.db'}",
-                        INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
+                        INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"))
     app = build(settings)
     try:
         interview_id = add_interview(app.db)

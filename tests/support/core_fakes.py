@@ -1,4 +1,7 @@
-"""In-memory implementations of core's ports, for unit tests of the engine (no mocks)."""
+"""In-memory implementations of core's ports, for unit tests of the engine (no mocks).
+
+Each fake names the port it implements as a base class, so mypy checks it still matches the
+port (a changed signature fails `make lint`, not a test at run time)."""
 
 from __future__ import annotations
 
@@ -9,17 +12,25 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
+from core.audio import AudioProcessor, AudioRejected, Chapter, Reel, RejectReason, StoredAudio
 from core.engine import Engine
 from core.errors import ScriptError
-from core.fairness_records import AccommodationRequest, ConsentRecord
+from core.fairness_records import AccommodationRequest, ConsentRecord, FairnessRecords
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
 from core.ports import (
     AlreadyHandled,
+    Clock,
+    InterviewRepository,
     MediaTooLarge,
+    Messenger,
     OutboxEntry,
+    OutboxRepository,
+    ReviewRepository,
+    ScriptCatalog,
     ScriptRevision,
+    ScriptRevisionRepository,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
@@ -29,7 +40,7 @@ from core.services import Services
 from core.states import State
 
 
-class FakeClock:
+class FakeClock(Clock):
     def __init__(self, now: datetime | None = None) -> None:
         self.current = now or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -59,7 +70,7 @@ class Store:
     requests: dict[str, AccommodationRequest] = field(default_factory=dict)
 
 
-class FakeInterviews:
+class FakeInterviews(InterviewRepository):
     def __init__(self, data: Store) -> None:
         self.data = data
 
@@ -103,7 +114,7 @@ class FakeInterviews:
                         if i.script_id == script_id), default=0)
 
 
-class FakeReviews:
+class FakeReviews(ReviewRepository):
     def __init__(self, data: Store) -> None:
         self.data = data
 
@@ -168,7 +179,7 @@ class FakeReviews:
         return sum(1 for key in self.data.deliveries if key.startswith(prefixes))
 
 
-class FakeFairness:
+class FakeFairness(FairnessRecords):
     def __init__(self, data: Store) -> None:
         self.data = data
 
@@ -206,7 +217,7 @@ class FakeFairness:
                 r.note = ""
 
 
-class FakeOutbox:
+class FakeOutbox(OutboxRepository):
     def __init__(self, data: Store) -> None:
         self.data = data
 
@@ -253,7 +264,7 @@ class FakeOutbox:
         return True
 
 
-class FakeScriptRevisions:
+class FakeScriptRevisions(ScriptRevisionRepository):
     def __init__(self, data: Store) -> None:
         self.data = data
 
@@ -268,7 +279,7 @@ class FakeScriptRevisions:
         return found[-1] if found else None
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(UnitOfWork):
     """Works on a deep copy of the store; commit publishes it, anything else discards it."""
 
     def __init__(self, store: Store) -> None:
@@ -277,13 +288,33 @@ class FakeUnitOfWork:
 
     def __enter__(self) -> FakeUnitOfWork:
         self.working = copy.deepcopy(self.store)
-        self.interviews = FakeInterviews(self.working)
-        self.reviews = FakeReviews(self.working)
-        self.outbox = FakeOutbox(self.working)
-        self.scripts = FakeScriptRevisions(self.working)
-        self.fairness = FakeFairness(self.working)
+        self._interviews = FakeInterviews(self.working)
+        self._reviews = FakeReviews(self.working)
+        self._outbox = FakeOutbox(self.working)
+        self._scripts = FakeScriptRevisions(self.working)
+        self._fairness = FakeFairness(self.working)
         self.unchecked: set[str] = set()
         return self
+
+    @property
+    def interviews(self) -> FakeInterviews:
+        return self._interviews
+
+    @property
+    def reviews(self) -> FakeReviews:
+        return self._reviews
+
+    @property
+    def outbox(self) -> FakeOutbox:
+        return self._outbox
+
+    @property
+    def scripts(self) -> FakeScriptRevisions:
+        return self._scripts
+
+    @property
+    def fairness(self) -> FakeFairness:
+        return self._fairness
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -326,7 +357,7 @@ class Sent:
     ref: MessageRef
 
 
-class FakeMessenger:
+class FakeMessenger(Messenger):
     """Records everything sent; serves downloads from a dict of file ids."""
 
     def __init__(self, platform: str) -> None:
@@ -377,7 +408,7 @@ class FakeMessenger:
         raise AssertionError(f"no button {label!r} in {chat}")
 
 
-class FakeAudio:
+class FakeAudio(AudioProcessor):
     """Audio port double: the bytes say what they are ("speech:<seconds>", "silence", ...)."""
 
     def __init__(self) -> None:
@@ -420,7 +451,7 @@ class FakeAudio:
         self.deleted.append(key)
 
 
-class FakeCatalog:
+class FakeCatalog(ScriptCatalog):
     """Served scripts that a test can edit (`serve`) or retire (`retire`); a revision's
     "source" is the script's repr, which `parse_revision` maps back to the script."""
 

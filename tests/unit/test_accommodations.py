@@ -18,6 +18,7 @@ from core.fair_results import result_columns
 from core.fairness import read_fairness
 from core.fairness_records import RequestStatus
 from core.messages import OutMessage
+from core.model import Interview
 from core.ports import DeliveryFailed
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
@@ -260,7 +261,7 @@ def test_menu_and_card_texts_fit_a_button_payload() -> None:
     assert all(len(b.payload) <= 64 for b in message.all_buttons())
 
 
-def _interview():  # type: ignore[no-untyped-def]
+def _interview() -> Interview:
     world = make_world(script())
     interview, _ = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     return interview

@@ -19,7 +19,7 @@ class Built(Exception):
 
 def test_outbox_retry_defaults_to_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INTERVIEWBOT_OUTBOX_RETRY", raising=False)
-    assert Settings(_env_file=None).outbox_retry == 30.0  # type: ignore[call-arg]
+    assert Settings(_env_file=None).outbox_retry == 30.0
 
 
 @pytest.mark.parametrize(("retry", "interval"), [("30", 10.0), ("2", 2 / 3), ("0.9", 0.5)])
@@ -34,7 +34,7 @@ async def test_the_sweep_runs_every_third_of_the_retry_age(
     monkeypatch.setattr(bots.app, "OutboxSweeper", sweeper)
     settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{tmp_path / 'ib.db'}",
                         INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"),
-                        INTERVIEWBOT_OUTBOX_RETRY=retry)  # type: ignore[call-arg]
+                        INTERVIEWBOT_OUTBOX_RETRY=retry)
     app = build(settings)
     try:
         with pytest.raises(Built):

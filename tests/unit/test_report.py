@@ -68,8 +68,10 @@ async def test_report_of_a_realistic_population() -> None:
 
 async def test_report_as_json_ready_data() -> None:
     data = (await population_report(Population())).to_dict()
-    assert data["funnel"][1] == {"stage": "started", "count": 15, "percent": 75.0}
-    assert data["drop_off"][4] == {"step": "voice", "label": "Q2", "question": "Why testing?",
+    funnel, drop_off = data["funnel"], data["drop_off"]
+    assert isinstance(funnel, list) and isinstance(drop_off, list)
+    assert funnel[1] == {"stage": "started", "count": 15, "percent": 75.0}
+    assert drop_off[4] == {"step": "voice", "label": "Q2", "question": "Why testing?",
                                    "stopped": 2, "open": 0,
                                    "expired": 1, "withdrawn": 1}
     assert data["time_to_complete"] == {"count": 11, "median_seconds": 46800.0,
