@@ -35,3 +35,29 @@ def test_the_check_detects_a_third_party_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import telegram\nfrom sqlmodel import Field\nimport json\n")
     assert imported_roots(bad) - sys.stdlib_module_names == {"telegram", "sqlmodel"}
+
+
+def test_the_wheel_ships_no_fakes_tests_or_benchmarks() -> None:
+    """fakes/, tests/ and bench/ import each other from the repository; none goes into the
+    package that `pip install` builds."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    root = CORE.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    shipped = set(find_packages(str(root), include=include))
+    assert {"core", "bots", "storage"} <= shipped
+    assert not {p for p in shipped if p.split(".")[0] in {"fakes", "tests", "bench"}}
+    assert {"fakes", "fakes.telegram", "fakes.slack"} <= set(find_packages(str(root)))
+
+
+def test_production_code_never_imports_the_fakes() -> None:
+    offenders = {
+        f"{path.relative_to(CORE.parent)}"
+        for package in ("core", "bots", "storage")
+        for path in sorted((CORE.parent / package).rglob("*.py"))
+        if {"fakes", "tests", "bench"} & imported_roots(path)
+    }
+    assert not offenders
