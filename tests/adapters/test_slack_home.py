@@ -20,8 +20,7 @@ CANDIDATE = UserRef("slack", "U0CAND")
 def world_with(count: int) -> World:
     qa = small_script(review={"reviewers": ["slack:CREV", "slack:U0LISTED"]})
     other = small_script(id="other", review={"reviewers": ["slack:COTHER"]})
-    world = make_world(qa)
-    world.engine.s.scripts = FakeCatalog(qa, other)
+    world = make_world(qa, catalog=FakeCatalog(qa, other))
     for script_id, n in (("qa", count), ("other", 3)):
         for i in range(n):
             interview, _ = world.engine.invite(CreateInvitation(script_id, f"P{i}", "slack"))

@@ -4,26 +4,21 @@ the fake Bot API, real SQLite and real ffmpeg."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bots.audio import ffmpeg
-from bots.telegram.channel import TelegramChannel
 from core.commands import CreateInvitation
 from core.report import read_report
 from core.results import scorecard
 from core.states import State
-from fakes.telegram import BotMessage, FakeTelegram, FakeUser
+from fakes.telegram import BotMessage, FakeUser
 from tests.e2e.telegram_support import (
-    FAST,
     REVIEW_GROUP,
     Session,
     audio,
-    settings_for,
-    start_bot,
 )
 
 CHOICE_ID = "qa-choice"
@@ -48,19 +43,7 @@ review: {{reviewers: ["telegram:{REVIEW_GROUP}"], blind: true, independent: true
 """
 
 
-@pytest.fixture
-async def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Session]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    monkeypatch.setattr(TelegramChannel, "default_pacing", FAST)
-    async with FakeTelegram() as fake:
-        fake.group(REVIEW_GROUP, "Backend reviews")
-        settings = settings_for(tmp_path, fake)
-        (tmp_path / "scripts" / f"{CHOICE_ID}.yaml").write_text(CHOICE_SCRIPT)
-        bot = await start_bot(settings)
-        try:
-            yield Session(fake, bot, tmp_path)
-        finally:
-            await bot.stop()
+pytestmark = pytest.mark.telegram_session(scripts={CHOICE_ID: CHOICE_SCRIPT}, ptb_timedelta=True)
 
 
 def seconds_of(data: bytes, suffix: str = ".ogg") -> float:

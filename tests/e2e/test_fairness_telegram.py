@@ -4,12 +4,9 @@ over HTTP) against the fake Telegram Bot API; no reviewer payload mentions eithe
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from bots.telegram.channel import TelegramChannel
 from core import self_id
 from core.fairness_records import RequestStatus
 from core.notice import notice_sha256
@@ -17,15 +14,12 @@ from core.script_fairness import PREFER_NOT
 from core.states import State
 from fakes.telegram import BotMessage, FakeTelegram, FakeUser
 from tests.e2e.telegram_support import (
-    FAST,
     REVIEW_GROUP,
     SCRIPT,
     SCRIPT_ID,
     Session,
     audio,
     expire,
-    settings_for,
-    start_bot,
 )
 
 DECIDER_GROUP = -100300
@@ -50,19 +44,8 @@ def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
-@pytest.fixture
-async def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Session]:
-    monkeypatch.setattr(TelegramChannel, "default_pacing", FAST)
-    async with FakeTelegram() as fake:
-        fake.group(REVIEW_GROUP, "Backend reviews")
-        fake.group(DECIDER_GROUP, "Hiring managers")
-        settings = settings_for(tmp_path, fake)
-        (tmp_path / "scripts" / f"{SCRIPT_ID}.yaml").write_text(FAIR_SCRIPT)
-        bot = await start_bot(settings)
-        try:
-            yield Session(fake, bot, tmp_path)
-        finally:
-            await bot.stop()
+pytestmark = pytest.mark.telegram_session(
+    groups={DECIDER_GROUP: "Hiring managers"}, scripts={SCRIPT_ID: FAIR_SCRIPT})
 
 
 def reviewer_payloads(fake: FakeTelegram) -> list[str]:

@@ -12,35 +12,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bots.metrics import Metrics
-from bots.telegram.channel import TelegramChannel
 from core.outbox_runner import STEP_ATTEMPTS
-from fakes.telegram import FakeTelegram
 from tests.e2e.telegram_support import (
-    FAST,
     REVIEW_GROUP,
     Session,
-    settings_for,
-    start_bot,
 )
 
-
-@pytest.fixture
-async def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Session]:
-    monkeypatch.setattr(TelegramChannel, "default_pacing", FAST)
-    async with FakeTelegram() as fake:
-        fake.group(REVIEW_GROUP, "Backend reviews")
-        # a lease of 1 s, renewed every third of it; a sweep every 0.5 s
-        bot = await start_bot(settings_for(tmp_path, fake, INTERVIEWBOT_OUTBOX_RETRY=1))
-        try:
-            yield Session(fake, bot, tmp_path)
-        finally:
-            await bot.stop()
+# a lease of 1 s, renewed every third of it; a sweep every 0.5 s
+pytestmark = pytest.mark.telegram_session(env={"INTERVIEWBOT_OUTBOX_RETRY": 1})
 
 
 def sample(session: Session, name: str, labels: dict[str, str]) -> float:

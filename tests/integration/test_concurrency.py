@@ -123,8 +123,8 @@ class Interfering(SqlUnitOfWork):
 
 
 async def test_a_command_overtaken_by_another_process_runs_again(db: Engine) -> None:
-    world = make_world(small_script(), uow=lambda: Interfering(db))
-    observer = world.engine.s.observer = Counting()
+    observer = Counting()
+    world = make_world(small_script(), uow=lambda: Interfering(db), observer=observer)
     interview_id = await started(world)
 
     def reviewer_extends_meanwhile() -> None:
@@ -165,10 +165,9 @@ class SlowDownloads(FakeMessenger):
 
 
 async def test_a_recording_overtaken_on_another_process_is_not_used(db: Engine) -> None:
-    first = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
-    second = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
     slow = SlowDownloads()
-    first.engine.s.messengers["telegram"] = slow
+    first = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), telegram=slow)
+    second = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
     interview_id = await started(second)
     slow.files["f1"] = b"speech:5"
     media = MediaRef("telegram", "f1", "voice", "audio/ogg", size=8, duration=5.0)

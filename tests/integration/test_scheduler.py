@@ -31,12 +31,8 @@ class RealClock(FakeClock):
 
 
 def world(db: Engine, telegram: FakeMessenger | None = None) -> World:
-    w = make_world(small_script(reminders=REMINDERS, deadline="1h"),
-                   uow=SqlUnitOfWorkFactory(db), clock=RealClock())
-    if telegram is not None:
-        w.telegram = telegram
-        w.engine.s.messengers["telegram"] = telegram
-    return w
+    return make_world(small_script(reminders=REMINDERS, deadline="1h"),
+                      uow=SqlUnitOfWorkFactory(db), clock=RealClock(), telegram=telegram)
 
 
 async def invite(w: World, n: int) -> ChatRef:

@@ -7,20 +7,30 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from core.audio import AudioProcessor, AudioRejected, Chapter, Reel, RejectReason, StoredAudio
+from core.audio import (
+    AudioProcessor,
+    AudioRejected,
+    Chapter,
+    Reel,
+    RejectReason,
+    StoredAudio,
+    Transcriber,
+)
 from core.engine import Engine
 from core.errors import ScriptError
 from core.fairness_records import AccommodationRequest, ConsentRecord, FairnessRecords
 from core.messages import OutMessage
 from core.model import AuditEntry, Interview, Rating, ReviewerDecision, ReviewPost
+from core.observe import Observer
 from core.ports import (
     AlreadyHandled,
     Clock,
+    DeliveryFailed,
     InterviewRepository,
     MediaTooLarge,
     Messenger,
@@ -408,6 +418,21 @@ class FakeMessenger(Messenger):
         raise AssertionError(f"no button {label!r} in {chat}")
 
 
+class FlakyMessenger(FakeMessenger):
+    """Fails the next `failures` sends with `error` (the platform unreachable, by default)."""
+
+    def __init__(self, platform: str, error: Exception | None = None) -> None:
+        super().__init__(platform)
+        self.failures = 0
+        self.error = error or DeliveryFailed(f"{platform} is down")
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        return await super().send(chat, message)
+
+
 class FakeAudio(AudioProcessor):
     """Audio port double: the bytes say what they are ("speech:<seconds>", "silence", ...)."""
 
@@ -502,15 +527,31 @@ class World:
 
 
 def make_world(script: Script, uow: UnitOfWorkFactory | None = None,
-               clock: FakeClock | None = None) -> World:
-    """An engine on fakes; pass `uow` to run it on a real database instead of the store."""
+               clock: FakeClock | None = None, *, catalog: ScriptCatalog | None = None,
+               telegram: FakeMessenger | None = None, slack: FakeMessenger | None = None,
+               observer: Observer | None = None, transcriber: Transcriber | None = None,
+               outbox_retry: timedelta | None = None,
+               group_members: Callable[[str], frozenset[str]] | None = None) -> World:
+    """An engine on fakes; pass `uow` to run it on a real database instead of the store.
+
+    The other arguments replace one fake or setting each: `catalog` (default: a catalog of
+    `script`), the `telegram` and `slack` messengers (e.g. a `FlakyMessenger`), the
+    `observer`, a `transcriber`, the `outbox_retry` period, and `group_members` (the members
+    of a Slack user group)."""
     store = Store()
     clock = clock or FakeClock()
     audio = FakeAudio()
-    telegram, slack = FakeMessenger("telegram"), FakeMessenger("slack")
+    telegram = telegram or FakeMessenger("telegram")
+    slack = slack or FakeMessenger("slack")
     services = Services(
-        uow=uow or (lambda: FakeUnitOfWork(store)), scripts=FakeCatalog(script), clock=clock,
-        audio=audio,
-        messengers={"telegram": telegram, "slack": slack},
+        uow=uow or (lambda: FakeUnitOfWork(store)), scripts=catalog or FakeCatalog(script),
+        clock=clock, audio=audio, messengers={"telegram": telegram, "slack": slack},
+        transcriber=transcriber,
     )
+    if observer is not None:
+        services.observer = observer
+    if outbox_retry is not None:
+        services.outbox_retry = outbox_retry
+    if group_members is not None:
+        services.group_members = group_members
     return World(Engine(services), store, clock, audio, telegram, slack)

@@ -19,11 +19,10 @@ from core.fairness import read_fairness
 from core.fairness_records import RequestStatus
 from core.messages import OutMessage
 from core.model import Interview
-from core.ports import DeliveryFailed
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
 from core.states import State
-from tests.support.core_fakes import FakeMessenger, FakeUnitOfWork, World, make_world
+from tests.support.core_fakes import FakeUnitOfWork, FlakyMessenger, World, make_world
 from tests.support.scripts import small_script
 
 ADA = UserRef("telegram", "42")
@@ -267,23 +266,9 @@ def _interview() -> Interview:
     return interview
 
 
-class FlakySlack(FakeMessenger):
-    """Slack that fails the next `failures` sends."""
-
-    def __init__(self) -> None:
-        super().__init__("slack")
-        self.failures = 0
-
-    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
-        if self.failures:
-            self.failures -= 1
-            raise DeliveryFailed("slack is down")
-        return await super().send(chat, message)
-
-
 async def test_a_card_the_deciders_did_not_get_is_sent_again_once() -> None:
-    world = make_world(script())
-    flaky = world.slack = world.engine.s.messengers["slack"] = FlakySlack()
+    flaky = FlakyMessenger("slack")
+    world = make_world(script(), slack=flaky)
     await at_the_voice_question(world)
     flaky.failures = 1
     await request(world, "More time")
@@ -315,9 +300,9 @@ async def test_approve_pressed_twice_applies_once() -> None:
 async def test_a_slack_user_group_of_deciders_answers_requests_from_the_review_chat() -> None:
     """Deciders listed as a Slack user group: the card goes to the review chat (a user group
     is not a chat to post to), and only the group's members may answer it there."""
-    world = make_world(script(accommodations={**OFFER, "deciders": ["slack:S0LEADS"]}))
-    world.engine.s.group_members = lambda group: frozenset(
-        {"slack:ULEAD"} if group == "slack:S0LEADS" else set())
+    world = make_world(script(accommodations={**OFFER, "deciders": ["slack:S0LEADS"]}),
+                       group_members=lambda group: frozenset(
+                           {"slack:ULEAD"} if group == "slack:S0LEADS" else set()))
     await at_the_voice_question(world)
     await request(world, "More time", note=None)
     assert [s.chat for s in world.slack.sent if "asks for adjustments" in s.message.text] == [

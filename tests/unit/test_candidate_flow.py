@@ -231,8 +231,7 @@ class WordsTranscriber:
 
 
 async def test_offline_transcript_is_attached_later_and_never_fails_the_answer() -> None:
-    world = make_world(small_script())
-    world.engine.s.transcriber = WordsTranscriber()
+    world = make_world(small_script(), transcriber=WordsTranscriber())
     iid = await invite_and_accept(world)
     await press(world, "I agree")
     await press(world, "Skip practice")

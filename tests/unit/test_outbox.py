@@ -18,7 +18,13 @@ from core.outbox_runner import STEP_ATTEMPTS
 from core.ports import DeliveryFailed
 from core.refs import ChatRef, MessageRef, UserRef
 from tests.integration.test_concurrency import started
-from tests.support.core_fakes import FakeMessenger, FakeUnitOfWork, World, make_world
+from tests.support.core_fakes import (
+    FakeMessenger,
+    FakeUnitOfWork,
+    FlakyMessenger,
+    World,
+    make_world,
+)
 from tests.support.scripts import small_script
 
 ADA = UserRef("telegram", "42")
@@ -58,21 +64,6 @@ def test_an_entry_of_the_version_before_steps_is_read_as_steps() -> None:
         ("transcribe", None)]
 
 
-class Flaky(FakeMessenger):
-    """Fails the next `failures` sends (with `error`)."""
-
-    def __init__(self) -> None:
-        super().__init__("telegram")
-        self.failures = 0
-        self.error: Exception = DeliveryFailed("network down")
-
-    async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
-        if self.failures:
-            self.failures -= 1
-            raise self.error
-        return await super().send(chat, message)
-
-
 class Counting(NullObserver):
     def __init__(self) -> None:
         self.failed = self.resent = self.given_up = 0
@@ -87,10 +78,9 @@ class Counting(NullObserver):
         self.given_up += 1
 
 
-async def flaky_world() -> tuple[World, Flaky, Counting]:
-    world = make_world(small_script())
-    flaky = world.telegram = world.engine.s.messengers["telegram"] = Flaky()
-    observer = world.engine.s.observer = Counting()
+async def flaky_world() -> tuple[World, FlakyMessenger, Counting]:
+    flaky, observer = FlakyMessenger("telegram", DeliveryFailed("network down")), Counting()
+    world = make_world(small_script(), telegram=flaky, observer=observer)
     await started(world)
     return world, flaky, observer
 
@@ -186,13 +176,12 @@ async def test_a_slow_send_keeps_its_lease_and_no_sweep_takes_it() -> None:
     Checked: with the renewal in `OutboxRunner._renewing` disabled (its sleep set to an
     hour), the other process claims the entry and sends the receipt a second time."""
     clock = RealClock()
-    world = make_world(small_script(), clock=clock)  # type: ignore[arg-type]
-    world.engine.s.outbox_retry = timedelta(seconds=0.3)
+    slow = Blocking()
+    world = make_world(small_script(), clock=clock, telegram=slow,  # type: ignore[arg-type]
+                       outbox_retry=timedelta(seconds=0.3))
     await started(world)
-    slow = world.telegram = world.engine.s.messengers["telegram"] = Blocking()
     other = make_world(small_script(), uow=lambda: FakeUnitOfWork(world.store),
-                       clock=clock)  # type: ignore[arg-type]
-    other.engine.s.outbox_retry = timedelta(seconds=0.3)
+                       clock=clock, outbox_retry=timedelta(seconds=0.3))  # type: ignore[arg-type]
     task = asyncio.create_task(world.engine.handle(TextReceived(ADA, CHAT, "Slow.", "u-1")))
     await asyncio.wait_for(slow.entered.wait(), 30)
     (entry,) = world.store.outbox.values()

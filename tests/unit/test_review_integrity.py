@@ -108,7 +108,9 @@ async def test_the_same_decision_twice_changes_nothing() -> None:
 
 
 async def test_a_member_list_narrows_who_may_rate_in_a_telegram_group() -> None:
-    world = make_world(review(members=["telegram:77", "slack:S0LEADS"]))
+    groups: dict[str, frozenset[str]] = {}  # Slack user groups as the adapter resolved them
+    world = make_world(review(members=["telegram:77", "slack:S0LEADS"]),
+                       group_members=lambda g: groups.get(g, frozenset()))
     await completed(world)
     listed, member_only = UserRef("telegram", "77"), UserRef("telegram", "88")
     before = (list(world.store.ratings), list(world.store.audit))
@@ -117,13 +119,14 @@ async def test_a_member_list_narrows_who_may_rate_in_a_telegram_group() -> None:
     assert (await rate(world, listed, BUG, 0, 3, GROUP) or "").startswith("You rated")
     # a Slack user group named in members: its members may rate in the Slack channel
     assert await rate(world, R1, BUG, 0, 3) == texts.NOT_A_LISTED_MEMBER
-    world.engine.s.group_members = lambda g: frozenset({str(R1)}) if g == "slack:S0LEADS" \
-        else frozenset()
+    groups["slack:S0LEADS"] = frozenset({str(R1)})
     assert (await rate(world, R1, BUG, 0, 3) or "").startswith("You rated")
 
 
 async def test_listed_people_and_user_groups_rate_anywhere_others_nowhere() -> None:
-    world = make_world(review(reviewers=["slack:CREV", "slack:U0LISTED", "slack:S0TEAM"]))
+    groups: dict[str, frozenset[str]] = {}
+    world = make_world(review(reviewers=["slack:CREV", "slack:U0LISTED", "slack:S0TEAM"]),
+                       group_members=lambda g: groups.get(g, frozenset()))
     await completed(world)
     dm = ChatRef("slack", "D0ELSEWHERE")
     payload = card(world, BUG).message.buttons[0][2].payload
@@ -132,7 +135,7 @@ async def test_listed_people_and_user_groups_rate_anywhere_others_nowhere() -> N
         texts.NOT_A_REVIEWER
     assert (await press(ButtonPressed(UserRef("slack", "U0LISTED"), dm, payload)) or ""
             ).startswith("You rated")
-    world.engine.s.group_members = lambda g: frozenset({"slack:U0INTEAM"})
+    groups["slack:S0TEAM"] = frozenset({"slack:U0INTEAM"})
     assert (await press(ButtonPressed(UserRef("slack", "U0INTEAM"), dm, payload)) or ""
             ).startswith("You rated")
     # a user group is not a destination: no card was posted to "S0TEAM"
