@@ -28,6 +28,7 @@ from core.refs import ChatRef
 from core.services import Services
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.queries import SqlInterviewQueries
 from storage.scripts import pin_unpinned
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
@@ -68,6 +69,7 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         scripts=catalog,
         clock=SystemClock(),
         audio=PydubAudioProcessor(settings.media_dir, bucket=bucket),
+        queries=SqlInterviewQueries(db),
         messengers=dict(messengers or {}),
         review_destinations=review_destinations,
         outbox_retry=timedelta(seconds=settings.outbox_retry),
