@@ -165,6 +165,25 @@ async def chat_messengers(app: App) -> AsyncIterator[list[Channel]]:
         app.db.dispose()
 
 
+@asynccontextmanager
+async def slack_outbound(app: App) -> AsyncIterator[None]:
+    """The Slack messenger alone, for a CLI command that DMs someone (no events received,
+    so no signing secret needed)."""
+    from bots.slack.messenger import SlackMessenger, make_client
+
+    assert app.settings.slack_bot_token
+    messenger = SlackMessenger(make_client(app.settings.slack_bot_token,
+                                           app.settings.slack_api_url, app.services.observer))
+    await messenger.open()
+    app.services.messengers["slack"] = messenger
+    try:
+        yield
+    finally:
+        app.services.messengers.pop("slack", None)
+        await messenger.close()
+        app.db.dispose()
+
+
 def make_channels(settings: Settings, app: App) -> list[Channel]:
     """A channel for every platform whose credentials are set; each registers its messenger."""
     channels: list[Channel] = []
