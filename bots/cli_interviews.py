@@ -109,7 +109,7 @@ def _invite_on_slack(app: App, script_id: str, name: str, user: str, tz: str | N
     try:
         interview, sent = asyncio.run(send())
     except SlackInviteFailed as exc:
-        raise fail(f"{exc}; no invitation was created") from None
+        raise fail(f"{exc}; no invitation was kept") from None
     except DomainError as exc:
         raise fail(str(exc)) from None
     out.print(f"invitation {interview.id} (candidate #{interview.number}) for {name}: sent to "

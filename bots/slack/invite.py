@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bots.slack.messenger import SlackMessenger
@@ -62,6 +63,9 @@ async def _reach(messenger: SlackMessenger, user_id: str) -> tuple[dict[str, Any
         raise SlackInviteFailed(
             f"Slack refused ({exc.response.get('error', 'error')}) for user {user_id}"
         ) from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:  # after the client's retries
+        raise SlackInviteFailed(f"Slack could not be reached ({type(exc).__name__}) for user "
+                                f"{user_id}") from None
     return person, dm
 
 
