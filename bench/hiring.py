@@ -112,7 +112,7 @@ async def main(requests: int, events: int) -> None:
             last = max(arrived.values())
             lags = [arrived[i] - at for i, at in committed.items()]
             single: list[float] = []
-            for n in range(30):  # one event at a time: the polling interval dominates
+            for n in range(30):  # one event at a time: the commit wakes the sender
                 interview, _ = app.engine.invite(CreateInvitation("bench", f"S {n}", "telegram"))
                 at = time.perf_counter()
                 await wait_for(lambda i=interview.id: i in arrived, 30)

@@ -28,6 +28,7 @@ from core.refs import ChatRef
 from core.services import Services
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.queries import SqlInterviewQueries
 from storage.scripts import pin_unpinned
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
@@ -68,6 +69,7 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         scripts=catalog,
         clock=SystemClock(),
         audio=PydubAudioProcessor(settings.media_dir, bucket=bucket),
+        queries=SqlInterviewQueries(db),
         messengers=dict(messengers or {}),
         review_destinations=review_destinations,
         outbox_retry=timedelta(seconds=settings.outbox_retry),
@@ -160,6 +162,25 @@ async def chat_messengers(app: App) -> AsyncIterator[list[Channel]]:
     finally:
         for channel in opened:
             await channel.close_outbound()
+        app.db.dispose()
+
+
+@asynccontextmanager
+async def slack_outbound(app: App) -> AsyncIterator[None]:
+    """The Slack messenger alone, for a CLI command that DMs someone (no events received,
+    so no signing secret needed)."""
+    from bots.slack.messenger import SlackMessenger, make_client
+
+    assert app.settings.slack_bot_token
+    messenger = SlackMessenger(make_client(app.settings.slack_bot_token,
+                                           app.settings.slack_api_url, app.services.observer))
+    await messenger.open()
+    app.services.messengers["slack"] = messenger
+    try:
+        yield
+    finally:
+        app.services.messengers.pop("slack", None)
+        await messenger.close()
         app.db.dispose()
 
 

@@ -59,25 +59,25 @@ class EngineObserver:
         self.engine = engine  # read lazily: tests build channels without an engine
 
     def answer_received(self, kind: str, platform: str) -> None:
-        self.engine.s.observer.answer_received(kind, platform)
+        self.engine.views.observer.answer_received(kind, platform)
 
     def reminder_sent(self, kind: str) -> None:
-        self.engine.s.observer.reminder_sent(kind)
+        self.engine.views.observer.reminder_sent(kind)
 
     def delivery_retried(self, platform: str) -> None:
-        self.engine.s.observer.delivery_retried(platform)
+        self.engine.views.observer.delivery_retried(platform)
 
     def delivery_failed(self, platform: str) -> None:
-        self.engine.s.observer.delivery_failed(platform)
+        self.engine.views.observer.delivery_failed(platform)
 
     def command_handled(self, command: str, seconds: float) -> None:
-        self.engine.s.observer.command_handled(command, seconds)
+        self.engine.views.observer.command_handled(command, seconds)
 
     def conflict_retried(self) -> None:
-        self.engine.s.observer.conflict_retried()
+        self.engine.views.observer.conflict_retried()
 
     def outbox_resent(self) -> None:
-        self.engine.s.observer.outbox_resent()
+        self.engine.views.observer.outbox_resent()
 
     def step_given_up(self, kind: str, platform: str) -> None:
-        self.engine.s.observer.step_given_up(kind, platform)
+        self.engine.views.observer.step_given_up(kind, platform)

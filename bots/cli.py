@@ -148,12 +148,20 @@ def _secrets() -> tuple[str, ...]:
 
     values: dict[str, object] = dict(os.environ)
     with contextlib.suppress(Exception):  # invalid settings: the environment alone
-        values.update({f"settings_{k}": v for k, v in Settings().model_dump().items()})
+        values.update({f"settings_{k}": v for k, v in settings().model_dump().items()})
     return secrets_in(values)
 
 
+_settings: Settings | None = None
+
+
 def settings() -> Settings:
-    return Settings()
+    """The settings of this command, read once (environment and `.env`) and then kept:
+    a command runs in a process of its own."""
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
 
 
 def require_database(s: Settings) -> None:

@@ -19,6 +19,7 @@ from core.states import OPEN_STATES, State
 
 if TYPE_CHECKING:
     from bots.app import App
+    from bots.slack.invite import SlackInvite
     from core.model import Interview
 
 MAX_EXTENSION = timedelta(days=90)
@@ -76,6 +77,9 @@ def invite(
             raise fail(f"{exc}; no invitation was created") from None
     if platform == "slack" and not app.settings.slack_bot_token:
         raise fail("SLACK_BOT_TOKEN is not set; no invitation was created")
+    if slack_user is not None:
+        _invite_on_slack(app, script_id, name, slack_user, tz)
+        return
     try:
         interview, token = app.engine.invite(CreateInvitation(script_id, name, platform, tz))
     except DomainError as exc:
@@ -86,28 +90,30 @@ def invite(
 
         sys.stderr.write(f"{who}\n")
         out.print(telegram_link(username, token), highlight=False, soft_wrap=True)
-    elif slack_user is not None:
-        _invite_on_slack(app, interview, token, slack_user, tz, who)
     else:
         out.print(f"invitation {interview.id} (candidate #{interview.number}) for {name}: "
                   f"console token {token}", highlight=False, soft_wrap=True)
 
 
-def _invite_on_slack(app: App, interview: Interview, token: str, user: str, tz: str | None,
-                     who: str) -> None:
-    import asyncio
+def _invite_on_slack(app: App, script_id: str, name: str, user: str, tz: str | None) -> None:
+    """Through bots/slack/invite.py, as the modal and the API do: Slack is asked first and
+    the invitation exists only once the person's DM is open."""
+    from bots.app import slack_outbound
+    from bots.slack.invite import SlackInviteFailed, create_and_invite, slack_messenger
 
-    from bots.slack.invite import invite_slack_user
-    from storage.listing import discard_invitation
+    async def send() -> tuple[Interview, SlackInvite]:
+        async with slack_outbound(app):
+            return await create_and_invite(app.engine, slack_messenger(app), script_id, user,
+                                           name=name, tz=tz)
 
     try:
-        sent = asyncio.run(invite_slack_user(app, token, user, tz))
-    except Exception as exc:
-        discard_invitation(app.db, interview.id)
+        interview, sent = asyncio.run(send())
+    except SlackInviteFailed as exc:
         raise fail(f"{exc}; no invitation was kept") from None
-    finally:
-        app.db.dispose()
-    out.print(f"{who}: sent to Slack user {user} (DM {sent.dm.id}, time zone {sent.tz})",
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"invitation {interview.id} (candidate #{interview.number}) for {name}: sent to "
+              f"Slack user {user} (DM {sent.dm.id}, time zone {sent.tz})",
               highlight=False, soft_wrap=True)
 
 

@@ -20,7 +20,9 @@ def record_webhooks(app: App) -> None:
     """Commit webhook events with the changes that cause them."""
     factory = app.services.uow
     if isinstance(factory, SqlUnitOfWorkFactory):
-        factory.recorder = WebhookRecorder(app.catalog, app.settings.webhook_url)
+        services = app.services  # groups are resolved by the Slack channel once it runs
+        factory.recorder = WebhookRecorder(app.catalog, app.settings.webhook_url,
+                                           members=lambda group: services.group_members(group))
 
 
 def start_hiring(app: App, web_app: web.Application, registry: CollectorRegistry | None
@@ -32,5 +34,8 @@ def start_hiring(app: App, web_app: web.Application, registry: CollectorRegistry
     sender = WebhookSender(app.db, app.settings.webhook_secret,
                            first_retry=app.settings.webhook_retry, registry=registry)
     if app.settings.webhook_url or any(s.webhooks for s in app.catalog.all()):
-        sender.start()  # nothing to send otherwise: no polling
+        sender.start()  # nothing to send otherwise: no sweeping
+        recorder = getattr(app.services.uow, "recorder", None)
+        if isinstance(recorder, WebhookRecorder):
+            recorder.on_commit = sender.wake  # a committed event goes out at once
     return sender

@@ -16,11 +16,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
-from sqlmodel import col
 
+from core.queries import InterviewQueries
 from core.states import State
-from storage.tables import InterviewRow
 
 if TYPE_CHECKING:
     from bots.app import App
@@ -31,10 +29,11 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class InterviewStates(Collector):
-    """`interviewbot_interviews{script,state}`, counted in the database when scraped."""
+    """`interviewbot_interviews{script,state}`, counted in the database when scraped (the
+    query side's `state_counts`)."""
 
-    def __init__(self, db: Engine) -> None:
-        self.db = db
+    def __init__(self, queries: InterviewQueries) -> None:
+        self.queries = queries
 
     def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
         return (GaugeMetricFamily("interviewbot_interviews", "Interviews by script and state.",
@@ -47,19 +46,15 @@ class InterviewStates(Collector):
 
     def collect(self) -> Iterable[Metric]:
         interviews, up = self._families()
-        script_id, state_column = col(InterviewRow.script_id), col(InterviewRow.state)
-        query = select(script_id, state_column, func.count()).group_by(script_id, state_column)
         try:
-            with self.db.connect() as conn:
-                rows = conn.execute(query).all()
+            counts = self.queries.state_counts()
         except Exception as exc:
             log.warning("metrics could not read interviews: %s", type(exc).__name__)
             up.add_metric([], 0)
             return (interviews, up)
-        counts = {(script, state): count for script, state, count in rows}
         for script in sorted({script for script, _ in counts}):
             for state in State:
-                interviews.add_metric([script, state.value], counts.get((script, state.value), 0))
+                interviews.add_metric([script, state.value], counts.get((script, state), 0))
         up.add_metric([], 1)
         return (interviews, up)
 
@@ -67,7 +62,7 @@ class InterviewStates(Collector):
 class Metrics:
     """Every interviewbot metric, on its own registry (nothing global, nothing at import)."""
 
-    def __init__(self, db: Engine | None = None) -> None:
+    def __init__(self, queries: InterviewQueries | None = None) -> None:
         self.registry = CollectorRegistry()
         self.answers = Counter("interviewbot_answers_received", "Candidate answers (takes) "
                                "received.", ["kind", "platform"], registry=self.registry)
@@ -89,8 +84,8 @@ class Metrics:
         self.latency = Histogram("interviewbot_handler_seconds", "Time the engine took per "
                                  "command.", ["command"], buckets=LATENCY_BUCKETS,
                                  registry=self.registry)
-        if db is not None:
-            self.registry.register(InterviewStates(db))
+        if queries is not None:
+            self.registry.register(InterviewStates(queries))
 
     # -- core.observe.Observer ------------------------------------------------------------
     def answer_received(self, kind: str, platform: str) -> None:
@@ -132,4 +127,4 @@ class Metrics:
 
 def make_metrics(app: App) -> Metrics:
     """Metrics for a built app: counters plus interviews by state from its database."""
-    return Metrics(app.db)
+    return Metrics(app.engine.views.queries)

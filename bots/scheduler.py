@@ -6,9 +6,10 @@ jobs coalesce. With PostgreSQL several processes may run; a session advisory loc
 that schedules, and another takes over when its connection dies. SQLite means one process.
 
 The leader keeps a copy of what the job store holds (timer id -> next run time) so that replanning
-an interview writes only the timers that moved. Reconciling reads the store's ids and times and the
-live interviews' own columns in one query each, without unpickling jobs or loading answers, and
-inserts new jobs in one transaction: a restart over 100,000 timers takes seconds (bench.scheduler).
+an interview writes only the timers that moved. Reconciling reads the store's ids and times and
+the live interviews' timer facts (core/queries.py) in one query each, without unpickling jobs or
+loading answers, and inserts new jobs in one transaction: a restart over 100,000 timers takes
+seconds (bench.scheduler).
 """
 
 from __future__ import annotations
@@ -31,13 +32,12 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.engine import Engine as InterviewEngine
-from core.errors import ScriptError
 from core.model import Interview
-from core.refs import ChatRef
+from core.queries import TimerFacts
 from core.reminders import plan, possible_ids
 from core.script import Script
+from core.services import Pinned
 from core.states import State
-from storage.tables import InterviewRow
 
 log = logging.getLogger("interviewbot.scheduler")
 
@@ -308,33 +308,13 @@ class ReminderScheduler:
         log.info("scheduler reconciled: %d timers, %d changed", len(wanted), changed)
         return changed
 
-    def _live(self) -> Iterator[Interview]:
-        """Interviews that can have timers, with the fields `plan` reads (no answers)."""
-        table = InterviewRow.__table__  # type: ignore[attr-defined]
-        states = [s.value for s in (State.INVITED, State.CONSENTED, State.IN_PROGRESS,
-                                    State.COMPLETED)]
-        query = select(
-            table.c.id, table.c.script_id, table.c.number, table.c.invited_at,
-            table.c.deadline, table.c.platform, table.c.tz, table.c.tz_confirmed,
-            table.c.state, table.c.chat_platform, table.c.chat_id, table.c.started_at,
-            table.c.completed_at, table.c.last_activity_at,
-        ).where(table.c.state.in_(states))
-        with self.db.connect() as conn:
-            rows = conn.execute(query).all()
-        for r in rows:
-            yield Interview(
-                id=r.id, script_id=r.script_id, number=r.number, candidate_name="",
-                token_hash="", invited_at=r.invited_at, deadline=r.deadline,
-                platform=r.platform, tz=r.tz, tz_confirmed=r.tz_confirmed, state=State(r.state),
-                chat=ChatRef(r.chat_platform, r.chat_id) if r.chat_platform and r.chat_id
-                else None,
-                started_at=r.started_at, completed_at=r.completed_at,
-                last_activity_at=r.last_activity_at)
+    def _live(self) -> list[TimerFacts]:
+        """What planning needs of every interview that can have timers: the query side's
+        read model (one query, no answers loaded)."""
+        return self.engine.views.queries.timer_facts(
+            (State.INVITED, State.CONSENTED, State.IN_PROGRESS, State.COMPLETED))
 
 
-def _pinned_script(engine: InterviewEngine, interview: Interview) -> Script | None:
+def _pinned_script(engine: InterviewEngine, interview: Pinned) -> Script | None:
     """The script an interview is pinned to (None if it cannot be read: no timers)."""
-    try:
-        return engine.s.script(interview)
-    except ScriptError:
-        return None
+    return engine.views.script_of(interview)

@@ -11,19 +11,21 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-
 from core.model import Interview, Rating, ReviewerDecision
 from core.ports import ScriptCatalog
+from core.refs import UserRef
 from core.review import complete_reviewers, scored_answers
+from core.reviewers import decides
 from core.script import Script
 from core.states import State
-from storage.tables import WebhookDeliveryRow
+from storage.webhook_rows import add_event, after_commit
+from storage.webhook_rows import scrub_pending as scrub_rows
 
 if TYPE_CHECKING:
     from storage.unit_of_work import SqlUnitOfWork
@@ -109,18 +111,24 @@ def scorecard_data(script: Script, interview: Interview, ratings: list[Rating],
     }
 
 
-def is_decider(script: Script, who: str) -> bool:
-    """Whose decision is the final call: a listed decider, or any reviewer if none are."""
-    return not script.review.deciders or who in script.review.deciders
+def is_decider(script: Script, who: str,
+               members: Callable[[str], frozenset[str]] = lambda _group: frozenset()) -> bool:
+    """Whose decision is the final call: core's rule (`core.reviewers.decides`), a listed
+    decider (themselves or through a Slack user group), or any reviewer if none are."""
+    return decides(script, UserRef.parse(who), members)
 
 
 class WebhookRecorder:
     """Turns a transaction's changes into `webhook_delivery` rows (see the module text)."""
 
     def __init__(self, catalog: ScriptCatalog, url: str | None,
-                 secret_env: str = DEFAULT_SECRET_ENV) -> None:
+                 secret_env: str = DEFAULT_SECRET_ENV, *,
+                 members: Callable[[str], frozenset[str]] = lambda _group: frozenset()) -> None:
         self.catalog = catalog
         self.default = Receiver(url, secret_env) if url else None
+        self.members = members  # user group -> members, as the engine resolved them
+        # called once a transaction that wrote events has committed (the sender's `wake`)
+        self.on_commit: Callable[[], None] | None = None
 
     def receivers(self, script: Script | None) -> list[Receiver]:
         found = [self.default] if self.default is not None else []
@@ -176,7 +184,8 @@ class WebhookRecorder:
     def _decision(self, uow: SqlUnitOfWork, decision: ReviewerDecision, now: datetime) -> None:
         interview = uow.interviews.get(decision.interview_id)
         script = self.catalog.get(interview.script_id) if interview else None
-        if interview is None or script is None or not is_decider(script, str(decision.reviewer)):
+        if interview is None or script is None or not is_decider(script, str(decision.reviewer),
+                                                                self.members):
             return
         data = interview_data(script, interview)
         data.update(decision=decision.decision.value, decided_by=str(decision.reviewer),
@@ -189,24 +198,18 @@ class WebhookRecorder:
     def _add(self, uow: SqlUnitOfWork, script: Script | None, interview_id: str, event: str,
              data: dict[str, Any], now: datetime) -> None:
         body = event_body(event, data, now)
-        for receiver in self.receivers(script):
-            uow.session.add(WebhookDeliveryRow(
-                id=new_webhook_id(), event_type=event, interview_id=interview_id,
-                url=receiver.url, secret_env=receiver.secret_env, body=body, created_at=now,
-                due_at=now, attempts=0))
-        uow.session.flush()
+        receivers = self.receivers(script)
+        for receiver in receivers:
+            add_event(uow.session, msg_id=new_webhook_id(), event_type=event,
+                      interview_id=interview_id, url=receiver.url,
+                      secret_env=receiver.secret_env, body=body, now=now)
+        if receivers and self.on_commit is not None:
+            after_commit(uow.session, self.on_commit)
 
 
 def scrub_pending(uow: SqlUnitOfWork, interview_id: str) -> None:
     """An erasure also removes the name from events of the interview not yet delivered."""
-    table = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
-    rows = uow.session.execute(select(table.c.id, table.c.body).where(
-        table.c.interview_id == interview_id, table.c.status == "pending")).all()
-    for row in rows:
-        event = json.loads(row.body)
-        if event.get("data", {}).pop("candidate_name", None) is not None:
-            uow.session.execute(update(table).where(table.c.id == row.id).values(
-                body=json.dumps(event, separators=(",", ":"), sort_keys=True)))
+    scrub_rows(uow.session, interview_id)
 
 
 def secret_for(env: str | None, default: str | None) -> str | None:

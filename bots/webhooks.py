@@ -5,6 +5,11 @@ takes a due row with a lease (a conditional UPDATE: of two processes, one wins),
 signed with the `standardwebhooks` package, and marks it delivered on a 2xx. Anything else
 puts it back with a doubling delay, up to `MAX_ATTEMPTS`; every attempt carries the row's id
 as `webhook-id`, so a receiver can drop a repeat.
+
+The sender does not poll: `wake()` (called when a transaction that wrote rows has committed,
+see `WebhookRecorder.on_commit`) starts a pass at once; otherwise it sleeps until the next
+retry falls due, and at most `interval` seconds, the sweep that finds rows other processes
+wrote and could not send.
 """
 
 from __future__ import annotations
@@ -18,12 +23,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Engine, or_, select, update
-from sqlmodel import col
+from sqlalchemy import Engine
 from standardwebhooks import Webhook
 
 from bots.webhook_events import DEFAULT_SECRET_ENV, backoff, event_body, new_webhook_id, secret_for
-from storage.tables import WebhookDeliveryRow
+from storage.webhook_rows import PendingWebhook, WebhookRows
 
 log = logging.getLogger("interviewbot.webhooks")
 MAX_ATTEMPTS = 10  # about 43 minutes of doubling from 5 s, then the row is marked failed
@@ -31,8 +35,7 @@ LEASE = timedelta(seconds=60)  # longer than one attempt's timeout
 KEEP = timedelta(days=30)  # delivered and failed rows are deleted after this
 PRUNE_EVERY = 600.0  # seconds between two prunes of one sender
 TIMEOUT = 15.0
-T = WebhookDeliveryRow
-TABLE = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
+SWEEP = 30.0  # seconds between two looks for rows written by other processes
 
 
 class WebhookMetrics:
@@ -80,28 +83,54 @@ class WebhookSender:
     """Delivers due rows; `run` loops until stopped, `deliver_due` does one pass."""
 
     def __init__(self, db: Engine, secret: str | None, *, first_retry: float = 5.0,
-                 interval: float = 0.5, registry: CollectorRegistry | None = None) -> None:
+                 interval: float = SWEEP, registry: CollectorRegistry | None = None) -> None:
         self.db = db
+        self.rows = WebhookRows(db)
         self.secret = secret
         self.first_retry = first_retry
         self.interval = interval
         self.metrics = WebhookMetrics(registry)
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._woken = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pruned = 0.0
 
     def start(self) -> None:
         self._stop.clear()
+        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
         self._stop.set()
+        self._woken.set()
         if self._task is not None:
             await self._task
+
+    def wake(self) -> None:
+        """Rows were committed: start a pass now. Safe from any thread (a commit may run in
+        a worker thread); does nothing before `start`."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._woken.set)
+
+    async def _pause(self) -> None:
+        """Until woken, the next retry falls due, or `interval` has passed."""
+        wait = self.interval
+        try:
+            upcoming = await asyncio.to_thread(self.rows.next_due)
+        except Exception:
+            upcoming = None
+        if upcoming is not None:
+            wait = min(wait, max(0.0, (upcoming - datetime.now(UTC)).total_seconds()))
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), wait)
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
             while not self._stop.is_set():
+                self._woken.clear()  # rows committed from here on wake the next pause
                 try:
                     await self.deliver_due(client)
                     if time.monotonic() - self._pruned > PRUNE_EVERY:
@@ -109,36 +138,23 @@ class WebhookSender:
                         await asyncio.to_thread(self.prune, datetime.now(UTC) - KEEP)
                 except Exception:
                     log.exception("webhook delivery pass failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), self.interval)
+                if not self._stop.is_set():
+                    await self._pause()
 
     def prune(self, before: datetime) -> int:
         """Delete delivered and failed rows created before `before`; return how many."""
-        with self.db.begin() as conn:
-            done = conn.execute(TABLE.delete().where(
-                TABLE.c.status != "pending", TABLE.c.created_at < before))
-        return int(done.rowcount or 0)
+        return self.rows.prune(before)
 
-    def _due(self, now: datetime, limit: int) -> list[WebhookDeliveryRow]:
-        with self.db.connect() as conn:
-            rows = conn.execute(select(TABLE).where(
-                col(T.status) == "pending", col(T.due_at) <= now,
-                or_(col(T.leased_until).is_(None), col(T.leased_until) <= now),
-            ).order_by(col(T.created_at)).limit(limit)).all()
-        return [WebhookDeliveryRow(**dict(r._mapping)) for r in rows]
+    def _due(self, now: datetime, limit: int) -> list[PendingWebhook]:
+        return self.rows.due(now, limit)
 
-    def _claim(self, row: WebhookDeliveryRow, now: datetime) -> bool:
+    def _claim(self, row: PendingWebhook, now: datetime) -> bool:
         """Lease a row for one attempt from `now` (the moment of the claim, not of the pass:
         a pass of slow receivers must not hand out leases that have already run out); False
         if another process took it first or holds a lease on it."""
-        with self.db.begin() as conn:
-            done = conn.execute(update(T).where(
-                col(T.id) == row.id, col(T.status) == "pending", col(T.attempts) == row.attempts,
-                or_(col(T.leased_until).is_(None), col(T.leased_until) <= now),
-            ).values(leased_until=now + LEASE, attempts=row.attempts + 1))
-        return bool(done.rowcount == 1)
+        return self.rows.claim(row, now, LEASE)
 
-    def _settle(self, row: WebhookDeliveryRow, attempt: Attempt) -> None:
+    def _settle(self, row: PendingWebhook, attempt: Attempt) -> None:
         now = datetime.now(UTC)
         tries = row.attempts + 1
         if attempt.ok:
@@ -156,8 +172,7 @@ class WebhookSender:
             self.metrics.retried.labels(row.event_type).inc()
             log.warning("webhook %s (%s) attempt %d failed: %s", row.id, row.event_type, tries,
                         attempt.detail)
-        with self.db.begin() as conn:
-            conn.execute(update(T).where(col(T.id) == row.id).values(**values))
+        self.rows.settle(row.id, values)
 
     async def deliver_due(self, client: httpx.AsyncClient, limit: int = 50) -> int:
         """One pass: every due row this process can lease; returns the attempts made."""

@@ -36,6 +36,7 @@ from core.services import Services
 from core.states import State
 from core.timers import TimerFlow
 from core.transcription import Transcription
+from core.views import Views
 
 log = logging.getLogger("interviewbot.engine")
 
@@ -56,6 +57,7 @@ class Engine:
         self.transcription = Transcription(services)
         self.outbox = OutboxRunner(services, self.owner, self.posting, self.transcription)
         self._locks = KeyedLocks()
+        self.views = Views(services, self.reviews, self.outcomes)  # what adapters read
 
     # -- invitations -------------------------------------------------------------------
     def invite(self, cmd: CreateInvitation) -> tuple[Interview, str]:

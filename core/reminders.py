@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from core.model import Interview
+from core.refs import ChatRef
 from core.script import QuietHours, Script
 from core.states import State
 from core.texts import zone
@@ -55,7 +56,35 @@ class Timer:
         return f"timer:{self.id}:{self.at.isoformat()}"
 
 
-def started(interview: Interview) -> bool:
+class Plannable(Protocol):
+    """What planning reads of an interview: the aggregate (`core.model.Interview`) or the
+    read model the scheduler reconciles from (`core.queries.TimerFacts`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def state(self) -> State: ...
+    @property
+    def tz(self) -> str: ...
+    @property
+    def chat(self) -> ChatRef | None: ...
+    @property
+    def invited_at(self) -> datetime: ...
+    @property
+    def deadline(self) -> datetime: ...
+    @property
+    def consented_at(self) -> datetime | None: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    @property
+    def last_activity_at(self) -> datetime | None: ...
+    @property
+    def is_open(self) -> bool: ...
+
+
+def started(interview: Plannable) -> bool:
     """The one definition of "started", for reminders and the report alike: consent given."""
     return interview.consented_at is not None
 
@@ -73,7 +102,7 @@ def outside_quiet_hours(at: datetime, quiet: QuietHours | None, tz: str) -> date
     return end
 
 
-def plan(script: Script, interview: Interview) -> list[Timer]:
+def plan(script: Script, interview: Plannable) -> list[Timer]:
     """Every timer the interview needs in its current state (past ones included: due now)."""
     rules = script.reminders
     quiet, tz = rules.quiet_hours, interview.tz

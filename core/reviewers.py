@@ -7,6 +7,8 @@ a listed review chat and, when `review.members` is set, you are listed there too
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core import texts
 from core.ports import UnitOfWork
 from core.refs import ChatRef, UserRef
@@ -19,11 +21,17 @@ REVISED = "revised after reveal"  # audit: and changed their own afterwards
 DECISIONS = "decisions"  # what `REVEALED` names when others' decisions were shown
 
 
+def named_in(refs: tuple[str, ...], user: UserRef,
+             members: Callable[[str], frozenset[str]]) -> bool:
+    """The person is in `refs` themselves or through a listed Slack user group (`members`
+    of a group, as last resolved)."""
+    person = str(user)
+    return person in refs or any(person in members(g) for g in refs if is_user_group(g))
+
+
 def is_named(services: Services, refs: tuple[str, ...], user: UserRef) -> bool:
     """The person is in `refs` themselves or through a listed Slack user group."""
-    person = str(user)
-    return person in refs or any(person in services.group_members(g)
-                                 for g in refs if is_user_group(g))
+    return named_in(refs, user, services.group_members)
 
 
 def reviewer_refusal(services: Services, uow: UnitOfWork, script: Script, user: UserRef,
@@ -52,10 +60,16 @@ def is_reviewer(services: Services, uow: UnitOfWork, script: Script, user: UserR
     return reviewer_refusal(services, uow, script, user, chat) is None
 
 
-def may_decide(script: Script, services: Services, user: UserRef) -> bool:
-    """Any reviewer decides unless `review.deciders` names people; then only they do."""
+def decides(script: Script, user: UserRef, members: Callable[[str], frozenset[str]]) -> bool:
+    """Any reviewer decides unless `review.deciders` names people (or user groups); then
+    only they do."""
     deciders = script.review.deciders
-    return not deciders or is_named(services, deciders, user)
+    return not deciders or named_in(deciders, user, members)
+
+
+def may_decide(script: Script, services: Services, user: UserRef) -> bool:
+    """See `decides`."""
+    return decides(script, user, services.group_members)
 
 
 def revealed(uow: UnitOfWork, interview_id: str, user: UserRef, what: str) -> bool:

@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from core.audio import AudioProcessor, Transcriber
 from core.errors import ScriptError, ScriptRetired
-from core.model import Interview
 from core.observe import NullObserver, Observer
 from core.ports import Clock, Messenger, ScriptCatalog, UnitOfWork, UnitOfWorkFactory
+from core.queries import InterviewQueries
 from core.refs import ChatRef
 from core.script import Script
 
 DEFAULT_MAX_DOWNLOAD = 20 * 1024 * 1024  # Telegram's bot download limit
+
+
+class Pinned(Protocol):
+    """An interview as far as its script goes: the aggregate or a read model of it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def script_id(self) -> str: ...
+    @property
+    def script_revision(self) -> str | None: ...
 
 
 @dataclass
@@ -25,6 +37,7 @@ class Services:
     scripts: ScriptCatalog
     clock: Clock
     audio: AudioProcessor
+    queries: InterviewQueries  # the read side adapters use (core/queries.py)
     messengers: dict[str, Messenger] = field(default_factory=dict)
     transcriber: Transcriber | None = None
     review_destinations: tuple[ChatRef, ...] | None = None  # overrides the scripts' lists
@@ -38,7 +51,7 @@ class Services:
     # pinned scripts by revision hash: revisions never change, so they are kept once read
     _pinned: dict[str, Script] = field(default_factory=dict, repr=False)
 
-    def script(self, of: str | Interview) -> Script:
+    def script(self, of: str | Pinned) -> Script:
         """An interview's script: the revision it was invited to, whatever the files say now
         (a legacy interview with no revision: its script's current file). Given a script id:
         the served script of that id, for a new invitation."""

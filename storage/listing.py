@@ -1,4 +1,4 @@
-"""Read side for the command line: interviews as rows, and undoing an unsent invitation."""
+"""Read side for the command line: interviews as rows."""
 
 from __future__ import annotations
 
@@ -27,14 +27,3 @@ def interview_rows(db: Engine, script_id: str | None = None,
         return list(session.execute(
             query.order_by(INTERVIEW.c.invited_at, INTERVIEW.c.script_id, INTERVIEW.c.number)
         ).all())
-
-
-def discard_invitation(db: Engine, interview_id: str) -> bool:
-    """Remove an invitation nobody could have used (its delivery failed): only while it is
-    still INVITED with no candidate bound to it. True if removed."""
-    with Session(db) as session:
-        done = session.execute(INTERVIEW.delete().where(
-            INTERVIEW.c.id == interview_id, INTERVIEW.c.state == State.INVITED.value,
-            INTERVIEW.c.candidate_id.is_(None)))
-        session.commit()
-        return bool(done.rowcount)  # type: ignore[attr-defined]

@@ -182,7 +182,7 @@ class OutboxRow(SQLModel, table=True):
 
 
 class ApiKeyRow(SQLModel, table=True):
-    """A bearer key of the HTTP API, stored only as its SHA-256 (see bots/api/keys.py)."""
+    """A bearer key of the HTTP API, stored only as its SHA-256 (see storage/api_keys.py)."""
 
     __tablename__ = "api_key"
 

@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select
 
 from bots.api import schemas as s
 from bots.api.keys import verify_key
 from bots.api.openapi import openapi_document
 from core.commands import CreateInvitation
 from core.errors import DomainError
-from core.model import AuditEntry, Interview
+from core.model import AuditEntry
+from core.queries import InterviewSummary
 from core.results import scorecard
 from core.states import State
-from storage.tables import InterviewRow
 
 if TYPE_CHECKING:
     from bots.app import App
@@ -102,19 +101,25 @@ def actor(request: web.Request) -> str:
     return f"api:{request[KEY_NAME]}"
 
 
-def audit(app: App, request: web.Request, interview_ids: list[str], action: str) -> None:
-    """One audit entry per interview whose data this request reads or changes."""
+async def audit(app: App, request: web.Request, interview_ids: list[str], action: str
+                ) -> None:
+    """One audit entry per interview whose data this request reads or changes (one
+    transaction, off the event loop)."""
     if not interview_ids:
         return
-    now = app.services.clock.now()
-    with app.services.uow() as uow:
-        for interview_id in interview_ids:
-            uow.reviews.audit(AuditEntry(interview_id, actor(request), action,
-                                         f"{request.method} {request.path}"[:200], now))
-        uow.commit()
+    who, what = actor(request), f"{request.method} {request.path}"[:200]
+
+    def write() -> None:
+        now = app.services.clock.now()
+        with app.services.uow() as uow:
+            for interview_id in interview_ids:
+                uow.reviews.audit(AuditEntry(interview_id, who, action, what, now))
+            uow.commit()
+
+    await asyncio.to_thread(write)
 
 
-def out(interview: Interview) -> s.InterviewOut:
+def out(interview: InterviewSummary) -> s.InterviewOut:
     return s.InterviewOut(
         id=interview.id, script_id=interview.script_id, number=interview.number,
         state=interview.state.value,
@@ -122,7 +127,7 @@ def out(interview: Interview) -> s.InterviewOut:
         external_ref=interview.external_ref, tz=interview.tz, invited_at=interview.invited_at,
         deadline=interview.deadline, accepted_at=interview.accepted_at,
         started_at=interview.started_at, completed_at=interview.completed_at,
-        ended_at=interview.ended_at, answers=len(interview.done_ids()))
+        ended_at=interview.ended_at, answers=interview.answers)
 
 
 class Api:
@@ -132,9 +137,8 @@ class Api:
         self.app = app
         self._username: str | None = None
 
-    def _get(self, interview_id: str) -> Interview:
-        with self.app.services.uow() as uow:
-            found = uow.interviews.get(interview_id)
+    async def _get(self, interview_id: str) -> InterviewSummary:
+        found = await asyncio.to_thread(self.app.engine.views.summary, interview_id)
         if found is None:
             raise ApiError(404, "not_found", f"no interview with id {interview_id!r}")
         return found
@@ -168,18 +172,17 @@ class Api:
                 data.script_id, data.name, data.channel, data.tz, external_ref=data.external_ref))
         except DomainError as exc:
             raise ApiError(400, "invalid_body", str(exc)) from None
-        audit(app, request, [interview.id], "api invite")
+        await audit(app, request, [interview.id], "api invite")
         if username is not None:
             from bots.links import telegram_link
 
             delivery = s.Delivery(status="link", link=telegram_link(username, token))
         else:
             delivery = await self._slack(token, data)
-        interview = self._get(interview.id)
+        found = await self._get(interview.id)
         return reply(s.InvitationOut(
-            interview_id=interview.id, number=interview.number, script_id=interview.script_id,
-            state=interview.state.value,
-            deadline=interview.deadline, external_ref=interview.external_ref,
+            interview_id=found.id, number=found.number, script_id=found.script_id,
+            state=found.state.value, deadline=found.deadline, external_ref=found.external_ref,
             delivery=delivery), 201)
 
     async def _slack(self, token: str, data: s.InvitationIn) -> s.Delivery:
@@ -193,8 +196,8 @@ class Api:
         return s.Delivery(status="sent", detail=f"DM {sent.dm.id}, time zone {sent.tz}")
 
     async def get_interview(self, request: web.Request) -> web.Response:
-        interview = self._get(request.match_info["id"])
-        audit(self.app, request, [interview.id], "api read")
+        interview = await self._get(request.match_info["id"])
+        await audit(self.app, request, [interview.id], "api read")
         return reply(out(interview))
 
     async def list_interviews(self, request: web.Request) -> web.Response:
@@ -214,18 +217,12 @@ class Api:
         if state is not None and state not in states:
             raise ApiError(400, "invalid_query",
                            f"state must be one of {', '.join(sorted(states))}")
-        table = InterviewRow.__table__  # type: ignore[attr-defined]
-        where = [c for c in (table.c.script_id == script if script else None,
-                             table.c.state == state if state else None) if c is not None]
-        with self.app.db.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
-            ids = [r.id for r in conn.execute(
-                select(table.c.id).where(*where).order_by(table.c.invited_at, table.c.id)
-                .limit(limit).offset(offset)).all()]
-        with self.app.services.uow() as uow:
-            items = [out(i) for i in (uow.interviews.get(x) for x in ids) if i is not None]
-        audit(self.app, request, ids, "api list")
-        total = int(total or 0)
+        # the query side: a page of summaries in a constant number of statements, off the loop
+        found = await asyncio.to_thread(
+            self.app.engine.views.queries.page, script_id=script,
+            state=State(state) if state else None, limit=limit, offset=offset)
+        await audit(self.app, request, [i.id for i in found.items], "api list")
+        items, total = [out(i) for i in found.items], found.total
         return reply(s.InterviewPage(items=items, total=total, limit=limit, offset=offset,
                                      next_offset=offset + limit if offset + limit < total
                                      else None))
@@ -247,22 +244,22 @@ class Api:
                     decision=card.decision, reviewers=card.reviewers,
                     scores={k: None if v is None else round(v, 2)
                             for k, (v, _) in card.scores.items()}))
-        audit(self.app, request, [r.interview_id for r in rows], "api results")
+        await audit(self.app, request, [r.interview_id for r in rows], "api results")
         return reply(s.Results(script_id=script.id, items=rows))
 
     async def extend(self, request: web.Request) -> web.Response:
-        interview = self._get(request.match_info["id"])
+        interview = await self._get(request.match_info["id"])
         data = await body(request, s.ExtendIn)
         self._refuse_ended(interview, "extended")
         done = await self.app.engine.extend(interview.id, timedelta(hours=data.hours),
                                             actor(request))
         if done is None:
             raise ApiError(409, "not_extendable", f"interview {interview.id} is "
-                                                  f"{self._get(interview.id).state.value}")
-        return reply(out(self._get(interview.id)))
+                                                  f"{(await self._get(interview.id)).state.value}")
+        return reply(out(await self._get(interview.id)))
 
     @staticmethod
-    def _refuse_ended(interview: Interview, what: str) -> None:
+    def _refuse_ended(interview: InterviewSummary, what: str) -> None:
         if interview.state is State.ERASED:
             raise ApiError(410, "erased", f"interview {interview.id} was erased")
         if interview.state in ENDED:
@@ -271,11 +268,7 @@ class Api:
 
     async def delete(self, request: web.Request) -> web.Response:
         """Erase through core's erasure: answers, audio and name; an anonymous row stays."""
-        interview_id = request.match_info["id"]
-        with self.app.services.uow() as uow:
-            found = uow.interviews.get(interview_id)
-        if found is None:
-            raise ApiError(404, "not_found", f"no interview with id {interview_id!r}")
+        interview_id = (await self._get(request.match_info["id"])).id
         if not await self.app.engine.erase(interview_id, actor(request)):
             raise ApiError(410, "erased", f"interview {interview_id} was erased already")
         return web.Response(status=204)

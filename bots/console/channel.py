@@ -61,11 +61,10 @@ class ConsoleChannel:
     async def start(self) -> None:
         """Resume the console candidate's interview, or invite them to the sample script."""
         self._say(USAGE)
-        with self.engine.s.uow() as uow:
-            current = uow.interviews.current_for(CANDIDATE)
+        current = self.engine.views.has_interview(CANDIDATE)
         if waiting(self.engine, self.script_id, REVIEWER):
             await self.review(announce=True)
-        if current is not None:
+        if current:
             await self.engine.handle(InviteAccepted(CANDIDATE, CANDIDATE_CHAT, None))
             return
         _, token = self.engine.invite(CreateInvitation(self.script_id, "Console Candidate",
@@ -85,8 +84,7 @@ class ConsoleChannel:
                 break
             if text:
                 await self.handle_line(text)
-        with self.engine.s.uow() as uow:
-            kept = uow.interviews.current_for(CANDIDATE) is not None
+        kept = self.engine.views.has_interview(CANDIDATE)
         if kept or waiting(self.engine, self.script_id, REVIEWER):
             self._say("Bye. Everything is saved; run again to continue where you stopped.")
         else:  # erased (or never begun): nothing of the candidate is kept

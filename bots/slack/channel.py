@@ -126,9 +126,9 @@ class SlackChannel:
         self._done: OrderedDict[str, None] = OrderedDict()
         self._chat_locks = KeyedLocks()
         self.directory = lookup.Directory(self.client)
-        services = getattr(engine, "s", None)  # None in construction-only tests
-        if services is not None:
-            services.group_members = self.directory.members
+        views = getattr(engine, "views", None)  # None in construction-only tests
+        if views is not None:
+            views.resolve_groups_with(self.directory.members)
         self._socket: Any = None
         self._started = False
         self._register()
@@ -143,7 +143,7 @@ class SlackChannel:
 
     async def start(self) -> None:
         await self.slack.open()
-        refused = await lookup.public_channels(self.client, self.engine.s.scripts.all())
+        refused = await lookup.public_channels(self.client, self.engine.views.scripts())
         if refused:
             raise lookup.ReviewChannelRefused(lookup.public_channel_message(refused))
         if self.socket_mode:
@@ -271,7 +271,7 @@ class SlackChannel:
     # -- handlers (after the ack) ----------------------------------------------------------
     def _groups(self) -> list[str]:
         """Every Slack user group a script names (resolved before a reviewer's press)."""
-        return [g for s in self.engine.s.scripts.all() for g in s.review.groups]
+        return self.engine.views.review_groups()
 
     async def _engine(self, cmd: Any) -> None:
         await self.directory.warm(self._groups())
@@ -334,7 +334,7 @@ class SlackChannel:
 
     async def _open_modal(self, cmd: ButtonPressed, trigger_id: str) -> None:
         await self.directory.warm(self._groups())
-        prompt = lookup.reply_prompt(self.engine, cmd.user, cmd.chat, cmd.payload)
+        prompt = self.engine.views.modal_prompt(cmd.user, cmd.chat, cmd.payload)
         if not prompt.allowed:
             await self.slack.notify(cmd.chat, cmd.user, prompt.text)
             return
@@ -357,13 +357,14 @@ class SlackChannel:
 
     async def _publish_home(self, user_id: str, page: int = 0) -> None:
         """The viewer's App Home: their own interview and one page of the interviews they
-        review (see `lookup.home_page`), with Newer/Older buttons."""
+        review (see `core.dashboards.home_page`), with Newer/Older buttons."""
         user = UserRef("slack", user_id)
-        scripts = list(self.engine.s.scripts.all())
-        await self.directory.warm(g for s in scripts for g in s.review.groups)
-        channels = await self.directory.my_channels(user, scripts, self.engine.s.destinations)
-        found = lookup.home_page(self.engine, user, channels, page)
-        view = render.home_view(found.own, found.waiting)
+        views = self.engine.views
+        await self.directory.warm(views.review_groups())
+        channels = await self.directory.my_channels(user, views.scripts(), views.destinations)
+        found = views.home(user, channels, page)
+        view = render.home_view([render.HomeItem(e.title, e.detail) for e in found.own],
+                                [render.HomeItem(e.title, e.detail) for e in found.waiting])
         pager = [{"type": "button", "action_id": f"{HOME_PAGE}{n}", "value": str(n),
                   "text": {"type": "plain_text", "text": label}}
                  for n, label, show in ((found.page - 1, "Newer", found.page > 0),

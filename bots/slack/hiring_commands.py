@@ -18,11 +18,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.managers import REFUSAL, managed, manages
+from bots.slack.invite import SlackInviteFailed, create_and_invite
 from core import texts
-from core.commands import CreateInvitation, InviteAccepted
+from core.commands import CreateInvitation
 from core.errors import DomainError
 from core.messages import OutMessage
-from core.refs import ChatRef, UserRef
+from core.refs import ChatRef
 from core.states import State
 from core.texts import zone
 
@@ -92,7 +93,7 @@ def register(bolt: AsyncApp, channel: SlackChannel) -> None:
     async def on_hiring(ack: Ack, command: dict[str, Any]) -> None:
         user = f"slack:{command['user_id']}"
         words = str(command.get("text") or "").split()
-        scripts = managed(settings, engine.s.scripts.all(), user)
+        scripts = managed(settings, engine.views.scripts(), user)
         if not scripts:
             await ack(text=REFUSAL)
             return
@@ -118,7 +119,7 @@ def register(bolt: AsyncApp, channel: SlackChannel) -> None:
         values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
         script_id, slack_user = _value(values, "script"), _value(values, "user")
         name, tz, ref = _value(values, "name"), _value(values, "tz"), _value(values, "ref")
-        script = engine.s.scripts.get(script_id)
+        script = engine.views.served(script_id)
         errors: dict[str, str] = {}
         if script is None or not manages(settings, script, f"slack:{user_id}"):
             errors["script"] = REFUSAL
@@ -131,10 +132,13 @@ def register(bolt: AsyncApp, channel: SlackChannel) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        await ack()
+        # the modal stays open and shows the outcome when it is known (`views.update`): the
+        # person pressing gets an answer even when no DM can be opened
+        await ack(response_action="update", view=result_modal("Inviting…"))
         assert script is not None
-        channel._spawn(create(channel, user_id, script.id, slack_user, name, tz or None,
-                              ref or None))
+        view_id = str((body.get("view") or {}).get("id", ""))
+        channel._spawn(invite_from_modal(channel, user_id, view_id, script.id, slack_user, name,
+                                         tz or None, ref or None))
 
     @bolt.action(re.compile(f"^({EXTEND}|{WITHDRAW})$"))
     async def on_manage(ack: Ack, body: dict[str, Any]) -> None:
@@ -142,62 +146,68 @@ def register(bolt: AsyncApp, channel: SlackChannel) -> None:
         channel._spawn(manage(channel, body))
 
 
+def result_modal(text: str) -> dict[str, Any]:
+    """The invitation modal once submitted: what happened (or that it is under way)."""
+    return {"type": "modal", "callback_id": f"{INVITE_CALLBACK}-done",
+            "title": _plain("Invite a candidate"), "close": _plain("Close"),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000],
+                                                     "verbatim": True}}]}
+
+
 async def _dm(channel: SlackChannel, user_id: str, text: str) -> None:
     dm = await channel.slack.open_dm(user_id)
     await channel.slack.send(ChatRef("slack", dm), OutMessage(text))
 
 
-async def create(channel: SlackChannel, manager: str, script_id: str, slack_user: str,
-                 name: str, tz: str | None, ref: str | None) -> None:
-    """Create the invitation, deliver it (Slack DM) or hand over the link (Telegram)."""
-    engine = channel.engine
-    if slack_user:
-        try:
-            info = await channel.client.users_info(user=slack_user)
-        except SlackApiError as exc:
-            await _dm(channel, manager, f"Slack refused ({exc.response.get('error')}) for "
-                                        f"user {slack_user}; nothing was created.")
-            return
-        person = info.get("user") or {}
-        if person.get("deleted") or person.get("is_bot"):
-            await _dm(channel, manager, f"User {slack_user} is deactivated or a bot; nothing "
-                                        "was created.")
-            return
-        name = str(person.get("real_name") or person.get("name") or slack_user)
+async def invite_from_modal(channel: SlackChannel, manager: str, view_id: str, script_id: str,
+                            slack_user: str, name: str, tz: str | None, ref: str | None
+                            ) -> None:
+    """Create and deliver the invitation, then say how it went in the modal (and in a DM to
+    the manager, which keeps the Telegram link; best effort)."""
+    text = await create(channel, script_id, slack_user, name, tz, ref)
     try:
-        interview, token = engine.invite(CreateInvitation(
-            script_id, name, "slack" if slack_user else "telegram", tz, external_ref=ref))
+        await channel.client.views_update(view_id=view_id, view=result_modal(text))
+    except SlackApiError as exc:  # closed meanwhile: the DM below still tells them
+        log.warning("views.update failed: %s", exc.response.get("error"))
+    try:
+        await _dm(channel, manager, text)
+    except SlackApiError as exc:
+        log.warning("could not DM the hiring manager the outcome: %s",
+                    exc.response.get("error"))
+
+
+async def create(channel: SlackChannel, script_id: str, slack_user: str, name: str,
+                 tz: str | None, ref: str | None) -> str:
+    """Create the invitation, deliver it (Slack DM, see bots/slack/invite.py) or make the
+    link (Telegram); return what the manager is told."""
+    engine = channel.engine
+    try:
+        if slack_user:
+            interview, sent = await create_and_invite(engine, channel.slack, script_id,
+                                                      slack_user, tz=tz, external_ref=ref)
+        else:
+            interview, token = engine.invite(CreateInvitation(
+                script_id, name, "telegram", tz, external_ref=ref))
+    except SlackInviteFailed as exc:
+        return f"{exc}; nothing was created."
     except DomainError as exc:
-        await _dm(channel, manager, f"Could not invite: {exc}")
-        return
+        return f"Could not invite: {exc}"
     label = f"{interview.candidate_name} (#{interview.number}, interview {interview.id})"
     if slack_user:
-        dm = await channel.slack.open_dm(slack_user)
-        zone_name = tz or str((info.get("user") or {}).get("tz") or "UTC")
-        await engine.handle(InviteAccepted(UserRef("slack", slack_user), ChatRef("slack", dm),
-                                           token, tz=zone_name))
-        await _dm(channel, manager, f"Invitation for {label} sent to them in a Slack DM "
-                                    f"(time zone {zone_name}).")
-        return
+        return f"Invitation for {label} sent to them in a Slack DM (time zone {sent.tz})."
     from bots.links import bot_username, telegram_link
 
     try:
         username = await asyncio.to_thread(bot_username, channel.settings)
     except RuntimeError as exc:
-        await _dm(channel, manager, f"Invitation {label} was created, but the Telegram link "
-                                    f"is unknown: {exc}")
-        return
-    await _dm(channel, manager, texts.team_invitation(
-        interview.candidate_name, interview.number, interview.id, interview.deadline,
-        telegram_link(username, token)))
+        return f"Invitation {label} was created, but the Telegram link is unknown: {exc}"
+    return texts.team_invitation(interview.candidate_name, interview.number, interview.id,
+                                 interview.deadline, telegram_link(username, token))
 
 
 async def post_list(channel: SlackChannel, manager: str, script_ids: list[str]) -> None:
     """The manager's open (and expired) interviews with Extend / Withdraw buttons, in a DM."""
-    engine = channel.engine
-    with engine.s.uow() as uow:
-        found = [i for i in uow.interviews.live(LISTED) if i.script_id in script_ids]
-    found.sort(key=lambda i: (i.script_id, i.number))
+    found = await asyncio.to_thread(channel.engine.views.queries.listed, script_ids, LISTED)
     blocks: list[dict[str, Any]] = []
     for i in found[:LIST_LIMIT]:
         line = (f"*{i.script_id} #{i.number}* {i.candidate_name or '(erased)'} · "
@@ -227,9 +237,8 @@ async def manage(channel: SlackChannel, body: dict[str, Any]) -> None:
     manager = str((body.get("user") or {}).get("id", ""))
     action = ((body.get("actions") or [{}])[0])
     interview_id = str(action.get("value", ""))
-    with engine.s.uow() as uow:
-        interview = uow.interviews.get(interview_id)
-    script = engine.s.scripts.get(interview.script_id) if interview else None
+    interview = await asyncio.to_thread(engine.views.summary, interview_id)
+    script = engine.views.served(interview.script_id) if interview else None
     if interview is None or script is None:
         await _dm(channel, manager, "That interview no longer exists.")
         return

@@ -1,136 +1,20 @@
-"""Read-only questions the Slack adapter asks: App Home, modals, user groups, public channels."""
+"""Questions the Slack adapter asks Slack: user groups and channel members, public review
+channels. (What it asks the engine, App Home and modal checks, is core's: `Engine.views`.)"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.render import HomeItem
-from core import payloads as pl
-from core import texts
-from core.candidate import status_text
-from core.engine import Engine
-from core.errors import ScriptError
 from core.refs import ChatRef, UserRef
-from core.review import candidate_label, complete_reviewers, scored_answers
 from core.review_settings import is_user_group
-from core.reviewers import reviewer_refusal
 from core.script import Script
-from core.states import State
 
-HOME_LIMIT = 10
 log = logging.getLogger("interviewbot.slack")
-
-
-@dataclass(frozen=True)
-class ReplyPrompt:
-    """Whether a reviewer may write a follow-up / reply, and the modal's prompt if so."""
-
-    allowed: bool
-    text: str  # the prompt, or why not
-
-
-def reply_prompt(engine: Engine, user: UserRef, chat: ChatRef, target: str) -> ReplyPrompt:
-    """Check an "Ask a follow-up" / "Reply" press before opening its modal.
-
-    The engine checks again when the text arrives; this only spares a reviewer from typing
-    into a modal that would be refused.
-    """
-    payload = pl.parse(target)
-    if payload is not None and payload.action == pl.OUTCOME_FEEDBACK:
-        from bots.slack.outcome_prompt import feedback_prompt  # outcome "Edit feedback"
-
-        return feedback_prompt(engine, user, chat, payload)
-    if payload is None or payload.action not in (pl.FOLLOW_UP, pl.REPLY):
-        return ReplyPrompt(False, texts.STALE_BUTTON)
-    with engine.s.uow() as uow:
-        interview = uow.interviews.get(payload.interview_id)
-        if interview is None:
-            return ReplyPrompt(False, texts.STALE_BUTTON)
-        try:
-            script = engine.s.script(interview)
-        except ScriptError:
-            return ReplyPrompt(False, texts.STALE_BUTTON)
-        refusal = reviewer_refusal(engine.s, uow, script, user, chat)
-        if refusal is not None:
-            return ReplyPrompt(False, refusal)
-        if interview.state is not State.COMPLETED or interview.chat is None:
-            return ReplyPrompt(False, "That can no longer reach the candidate.")
-        who = candidate_label(script, interview)
-        if payload.action == pl.FOLLOW_UP:
-            answer = interview.answer_by_id(payload.arg(0))
-            if answer is None:
-                return ReplyPrompt(False, texts.STALE_BUTTON)
-            label = texts.question_label(script, script.question(answer.question_id))
-            return ReplyPrompt(True, f"Follow-up for {who} on {label}. The candidate gets your "
-                                     "question in their chat; the answer appears here.")
-        found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)), None)
-        if found is None:
-            return ReplyPrompt(False, texts.STALE_BUTTON)
-        return ReplyPrompt(True, f"Reply to {who}'s question: \"{found.text}\"")
-
-
-@dataclass(frozen=True)
-class HomePage:
-    """One page of a person's App Home."""
-
-    own: list[HomeItem]
-    waiting: list[HomeItem]
-    page: int
-    more: bool  # an older page exists
-
-
-def visible_scripts(engine: Engine, user: UserRef, channels: frozenset[str]) -> list[Script]:
-    """The scripts whose interviews this person may see as a reviewer: listed themselves or
-    through a user group, or a member of one of its review channels (narrowed by `members`)."""
-    person = str(user)
-    found: list[Script] = []
-    for script in engine.s.scripts.all():
-        review = script.review
-        def named(refs: Iterable[str]) -> bool:
-            return any(r == person or (is_user_group(r) and person in engine.s.group_members(r))
-                       for r in refs)
-        in_chat = any(str(d) in channels for d in engine.s.destinations(script))
-        if named(review.reviewers) or (in_chat and (review.members is None
-                                                    or named(review.members))):
-            found.append(script)
-    return found
-
-
-def home_page(engine: Engine, user: UserRef, channels: frozenset[str], page: int = 0
-              ) -> HomePage:
-    """The person's own interview, and one page of completed interviews of the scripts they
-    review: one bounded query (`HOME_LIMIT` + 1 rows), nothing of other scripts."""
-    own: list[HomeItem] = []
-    waiting: list[HomeItem] = []
-    now = engine.s.clock.now()
-    page = max(0, page)
-    scripts = {s.id: s for s in visible_scripts(engine, user, channels)}
-    with engine.s.uow() as uow:
-        mine = uow.interviews.current_for(user)
-        if mine is not None:
-            found = engine.s.scripts.get(mine.script_id)
-            if found is not None:
-                own.append(HomeItem(found.title, status_text(found, mine, now)))
-        scripts = {sid: s for sid, s in scripts.items()
-                   if not uow.interviews.is_candidate(sid, user)}
-        rows = uow.interviews.completed_page(scripts, page * HOME_LIMIT, HOME_LIMIT + 1)
-        for interview in rows[:HOME_LIMIT]:
-            script = scripts[interview.script_id]
-            ratings = uow.reviews.ratings(interview.id)
-            answers = scored_answers(script, interview)
-            done = sum(1 for a in answers if user in complete_reviewers(script, a, ratings))
-            when = interview.completed_at or interview.invited_at
-            state = (f"You have rated {done} of {len(answers)} answers." if done < len(answers)
-                     else "You have rated every answer.")
-            waiting.append(HomeItem(f"{candidate_label(script, interview)} · {script.title}",
-                                    f"Completed {when:%d %b %Y}. {state}"))
-    return HomePage(own, waiting, page, len(rows) > HOME_LIMIT)
 
 
 class Directory:

@@ -229,13 +229,10 @@ class TelegramChannel:
 
     def _record_prompt(self, ref: MessageRef, target: str) -> None:
         """Remember a force-reply prompt by its message id (see `_prompt_target`)."""
-        with self.engine.s.uow() as uow:
-            uow.reviews.add_reply_prompt(ref.chat, ref.id, target, self.engine.s.clock.now())
-            uow.commit()
+        self.engine.views.remember_prompt(ref.chat, ref.id, target)
 
     def _prompt_target(self, chat: ChatRef, message_id: str) -> str | None:
-        with self.engine.s.uow() as uow:
-            return uow.reviews.reply_target(chat, message_id)
+        return self.engine.views.prompt_target(chat, message_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without personal data, and tell the person to try again."""

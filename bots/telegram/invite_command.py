@@ -33,7 +33,7 @@ def invite_handler(engine: Engine, settings: Settings) -> CommandHandler[Any, No
             await message.reply_text(USAGE)
             raise ApplicationHandlerStop
         script_id, name = args[0], " ".join(args[1:])
-        script = engine.s.scripts.get(script_id)
+        script = engine.views.served(script_id)
         who = f"telegram:{user.id}"
         if script is None or not manages(settings, script, who):
             # an unknown script and a script one does not manage answer alike
@@ -41,7 +41,7 @@ def invite_handler(engine: Engine, settings: Settings) -> CommandHandler[Any, No
                     else f"No script with id {script_id!r}.")
             await message.reply_text(text)
             raise ApplicationHandlerStop
-        if f"telegram:{message.chat_id}" not in {str(d) for d in engine.s.destinations(script)}:
+        if f"telegram:{message.chat_id}" not in {str(d) for d in engine.views.destinations(script)}:
             await message.reply_text(
                 f"Use /invite in a review group of {script.id}: the link must stay with the "
                 "hiring team.")
@@ -64,4 +64,4 @@ def invite_handler(engine: Engine, settings: Settings) -> CommandHandler[Any, No
 
 
 def _manages_any(engine: Engine, settings: Settings, who: str) -> bool:
-    return any(manages(settings, s, who) for s in engine.s.scripts.all())
+    return any(manages(settings, s, who) for s in engine.views.scripts())

@@ -1,14 +1,15 @@
-"""Slack App Home: only the interviews of the scripts the viewer reviews, in bounded pages."""
+"""App Home (core/dashboards.py, shown by Slack): only the interviews of the scripts the
+viewer reviews, in bounded pages."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bots.slack.lookup import HOME_LIMIT, home_page, visible_scripts
 from core.commands import CreateInvitation
+from core.dashboards import HOME_LIMIT
 from core.refs import UserRef
 from core.states import State
-from tests.support.core_fakes import FakeCatalog, World, make_world
+from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
 
 LISTED = UserRef("slack", "U0LISTED")
@@ -20,7 +21,7 @@ CANDIDATE = UserRef("slack", "U0CAND")
 def world_with(count: int) -> World:
     qa = small_script(review={"reviewers": ["slack:CREV", "slack:U0LISTED"]})
     other = small_script(id="other", review={"reviewers": ["slack:COTHER"]})
-    world = make_world(qa, catalog=FakeCatalog(qa, other))
+    world = make_world(qa, scripts=[other])
     for script_id, n in (("qa", count), ("other", 3)):
         for i in range(n):
             interview, _ = world.engine.invite(CreateInvitation(script_id, f"P{i}", "slack"))
@@ -35,21 +36,21 @@ def world_with(count: int) -> World:
 def test_the_viewer_sees_only_scripts_they_review() -> None:
     world = world_with(2)
     channels = frozenset({"slack:CREV"})
-    assert [s.id for s in visible_scripts(world.engine, LISTED, frozenset())] == ["qa"]
-    assert [s.id for s in visible_scripts(world.engine, MEMBER, channels)] == ["qa"]
-    assert visible_scripts(world.engine, STRANGER, frozenset()) == []
-    assert home_page(world.engine, STRANGER, frozenset()).waiting == []
+    assert [s.id for s in world.engine.views.visible_scripts(LISTED, frozenset())] == ["qa"]
+    assert [s.id for s in world.engine.views.visible_scripts(MEMBER, channels)] == ["qa"]
+    assert world.engine.views.visible_scripts(STRANGER, frozenset()) == []
+    assert world.engine.views.home(STRANGER, frozenset()).waiting == []
     # a candidate of the script sees their own interview, never its reviews
-    page = home_page(world.engine, CANDIDATE, channels)
+    page = world.engine.views.home(CANDIDATE, channels)
     assert page.waiting == [] and len(page.own) == 1
 
 
 def test_pages_are_bounded_newest_first() -> None:
     world = world_with(HOME_LIMIT * 2 + 3)
-    first = home_page(world.engine, LISTED, frozenset())
+    first = world.engine.views.home(LISTED, frozenset())
     assert len(first.waiting) == HOME_LIMIT and first.more and first.page == 0
     assert first.waiting[0].title.startswith(f"Candidate #{HOME_LIMIT * 2 + 3}")
-    third = home_page(world.engine, LISTED, frozenset(), 2)
+    third = world.engine.views.home(LISTED, frozenset(), 2)
     assert len(third.waiting) == 3 and not third.more
     assert all("QA Engineer" in item.title for item in first.waiting + third.waiting)
-    assert home_page(world.engine, LISTED, frozenset(), 99).waiting == []
+    assert world.engine.views.home(LISTED, frozenset(), 99).waiting == []

@@ -201,3 +201,44 @@ async def test_api_key_and_webhook_cli(tmp_path: Path) -> None:
         nosecret = await asyncio.to_thread(run_cli, tmp_path, "webhooks", "test",
                                            INTERVIEWBOT_WEBHOOK_URL=ats.url)
         assert nosecret.returncode == 1 and "whsec_" in nosecret.stderr
+
+
+async def test_listing_costs_the_same_few_statements_for_any_page_off_the_event_loop(
+        tmp_path: Path) -> None:
+    """`GET /interviews` reads a page with a constant number of SELECTs (not one per row),
+    and none of them runs on the event loop's thread."""
+    import threading
+
+    from sqlalchemy import event
+
+    async with running_api(tmp_path) as api:
+        key = create_key(api.app.db, "ats")
+        selects: list[int] = []  # the thread of each SELECT
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            # the server's own background work (webhook sender, scheduler) is not the request's
+            if statement.lstrip().upper().startswith("SELECT") and not any(
+                    t in statement for t in ("webhook_delivery", "apscheduler", "outbox")):
+                selects.append(threading.get_ident())
+
+        async def listing(limit: int) -> int:
+            selects.clear()
+            status, page = await api.call("GET", f"/interviews?limit={limit}", key)
+            assert status == 200 and len(page["items"]) == limit
+            assert all(i["answers"] == 0 for i in page["items"])
+            return len(selects)
+
+        for n in range(12):
+            status, _ = await api.call("POST", "/invitations", key,
+                                       json=invitation(name=f"Person {n}"))
+            assert status == 201
+        event.listen(api.app.db, "before_cursor_execute", seen)
+        try:
+            # the fewest of two runs: a background query may still land in one of them
+            few = min(await listing(2), await listing(2))
+            many = min(await listing(12), await listing(12))
+            loop_thread = threading.get_ident()
+            assert selects and loop_thread not in selects, "a query ran on the event loop"
+        finally:
+            event.remove(api.app.db, "before_cursor_execute", seen)
+        assert few == many, f"{few} SELECTs for 2 rows, {many} for 12"

@@ -127,3 +127,31 @@ async def test_a_recruiter_invites_and_manages_from_slack(tmp_path: Path,
         assert "withdrawn" in world.last(world.dm(GRACE))
         await world.press(world.dm(REV1), "Extend 3 days", REV1, message=listing)
         assert "cannot be extended" in world.last(world.dm(REV1))
+
+
+async def test_slack_invite_when_no_dm_can_be_opened(tmp_path: Path,
+                                                     managed_script: None) -> None:
+    """`conversations.open` fails for the invited person (and then for everyone): the modal
+    itself says why and that nothing was created; no interview and no message exist. The
+    same form once Slack answers again invites as usual."""
+    async with slack_world(tmp_path) as world:
+        await world.command(REV1, "invite")
+        (modal,) = world.fake.modals(REV1)
+        view = modal.as_slack()
+        world.fake.fail_next("conversations.open", "user_not_visible", times=2)
+        accepted = await world.interact(ev.view_submission(REV1, view,
+                                                           values=form(user=GRACE)))
+        assert accepted.json()["response_action"] == "update"  # the modal stays open
+        await world.fake.wait_for(lambda: "nothing was created" in repr(modal.view),
+                                  timeout=30)
+        assert f"Slack refused (user_not_visible) for user {GRACE}" in repr(modal.view)
+        await world.channel.idle()
+        assert world.interviews() == []
+        assert world.fake.calls_to("chat.postMessage") == []
+        # Slack answers again: the same path invites
+        accepted = await world.interact(ev.view_submission(REV1, view,
+                                                           values=form(user=GRACE)))
+        await world.fake.wait_for(lambda: "sent to them in a Slack DM" in repr(modal.view),
+                                  timeout=30)
+        assert len(world.interviews()) == 1
+        assert "I agree" in repr(world.fake.messages(world.dm(GRACE))[-1].blocks)

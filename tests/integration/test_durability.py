@@ -31,6 +31,7 @@ from core.ports import Messenger
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import parse_script
 from core.services import Services
+from storage.queries import SqlInterviewQueries
 from storage.unit_of_work import SqlUnitOfWork
 from tests.support.core_fakes import FakeCatalog, FakeClock
 
@@ -178,7 +179,8 @@ def rig(db: Engine, tmp_path: Path) -> Iterator[Rig]:
     uow = CrashOnce(db, journal)
     messenger = WitnessMessenger(db, media, journal)
     services = Services(uow=uow, scripts=FakeCatalog(SCRIPT), clock=FakeClock(),
-                        audio=RecordingAudio(media, journal), messengers={"telegram": messenger})
+                        audio=RecordingAudio(media, journal), queries=SqlInterviewQueries(db),
+                        messengers={"telegram": messenger})
     yield Rig(InterviewEngine(services), uow, messenger, journal, media, db)
 
 

@@ -202,3 +202,23 @@ async def test_activity_pushes_the_idle_reminder_without_rewriting_the_job(db: E
         assert reminders(w.telegram, CHAT) == 1
     finally:
         await scheduler.stop()
+
+
+async def test_reconcile_plans_from_complete_timer_facts(db: Engine) -> None:
+    """A restart reconciles from the query side's timer facts: a candidate who consented is
+    planned an idle reminder (consent is what "started" means), not the reminders of an
+    invitation nobody took up, exactly as when the change itself planned the timers."""
+    rules = {"not_started": ["1h"], "idle": "2h", "before_deadline": "off", "reviewers": "off"}
+    w = make_world(small_script(reminders=rules, deadline="7d"), uow=SqlUnitOfWorkFactory(db),
+                   clock=RealClock())
+    chat = await invite(w, 4)
+    payload, ref = w.telegram.button(chat, "I agree")
+    from core.commands import ButtonPressed
+
+    await w.engine.handle(ButtonPressed(UserRef("telegram", "4"), chat, payload, ref))
+    scheduler = ReminderScheduler(db, w.engine, name="r", poll=60)
+    await scheduler.start()  # elected: reconciles from the database
+    try:
+        assert job_kinds(scheduler) == ["expire", "idle"]
+    finally:
+        await scheduler.stop()

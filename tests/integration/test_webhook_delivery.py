@@ -208,3 +208,71 @@ async def test_old_delivered_and_failed_rows_are_pruned_pending_ones_kept(app: A
         assert sender.prune(datetime.now(UTC) - timedelta(days=30)) == 0
         assert sender.prune(datetime.now(UTC) + timedelta(seconds=1)) == 1
         assert [r.status for r in rows(app)] == ["pending"]
+
+
+PLAIN = """\
+id: plain
+title: Plain
+consent: "OK?"
+questions:
+  - {id: one, text: "Why?", rubric: [clarity]}
+rubric: {clarity: "Clear", scale: [1, 2, 3]}
+review: {reviewers: ["slack:CREVIEW"], deciders: ["slack:S0HM"], blind: false}
+"""
+
+
+def plain_app(tmp: Path, db: Engine, url: str) -> App:
+    (tmp / "plain.yaml").write_text(PLAIN)
+    return build(Settings(_env_file=None, DATABASE_URL=db.url.render_as_string(False),
+                          INTERVIEWBOT_DATA_DIR=str(tmp / "data"),
+                          INTERVIEWBOT_SCRIPTS=str(tmp / "plain.yaml"),
+                          INTERVIEWBOT_WEBHOOK_URL=url, INTERVIEWBOT_WEBHOOK_SECRET=SECRET))
+
+
+async def test_a_committed_event_is_sent_at_once_not_at_the_next_sweep(
+        tmp_path: Path, db: Engine) -> None:
+    """The sender sweeps only every `interval` seconds (here: an hour, so no sweep happens
+    during the test); a commit that wrote events wakes it, from the loop or from a worker
+    thread, and the event arrives."""
+    from aiohttp import web
+
+    from bots.hiring import start_hiring
+
+    async with AtsStandIn() as ats:
+        app = plain_app(tmp_path, db, ats.url)
+        sender = start_hiring(app, web.Application(), CollectorRegistry())
+        sender.interval = 3600.0
+        try:
+            app.engine.invite(CreateInvitation("plain", "Lin", "telegram"))
+            await ats.wait_for("interview.invited", timeout=60)
+            # the sender has nothing due now: only a wake can send the next event
+            await asyncio.to_thread(app.engine.invite,
+                                    CreateInvitation("plain", "Max", "telegram"))
+            await ats.wait_for("interview.invited", 2, timeout=60)
+            app.engine.invite(CreateInvitation("plain", "Ola", "telegram"))
+            await ats.wait_for("interview.invited", 3, timeout=60)
+        finally:
+            await sender.stop()
+            app.db.dispose()
+
+
+def test_a_decider_listed_through_a_slack_user_group_makes_decision_made(
+        tmp_path: Path, db: Engine) -> None:
+    """`deciders: ["slack:S0HM"]`: a member of that user group decides (core's rule, as the
+    engine checked when the button was pressed), so `decision.made` is written; a reviewer
+    outside the group does not make the final call."""
+    from core.model import Decision, ReviewerDecision
+    from core.refs import UserRef
+
+    app = plain_app(tmp_path, db, "http://127.0.0.1:9/global")
+    app.services.group_members = lambda group: (
+        frozenset({"slack:U0LEAD"}) if group == "slack:S0HM" else frozenset())
+    interview, _ = app.engine.invite(CreateInvitation("plain", "Lin", "telegram"))
+    for who in ("slack:U0OTHER", "slack:U0LEAD"):
+        with app.services.uow() as uow:
+            uow.reviews.put_decision(ReviewerDecision(interview.id, UserRef.parse(who),
+                                                      Decision.ADVANCE, datetime.now(UTC)))
+            uow.commit()
+    made = [r for r in rows(app) if r.event_type == "decision.made"]
+    assert len(made) == 1 and '"decided_by":"slack:U0LEAD"' in made[0].body
+    app.db.dispose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -43,6 +43,7 @@ from core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from core.queries import InterviewQueries, InterviewSummary, SummaryPage, TimerFacts
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.report import reminder_key_prefixes
 from core.script import Script
@@ -122,6 +123,53 @@ class FakeInterviews(InterviewRepository):
     def next_number(self, script_id: str) -> int:
         return 1 + max((i.number for i in self.data.interviews.values()
                         if i.script_id == script_id), default=0)
+
+
+def summarise(i: Interview) -> InterviewSummary:
+    return InterviewSummary(
+        id=i.id, script_id=i.script_id, number=i.number, candidate_name=i.candidate_name,
+        state=i.state, platform=i.platform, tz=i.tz, invited_at=i.invited_at,
+        deadline=i.deadline, accepted_at=i.accepted_at, started_at=i.started_at,
+        completed_at=i.completed_at, ended_at=i.ended_at, external_ref=i.external_ref,
+        reachable=i.chat is not None, answers=len(i.done_ids()))
+
+
+class FakeQueries:
+    """`core.queries.InterviewQueries` over the committed store."""
+
+    def __init__(self, data: Store) -> None:
+        self.data = data
+
+    def summary(self, interview_id: str) -> InterviewSummary | None:
+        found = self.data.interviews.get(interview_id)
+        return summarise(found) if found is not None else None
+
+    def page(self, *, script_id: str | None = None, state: State | None = None,
+             limit: int = 50, offset: int = 0) -> SummaryPage:
+        found = sorted((i for i in self.data.interviews.values()
+                        if script_id in (None, i.script_id) and state in (None, i.state)),
+                       key=lambda i: (i.invited_at, i.id))
+        return SummaryPage([summarise(i) for i in found[offset:offset + limit]], len(found))
+
+    def listed(self, script_ids: Collection[str], states: Collection[State]
+               ) -> list[InterviewSummary]:
+        return [summarise(i) for i in sorted(self.data.interviews.values(),
+                                             key=lambda i: (i.script_id, i.number))
+                if i.script_id in script_ids and i.state in states]
+
+    def state_counts(self) -> dict[tuple[str, State], int]:
+        counts: dict[tuple[str, State], int] = {}
+        for i in self.data.interviews.values():
+            counts[i.script_id, i.state] = counts.get((i.script_id, i.state), 0) + 1
+        return counts
+
+    def timer_facts(self, states: Collection[State]) -> list[TimerFacts]:
+        return [TimerFacts(
+            id=i.id, script_id=i.script_id, script_revision=i.script_revision, state=i.state,
+            tz=i.tz, chat=i.chat, invited_at=i.invited_at, deadline=i.deadline,
+            consented_at=i.consented_at, started_at=i.started_at, completed_at=i.completed_at,
+            last_activity_at=i.last_activity_at)
+            for i in self.data.interviews.values() if i.state in states]
 
 
 class FakeReviews(ReviewRepository):
@@ -524,29 +572,56 @@ class World:
     audio: FakeAudio
     telegram: FakeMessenger
     slack: FakeMessenger
+    services: Services
+
+    # -- overrides a test may make (instead of reaching into the engine) ---------------
+    def observe_with(self, observer: Observer) -> None:
+        self.services.observer = observer
+
+    def use_messenger(self, messenger: Messenger) -> None:
+        self.services.messengers[messenger.platform] = messenger
+
+    def resolve_groups(self, members: Callable[[str], frozenset[str]]) -> None:
+        self.services.group_members = members
+
+    def serve(self, *scripts: Script) -> None:
+        """Serve more scripts (or edits of served ones)."""
+        catalog = self.services.scripts
+        assert isinstance(catalog, FakeCatalog)
+        for script in scripts:
+            catalog.serve(script)
 
 
 def make_world(script: Script, uow: UnitOfWorkFactory | None = None,
                clock: FakeClock | None = None, *, catalog: ScriptCatalog | None = None,
+               scripts: Iterable[Script] = (), queries: InterviewQueries | None = None,
                telegram: FakeMessenger | None = None, slack: FakeMessenger | None = None,
                observer: Observer | None = None, transcriber: Transcriber | None = None,
                outbox_retry: timedelta | None = None,
                group_members: Callable[[str], frozenset[str]] | None = None) -> World:
-    """An engine on fakes; pass `uow` to run it on a real database instead of the store.
+    """An engine on fakes; pass `uow` (and `queries`) to run it on a real database instead
+    of the store.
 
     The other arguments replace one fake or setting each: `catalog` (default: a catalog of
-    `script`), the `telegram` and `slack` messengers (e.g. a `FlakyMessenger`), the
-    `observer`, a `transcriber`, the `outbox_retry` period, and `group_members` (the members
-    of a Slack user group)."""
+    `script` and `scripts`), the `telegram` and `slack` messengers (e.g. a `FlakyMessenger`),
+    the `observer`, a `transcriber`, the `outbox_retry` period, and `group_members` (the
+    members of a Slack user group)."""
     store = Store()
+    if queries is None and uow is not None:
+        from storage.queries import SqlInterviewQueries
+        from storage.unit_of_work import SqlUnitOfWorkFactory
+
+        if isinstance(uow, SqlUnitOfWorkFactory):  # the read side of the same database
+            queries = SqlInterviewQueries(uow.engine)
     clock = clock or FakeClock()
     audio = FakeAudio()
     telegram = telegram or FakeMessenger("telegram")
     slack = slack or FakeMessenger("slack")
     services = Services(
-        uow=uow or (lambda: FakeUnitOfWork(store)), scripts=catalog or FakeCatalog(script),
-        clock=clock, audio=audio, messengers={"telegram": telegram, "slack": slack},
-        transcriber=transcriber,
+        uow=uow or (lambda: FakeUnitOfWork(store)),
+        scripts=catalog or FakeCatalog(script, *scripts),
+        clock=clock, audio=audio, queries=queries or FakeQueries(store),
+        messengers={"telegram": telegram, "slack": slack}, transcriber=transcriber,
     )
     if observer is not None:
         services.observer = observer
@@ -554,4 +629,4 @@ def make_world(script: Script, uow: UnitOfWorkFactory | None = None,
         services.outbox_retry = outbox_retry
     if group_members is not None:
         services.group_members = group_members
-    return World(Engine(services), store, clock, audio, telegram, slack)
+    return World(Engine(services), store, clock, audio, telegram, slack, services)

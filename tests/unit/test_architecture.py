@@ -61,3 +61,54 @@ def test_production_code_never_imports_the_fakes() -> None:
         if {"fakes", "tests", "bench"} & imported_roots(path)
     }
     assert not offenders
+# -- adapters use the engine's public surface and the query side ----------------------------
+BOTS = CORE.parent / "bots"
+COMPOSITION_ROOT = {"bots/app.py"}  # builds Services and registers the messengers
+
+
+def _imports_tables(node: ast.AST) -> bool:
+    if isinstance(node, ast.Import):
+        return any(a.name == "storage.tables" for a in node.names)
+    return isinstance(node, ast.ImportFrom) and node.level == 0 and (
+        node.module == "storage.tables"
+        or (node.module == "storage" and any(a.name == "tables" for a in node.names)))
+
+
+def adapter_offences(path: Path, name: str) -> list[str]:
+    """What bots/ must not do: reach into the engine's `Services` (`engine.s`), query the
+    tables themselves (`storage.tables`), build (partial) `Interview` aggregates, or swap the
+    engine's messengers outside the composition root."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        where = f"{name}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.Attribute) and node.attr == "s":
+            found.append(f"{where}: .s (the engine's Services; use Engine.views)")
+        elif _imports_tables(node):
+            found.append(f"{where}: storage.tables (use a storage repository or query)")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "Interview":
+            found.append(f"{where}: Interview(...) (read a core.queries read model)")
+        elif isinstance(node, ast.Assign | ast.AugAssign) and name not in COMPOSITION_ROOT:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute)
+                   and t.value.attr == "messengers" for t in targets):
+                found.append(f"{where}: messengers[...] = (only the composition root)")
+    return found
+
+
+def test_adapters_read_through_the_query_side_not_the_engines_insides() -> None:
+    files = sorted(BOTS.rglob("*.py"))
+    assert len(files) > 20
+    offences = [o for path in files
+                for o in adapter_offences(path, str(path.relative_to(CORE.parent)))]
+    assert offences == []
+
+
+def test_the_adapter_check_finds_each_kind_of_offence(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from storage.tables import InterviewRow\nimport storage.tables\n"
+                   "from storage import tables\nx = engine.s.scripts\n"
+                   "i = Interview(id='1', candidate_name='', token_hash='')\n"
+                   "app.services.messengers['slack'] = m\n")
+    assert len(adapter_offences(bad, "bots/x.py")) == 6
+    assert len(adapter_offences(bad, "bots/app.py")) == 5

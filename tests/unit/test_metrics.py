@@ -16,6 +16,7 @@ from core.commands import CreateInvitation
 from core.observe import NullObserver, Observer
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.queries import SqlInterviewQueries
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.core_fakes import make_world
 from tests.support.scripts import small_script
@@ -101,7 +102,7 @@ def test_a_channels_default_observer_follows_the_engines() -> None:
     observer: Observer = EngineObserver(world.engine)
     observer.delivery_retried("slack")  # the NullObserver the engine starts with
     metrics = Metrics()
-    world.engine.s.observer = metrics
+    world.observe_with(metrics)
     observer.delivery_retried("slack")
     observer.delivery_retried("telegram")
     found = samples(metrics.exposition()[0].decode())
@@ -115,7 +116,7 @@ def test_a_channels_default_observer_follows_the_engines() -> None:
 async def test_interviews_by_state_are_read_on_every_scrape(tmp_path: Path) -> None:
     db = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(db)
-    metrics = Metrics(db)
+    metrics = Metrics(SqlInterviewQueries(db))
     assert samples(metrics.exposition()[0].decode())[("interviewbot_database_up", ())] == 1
     world = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
     for name in ("A", "B"):
@@ -128,7 +129,7 @@ async def test_interviews_by_state_are_read_on_every_scrape(tmp_path: Path) -> N
 
 async def test_metrics_endpoint_and_a_failing_database(tmp_path: Path) -> None:
     broken = make_engine(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
-    metrics = Metrics(broken)
+    metrics = Metrics(SqlInterviewQueries(broken))
     app = web.Application()
     app.router.add_get("/metrics", metrics.handler)
     async with TestClient(TestServer(app)) as client:
