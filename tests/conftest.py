@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from bots.channels import declarations
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
 pytest_plugins = ["pytester"]
+
+declarations()  # the channels' capabilities, as `interviewbot` registers them on start
 
 
 TRUTHY = {"1", "true", "yes", "on"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bots.console import CAPABILITIES
 from bots.console.messenger import REVIEWER_CHAT, ConsoleMessenger
 from core.engine import Engine
 from core.model import ReviewPost
@@ -48,7 +49,7 @@ async def show_cards(engine: Engine, messenger: ConsoleMessenger, interview_id: 
         interview = uow.interviews.get(interview_id)
         if interview is None:
             return
-        cards = await engine.reviews.cards(uow, interview, "console")
+        cards = await engine.reviews.cards(uow, interview, CAPABILITIES.platform)
     for answer_id, card in cards:
         ref = await messenger.send(REVIEWER_CHAT, card)
         with engine.s.uow() as uow:

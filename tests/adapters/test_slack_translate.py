@@ -10,6 +10,7 @@ import pytest
 
 from bots.slack import render
 from bots.slack import translate as tr
+from core.capabilities import with_commands
 from core.commands import (
     ButtonPressed,
     MediaReceived,
@@ -19,7 +20,7 @@ from core.commands import (
     UserCommand,
 )
 from core.messages import Audio, Button, OutMessage
-from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.refs import TRANSCRIPT_PENDING, ChatRef, MediaRef, MessageRef, UserRef
 from tests.fakes.slack_api import validate_blocks
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "slack"
@@ -57,7 +58,7 @@ def test_desktop_clip_still_processing_is_marked_for_the_engine() -> None:
     cmd = event("dm_audio_clip_desktop_processing")
     assert isinstance(cmd, MediaReceived)
     assert (cmd.media.kind, cmd.media.mime, cmd.media.duration) == ("voice", "audio/webm", 5.98)
-    assert cmd.media.transcript == tr.PROCESSING
+    assert cmd.media.transcript == TRANSCRIPT_PENDING
 
 
 def test_video_clip_and_uploaded_audio_file_are_answers() -> None:
@@ -169,7 +170,7 @@ def test_review_card_blocks_are_valid_and_escaped() -> None:
 
 
 def test_styles_title_fallback_and_command_names() -> None:
-    message = OutMessage("Use /delete to erase. <!channel>", ((
+    message = OutMessage(with_commands("Use {delete} to erase. <!channel>", "slack"), ((
         Button("Yes, erase everything", "er:1", "danger"), Button("Cancel", "cx:1")),),
         title="Backend Engineer")
     blocks = render.blocks(message)
@@ -199,7 +200,9 @@ def test_slash_command_adjust_asks_for_an_adjustment() -> None:
     body = load("slash_command_status")
     command = tr.slash_command({**body, "text": "adjust"}, DM)
     assert command is not None and command.name == "adjust" and command.chat == DM
-    assert render.slack_text("send /adjust at any time") == "send /interview adjust at any time"
+    assert with_commands("send {adjust} at any time", "slack") == (
+        "send /interview adjust at any time")
+    assert render.slack_text("/adjust") == "/adjust"  # the engine's words are not rewritten
 
 
 def test_block_action_on_an_option_of_a_choice_question() -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from core.audio import AudioRejected, Chapter, Reel, RejectReason, StoredAudio
+from core.capabilities import AudioFormat
 from core.engine import Engine
 from core.errors import ScriptError
 from core.fairness_records import AccommodationRequest, ConsentRecord
@@ -401,7 +402,7 @@ class FakeAudio:
         self.stored[key] = data
         return StoredAudio(key, seconds, hashlib.sha256(data).hexdigest(), len(data))
 
-    async def review_copy(self, key: str, *, platform: str) -> tuple[str, str]:
+    async def review_copy(self, key: str, *, fmt: AudioFormat) -> tuple[str, str]:
         return f"/review/{key}.ogg", "audio/ogg"
 
     async def reel(self, keys: list[tuple[str, str]], *, key: str) -> Reel:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import payloads as pl
 from core import self_id
+from core.capabilities import with_commands
 from core.commands import (
     ButtonPressed,
     CreateInvitation,
@@ -60,7 +61,8 @@ async def test_the_survey_follows_the_last_step_one_question_at_a_time() -> None
     world = make_world(fair_script())
     iid = await complete(world)
     texts = world.telegram.texts(ADA_CHAT)
-    assert texts[-2] == self_id.INTRO
+    assert texts[-2] == with_commands(self_id.INTRO, "telegram")
+    assert "/delete erases them" in texts[-2]
     assert texts[-1] == "Sex (1 of 2): which describes you? (optional)"
     labels = [b.label for b in world.telegram.last(ADA_CHAT).message.all_buttons()]
     assert labels == ["Female", "Male", "Another", PREFER_NOT, "Skip the survey"]
