@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bots.telegram import CAPABILITIES
 from bots.telegram.messenger import TelegramMessenger
 
 if TYPE_CHECKING:
@@ -17,11 +18,12 @@ async def warn_without_delete_rights(app: App) -> list[str]:
     """Log a warning for each Telegram review group where the bot may not delete messages
     older than 48 hours (not an admin with that right): erasure can only blank them there.
     Returns those groups."""
-    messenger = app.services.messengers.get("telegram")
+    messenger = app.services.messengers.get(CAPABILITIES.platform)
     if not isinstance(messenger, TelegramMessenger):
         return []
     groups = dict.fromkeys(d for script in app.catalog.all()
-                           for d in app.services.destinations(script) if d.platform == "telegram")
+                           for d in app.services.destinations(script)
+                           if d.platform == CAPABILITIES.platform)
     missing: list[str] = []
     for group in groups:
         try:
