@@ -25,6 +25,7 @@ from bench.common import summary
 from bots.audio import PydubAudioProcessor, ffmpeg
 from bots.audio.levels import TRIM_BELOW_SPEECH_DB, speech_level, window_levels
 from bots.audio.review import REVIEW_OPUS, voice_bitrate
+from core.capabilities import AudioFormat
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
 KEY = "bench/answer"
@@ -64,7 +65,7 @@ def main() -> None:
 
         def ours() -> None:
             review.unlink(missing_ok=True)
-            asyncio.run(audio.review_copy(KEY, platform="telegram"))
+            asyncio.run(audio.review_copy(KEY, fmt=AudioFormat.OGG_OPUS))
 
         def raw(*commands: list[str]) -> Callable[[], None]:
             def run() -> None:

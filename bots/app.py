@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from sqlalchemy import Engine as DbEngine
 
-from bots.channels import Channel
+from bots.channels import Channel, declaration, declarations
 from bots.clock import SystemClock
 from bots.hiring import record_webhooks, start_hiring
 from bots.metrics import make_metrics
@@ -141,7 +141,8 @@ async def run_console(settings: Settings) -> None:
     from bots.console.messenger import REVIEWER_CHAT, ConsoleMessenger
 
     messenger = ConsoleMessenger()
-    app = build(settings, messengers={"console": messenger}, review_destinations=(REVIEWER_CHAT,))
+    app = build(settings, messengers={messenger.platform: messenger},
+                review_destinations=(REVIEWER_CHAT,))
     script = next(iter(app.catalog.all()))
     try:
         await ConsoleChannel(app.engine, messenger, script.id).run()
@@ -185,16 +186,9 @@ async def slack_outbound(app: App) -> AsyncIterator[None]:
 
 
 def make_channels(settings: Settings, app: App) -> list[Channel]:
-    """A channel for every platform whose credentials are set; each registers its messenger."""
-    channels: list[Channel] = []
-    if settings.telegram_bot_token:
-        from bots.telegram.channel import TelegramChannel
-
-        channels.append(TelegramChannel(settings, app.engine))
-    if settings.slack_bot_token:
-        from bots.slack.channel import SlackChannel
-
-        channels.append(SlackChannel(settings, app.engine))
+    """A channel for every registered one its settings enable; each registers its messenger."""
+    channels = [d.make(settings, app.engine) for d in declarations()
+                if d.make is not None and d.enabled(settings)]
     for channel in channels:
         app.services.messengers[channel.name] = channel.messenger
     return channels
@@ -224,7 +218,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
             log.info("channel %s started", channel.name)
         await scheduler.start()
         sweeper.start()
-        await warn_without_delete_rights(app)
+        await start_checks(app, started)
         await stop.wait()
     finally:
         await sweeper.stop()
@@ -236,30 +230,16 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
         app.db.dispose()
 
 
-async def warn_without_delete_rights(app: App) -> list[str]:
-    """Log a warning for each Telegram review group where the bot may not delete messages
-    older than 48 hours (not an admin with that right): erasure can only blank them there.
-    Returns those groups."""
-    from bots.telegram.messenger import TelegramMessenger
-
-    messenger = app.services.messengers.get("telegram")
-    if not isinstance(messenger, TelegramMessenger):
-        return []
-    groups = dict.fromkeys(d for script in app.catalog.all()
-                           for d in app.services.destinations(script) if d.platform == "telegram")
-    missing: list[str] = []
-    for group in groups:
-        try:
-            allowed = await messenger.can_delete(group)
-        except Exception as exc:
-            log.warning("could not check the bot's rights in review group %s: %s", group, exc)
-            continue
-        if not allowed:
-            missing.append(str(group))
-            log.warning("the bot is not an admin allowed to delete messages in review group "
-                        "%s: erasure cannot delete its messages there once they are 48 hours "
-                        "old (see docs/erasure.md)", group)
-    return missing
+async def start_checks(app: App, channels: list[Channel]) -> None:
+    """Each running channel's start-up checks (`ChannelDeclaration.on_start`); they warn,
+    they never stop the start."""
+    for channel in channels:
+        found = declaration(channel.name)
+        if found is not None and found.on_start is not None:
+            try:
+                await found.on_start(app)
+            except Exception:
+                log.exception("the start-up check of channel %s failed", channel.name)
 
 
 def _health(app: App, channels: list[Channel], scheduler: ReminderScheduler

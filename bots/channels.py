@@ -1,15 +1,35 @@
-"""What every chat channel offers the composition root."""
+"""The registration point of chat channels, and what every channel offers the composition root.
+
+A channel is one package under bots/ whose `__init__.py` declares `CHANNEL`, a
+`ChannelDeclaration`, plus one line in `REGISTERED` below. Everything that differs by channel
+reads the declarations: the engine's capabilities (core/capabilities.py), which channels
+`interviewbot run` starts (`enabled`, `make`), start-up checks, the secrets logs redact, the
+review audio format. See docs/adding-a-channel.md.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
+from core.capabilities import CHANNELS, Capabilities
 from core.ports import Messenger
 
 if TYPE_CHECKING:
+    from bots.app import App
+    from bots.settings import Settings
     from core.engine import Engine
+
+# One line per channel: the package that declares it.
+REGISTERED: list[str] = [
+    "bots.telegram",
+    "bots.slack",
+    "bots.console",
+]
 
 
 class Channel(Protocol):
@@ -81,3 +101,52 @@ class EngineObserver:
 
     def step_given_up(self, kind: str, platform: str) -> None:
         self.engine.views.observer.step_given_up(kind, platform)
+
+
+def _never(_settings: Settings) -> bool:
+    return False
+
+
+def _none(_name: str, _value: str) -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class ChannelDeclaration:
+    """What a channel package tells the rest of interviewbot about itself.
+
+    `enabled` says whether the settings ask for it (its credentials are set); `make` builds
+    the running channel (import heavy libraries inside it, so that declaring stays cheap);
+    `token_pattern` is a regular expression of its credentials' shape, redacted from every
+    log line; `derived_secrets(name, value)` lists secrets derived from a setting (redacted
+    too); `on_start` runs once the channels are up (checks that only warn).
+    """
+
+    capabilities: Capabilities
+    enabled: Callable[[Settings], bool] = _never
+    make: Callable[[Settings, Engine], Channel] | None = None
+    token_pattern: str | None = None
+    derived_secrets: Callable[[str, str], tuple[str, ...]] = _none
+    on_start: Callable[[App], Awaitable[object]] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.capabilities.platform
+
+
+def declarations() -> tuple[ChannelDeclaration, ...]:
+    """Every registered channel's declaration; registers their capabilities with the engine."""
+    found = []
+    for module in REGISTERED:
+        declaration = importlib.import_module(module).CHANNEL
+        if not isinstance(declaration, ChannelDeclaration):
+            raise TypeError(f"{module}.CHANNEL is not a ChannelDeclaration")
+        if CHANNELS[declaration.name] is not declaration.capabilities:
+            CHANNELS.register(declaration.capabilities)
+        found.append(declaration)
+    return tuple(found)
+
+
+def declaration(name: str) -> ChannelDeclaration | None:
+    """The declaration of the channel called `name` (its platform), if registered."""
+    return next((d for d in declarations() if d.name == name), None)

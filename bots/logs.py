@@ -20,11 +20,8 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import quote
 
-TOKEN = re.compile(
-    r"\d+:[A-Za-z0-9_-]{30,}"  # Telegram bot token
-    r"|xox[a-z]-[A-Za-z0-9-]+"  # Slack bot, user and refresh tokens
-    r"|xapp-[A-Za-z0-9-]+"  # Slack app-level token
-)
+from bots.channels import declarations
+
 REDACTED = "[redacted]"
 QUIET_LOGGERS = ("httpx", "httpcore")  # one line per HTTP request (and a URL with the token)
 
@@ -35,6 +32,12 @@ _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))
 SECRET_WORDS = ("token", "secret", "key", "password")  # settings / variables holding secrets
 
 
+def token_pattern() -> re.Pattern[str]:
+    """Every registered channel's credential shapes (`ChannelDeclaration.token_pattern`)."""
+    shapes = [f"(?:{d.token_pattern})" for d in declarations() if d.token_pattern]
+    return re.compile("|".join(shapes) or "(?!)")
+
+
 def webhook_secret_for(token: str) -> str:
     """The Telegram webhook secret derived from the bot token when none is configured (used
     by `bots.telegram.channel.webhook_secret`, and redacted from every log line)."""
@@ -43,8 +46,8 @@ def webhook_secret_for(token: str) -> str:
 
 def secrets_in(values: Mapping[str, object]) -> tuple[str, ...]:
     """Every secret among settings or environment variables: any text value whose name says
-    token, secret, key or password, the webhook secret derived from a Telegram bot token,
-    and the URL-encoded form of each (a token in a request URL)."""
+    token, secret, key or password, the secrets a channel derives from one (a webhook
+    secret from a bot token), and the URL-encoded form of each (a token in a request URL)."""
     found: list[str] = []
     for name, value in values.items():
         if not isinstance(value, str) or len(value) < 8:
@@ -52,8 +55,8 @@ def secrets_in(values: Mapping[str, object]) -> tuple[str, ...]:
         if not any(word in name.lower() for word in SECRET_WORDS):
             continue
         found.append(value)
-        if "telegram" in name.lower() and "token" in name.lower():
-            found.append(webhook_secret_for(value))
+        for channel in declarations():
+            found.extend(channel.derived_secrets(name, value))
     found += [quote(v, safe="") for v in found if quote(v, safe="") != v]
     return tuple(sorted(set(found), key=len, reverse=True))
 
@@ -79,7 +82,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Replace bot tokens, and any of `secrets`, by a marker."""
     for secret in secrets:
         text = text.replace(secret, REDACTED)
-    return TOKEN.sub(REDACTED, text)
+    return token_pattern().sub(REDACTED, text)
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from bots.channels import declarations
 from core.errors import ScriptError
 from core.ports import ScriptRevision
 from core.script import Path as FieldPath
@@ -122,6 +123,7 @@ def parse_yaml(text: str, name: str) -> Script:
     except RecursionError:
         raise ScriptFileInvalid([ScriptFileError(name, 1, "(yaml)", "nested too deeply")]
                                 ) from None
+    declarations()  # the registered channels: which "platform:id" entries review lists take
     try:
         return parse_script(data)
     except ScriptInvalid as exc:

@@ -76,4 +76,7 @@ class Settings(BaseSettings):
 
     @property
     def has_chat_channels(self) -> bool:
-        return bool(self.telegram_bot_token or self.slack_bot_token)
+        """Whether any registered channel is enabled (else `run` starts the console)."""
+        from bots.channels import declarations
+
+        return any(d.make is not None and d.enabled(self) for d in declarations())

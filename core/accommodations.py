@@ -1,10 +1,11 @@
 """Adjustments on request: more time, longer answers, text instead of voice, something else.
 
 A script's `accommodations` block lists what may be asked for. The expectations message tells
-every candidate how (a button, or /adjust). The candidate ticks adjustments, sends them, may add
-a note; the request goes to the deciders as a card with Approve / Decline. Approved adjustments
-apply to that interview only: the deadline moves, voice answers may run longer, text is taken
-where voice was required. Reviewers are never told: nothing here touches review cards.
+every candidate how (a button, or the adjust command). The candidate ticks adjustments, sends
+them, may add a note; the request goes to the deciders as a card with Approve / Decline.
+Approved adjustments apply to that interview only: the deadline moves, voice answers may run
+longer, text is taken where voice was required. Reviewers are never told: nothing here
+touches review cards.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import timedelta
 
 from core import payloads as pl
 from core import texts
+from core.capabilities import with_commands
 from core.commands import ButtonPressed
 from core.deadlines import extend_deadline
 from core.durations import format_duration
@@ -61,7 +63,8 @@ def how_to_ask(script: Script, interview: Interview, message: str) -> OutMessage
     contact = f" or write to {settings.contact}" if settings.contact else ""
     return OutMessage(
         f"{message}\nNeed an adjustment ({', '.join(LABELS[a].lower() for a in settings.offer)})?"
-        f" Tap the button below or send /adjust at any time{contact}. Reviewers are not told.",
+        + with_commands(" Tap the button below or send {adjust} at any time", interview.platform)
+        + f"{contact}. Reviewers are not told.",
         ((Button("Ask for an adjustment", pl.make(pl.ADJUST, interview.id, OPEN)),),))
 
 
@@ -119,7 +122,8 @@ def _menu(script: Script, interview: Interview, mask: int) -> OutMessage:
 
 def ask(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
         chat: ChatRef, fx: Effects) -> None:
-    """/adjust (or the button): show the adjustments offered, unless one request is waiting."""
+    """The adjust command (or the button): show the adjustments offered, unless one request is
+    waiting."""
     if script.accommodations is None:
         fx.send(chat, NOT_OFFERED)
         return
@@ -180,7 +184,7 @@ def _submit(services: Services, uow: UnitOfWork, script: Script, interview: Inte
 
 
 def _listed(script: Script) -> tuple[str, ...]:
-    """Who decides: the accommodations' deciders, else the review's (people, chats or Slack
+    """Who decides: the accommodations' deciders, else the review's (people, chats or
     user groups); empty: the reviewers."""
     assert script.accommodations is not None
     return script.accommodations.deciders or script.review.deciders

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from core import accommodations, texts
 from core import payloads as pl
+from core.capabilities import with_commands
 from core.commands import UserCommand
 from core.effects import Effects
 from core.events import InterviewErased
@@ -19,10 +20,11 @@ from core.script import Script
 from core.services import Services
 from core.states import State
 from core.submitting import check_deadline
+from core.vocabulary import Verb
 
 
 class Account:
-    """Handlers for /status, /withdraw, /delete and their confirmations."""
+    """Handlers for the commands of `core.vocabulary.Verb` and their confirmations."""
 
     def __init__(self, services: Services) -> None:
         self.s = services
@@ -32,19 +34,19 @@ class Account:
 
     def command(self, uow: UnitOfWork, cmd: UserCommand, fx: Effects) -> bool:
         interview = uow.interviews.current_for(cmd.user)
-        if cmd.name == "help":
-            fx.send(cmd.chat, texts.HELP)
+        if cmd.name == Verb.HELP:
+            fx.send(cmd.chat, with_commands(texts.HELP, cmd.chat.platform))
             return True
         if interview is None:
             return False
         assert interview.chat is not None
         script = self.s.script(interview)
-        if cmd.name == "status":
+        if cmd.name == Verb.STATUS:
             if interview.is_open and self._now() >= interview.deadline:
                 check_deadline(script, interview, self._now(), fx)
                 return True
             fx.send(cmd.chat, status_text(script, interview, self._now()))
-        elif cmd.name == "withdraw":
+        elif cmd.name == Verb.WITHDRAW:
             if not interview.is_open:
                 fx.send(cmd.chat, status_text(script, interview, self._now()))
                 return True
@@ -52,15 +54,15 @@ class Account:
                 "Withdraw from this interview? The team will be told you stopped.",
                 ((Button("Yes, withdraw", pl.make(pl.WITHDRAW, interview.id), "danger"),
                   Button("Cancel", pl.make(pl.CANCEL, interview.id))),)))
-        elif cmd.name == "adjust":
+        elif cmd.name == Verb.ADJUST:
             accommodations.ask(self.s, uow, script, interview, cmd.chat, fx)
-        elif cmd.name == "delete":
+        elif cmd.name == Verb.DELETE:
             fx.send(cmd.chat, OutMessage(
                 "Erase your answers and recordings? This cannot be undone.",
                 ((Button("Yes, erase everything", pl.make(pl.ERASE, interview.id), "danger"),
                   Button("Cancel", pl.make(pl.CANCEL, interview.id))),)))
         else:
-            fx.send(cmd.chat, texts.HELP)
+            fx.send(cmd.chat, with_commands(texts.HELP, cmd.chat.platform))
         return True
 
     def confirmed(self, uow: UnitOfWork, script: Script, interview: Interview,
@@ -77,8 +79,9 @@ class Account:
             interview.move_to(State.WITHDRAWN, self._now())
             fx.reply = "Withdrawn."
             close(message, "You withdrew from this interview.", fx)
-            fx.send(interview.chat, "You have withdrawn. Thank you for your time. Use /delete "
-                                    "if you also want your answers erased.")
+            fx.send(interview.chat, with_commands(
+                "You have withdrawn. Thank you for your time. Use {delete} if you also want "
+                "your answers erased.", interview.chat.platform))
             fx.changed.append(interview.id)
             return
         erase(self.s, uow, interview, actor="candidate", now=self._now(), fx=fx)

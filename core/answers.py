@@ -10,6 +10,7 @@ from datetime import datetime
 
 from core import accommodations, texts
 from core.audio import AudioRejected, RejectReason
+from core.capabilities import capabilities
 from core.choices import Choices
 from core.commands import MediaReceived, UnsupportedReceived
 from core.effects import Effects
@@ -27,7 +28,7 @@ from core.prompts import (
     retakes_left,
     status_text,
 )
-from core.refs import ChatRef, MessageRef
+from core.refs import TRANSCRIPT_PENDING, ChatRef, MessageRef
 from core.script import Question, Script
 from core.services import Services
 from core.states import State
@@ -87,7 +88,7 @@ class Answers:
             return
         if not accommodations.rules(uow, script, interview, question).allows("text"):
             fx.send(interview.chat, "This question needs a voice note, not text. Please record "
-                                    "your answer (hold the microphone button).")
+                    f"your answer ({capabilities(interview.chat.platform).record_voice}).")
             return
         text = clean_text(text)
         refusal = unreadable(text, "answer")
@@ -160,7 +161,7 @@ class Answers:
         if not question.answer.allows("voice"):
             fx.send(chat, "This question needs a written answer. Please type it as text.")
             return None
-        if cmd.media.transcript == "processing":
+        if cmd.media.transcript == TRANSCRIPT_PENDING:
             fx.send(chat, texts.PROCESSING)
             return None
         draft = draft_of(interview, question) if follow_up is None else None
@@ -210,7 +211,8 @@ class Answers:
                 fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
                     limit=texts.limit(plan.allowed)))
             return None
-        transcript = cmd.media.transcript if cmd.media.transcript != "processing" else None
+        transcript = (cmd.media.transcript if cmd.media.transcript != TRANSCRIPT_PENDING
+                      else None)
         clip = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
                     media_key=stored.key, duration=stored.duration, checksum=stored.checksum,
                     transcript=transcript)

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.capabilities import AudioFormat
+
 
 class RejectReason(enum.Enum):
     """Why an audio answer was not accepted. Each has its own message to the candidate."""
@@ -65,11 +67,11 @@ class AudioProcessor(Protocol):
         """
         ...
 
-    async def review_copy(self, key: str, *, platform: str) -> tuple[str, str]:
-        """Loudness-normalised, silence-trimmed copy for reviewers on `platform`.
+    async def review_copy(self, key: str, *, fmt: AudioFormat) -> tuple[str, str]:
+        """Loudness-normalised, silence-trimmed copy for reviewers, in `fmt` (the format
+        their channel plays inline, `Capabilities.inline_audio`).
 
-        Returns (absolute path, mime type) in the format that platform plays inline:
-        OGG/Opus for "telegram", M4A/AAC for "slack", OGG/Opus otherwise.
+        Returns (absolute path, mime type).
         """
         ...
 

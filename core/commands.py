@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.vocabulary import Verb
 
 
 @dataclass(frozen=True)
@@ -13,14 +14,14 @@ class CreateInvitation:
 
     script_id: str
     name: str
-    platform: str  # telegram, slack or console
+    platform: str  # the channel the candidate is invited on (a registered platform)
     tz: str | None = None
     external_ref: str | None = None  # the inviting system's own reference (an ATS id)
 
 
 @dataclass(frozen=True)
 class InviteAccepted:
-    """A person opened an invitation (Telegram `/start <token>`, a Slack DM, the console)."""
+    """A person opened an invitation (a deep link with its token, a DM the bot opened)."""
 
     user: UserRef
     chat: ChatRef
@@ -71,11 +72,11 @@ class ButtonPressed:
 
 @dataclass(frozen=True)
 class UserCommand:
-    """A command from a person: help, status, withdraw, delete."""
+    """A command from a person (the vocabulary of `core.vocabulary.Verb`)."""
 
     user: UserRef
     chat: ChatRef
-    name: str
+    name: Verb
     delivery: str | None = None
 
 

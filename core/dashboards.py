@@ -1,5 +1,5 @@
 """Read models for people outside a command: a person's home page (their own interview and
-the completed interviews they review), the console reviewer's waiting list, and whether a
+the completed interviews they review), a local reviewer's waiting list, and whether a
 follow-up / reply / feedback modal may open. Adapters render them; the rules stay here.
 """
 

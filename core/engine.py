@@ -19,6 +19,7 @@ from core import fair_flow, outbox, retention, texts
 from core import payloads as pl
 from core.bus import dispatch, rerun_on_conflict, work_of
 from core.candidate import CandidateFlow, clean_text, erase
+from core.capabilities import TimeZoneSource, capabilities
 from core.commands import ButtonPressed, Command, CreateInvitation, MediaReceived, ReviewerText
 from core.deadlines import extend_deadline
 from core.effects import Effects
@@ -71,7 +72,8 @@ class Engine:
                 candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token),
                 invited_at=now,
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
-                tz_confirmed=cmd.tz is not None or cmd.platform == "console",
+                tz_confirmed=cmd.tz is not None or capabilities(
+                    cmd.platform).time_zone is TimeZoneSource.INVITATION,
                 external_ref=cmd.external_ref,
                 script_revision=revision,
             )

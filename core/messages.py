@@ -32,7 +32,7 @@ class Audio:
 class OutMessage:
     """A message to send: a title line, body text, rows of buttons, an optional audio file.
 
-    `ask_reply` asks the client to open a reply box (Telegram force-reply, Slack modal) whose
+    `ask_reply` asks the client to open a reply box (a force-reply, a modal) whose
     text comes back as `ReviewerText` with this target id.
     """
 

@@ -22,7 +22,7 @@ def new_id() -> str:
 
 
 def new_token() -> str:
-    """A fresh invitation token (>= 128 bits from `secrets`, safe in a Telegram deep link)."""
+    """A fresh invitation token (>= 128 bits from `secrets`, safe in a deep link)."""
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
@@ -137,7 +137,7 @@ class Interview:
     token_hash: str
     invited_at: datetime
     deadline: datetime
-    platform: str  # where the candidate is invited: telegram, slack, console
+    platform: str  # the channel the candidate is invited on (core/capabilities.py)
     tz: str = "UTC"
     tz_confirmed: bool = False  # set by the invitation, the platform, or the candidate
     state: State = State.INVITED

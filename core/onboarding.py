@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core import accommodations, notice, texts
+from core.capabilities import TimeZoneSource, capabilities
 from core.commands import InviteAccepted
 from core.effects import Effects
 from core.model import Interview, hash_token, new_id
@@ -80,7 +81,8 @@ class Onboarding:
         script = self.s.script(interview)
         fx.send(cmd.chat, texts.intro(script, interview.candidate_name, interview.deadline,
                                       interview.tz))
-        if interview.tz_confirmed or cmd.user.platform != "telegram":
+        if interview.tz_confirmed or capabilities(
+                cmd.user.platform).time_zone is not TimeZoneSource.ASK:
             self._expectations_and_consent(script, interview, fx)
         else:
             fx.send(cmd.chat, zone_question(interview))

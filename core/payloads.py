@@ -36,6 +36,8 @@ CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDR
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 OUTCOME_ACTIONS = frozenset({OUTCOME_SEND, OUTCOME_FEEDBACK, OUTCOME_SKIP})
 FAIRNESS_ACTIONS = frozenset({SELF_ID, ADJUST, ADJUST_DECIDE})  # handled by core/fair_flow.py
+# buttons whose press asks for text (a force-reply, a modal) instead of acting at once
+ASKS_FOR_TEXT = frozenset({FOLLOW_UP, REPLY, OUTCOME_FEEDBACK})
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,16 @@ class Payload:
 def make(action: str, interview_id: str, *args: str | int) -> str:
     """Encode a payload; the result is at most 64 bytes for the ids this project generates."""
     return ":".join((action, interview_id, *(str(a) for a in args)))
+
+
+def action(text: str) -> str:
+    """The action of an encoded payload (or of a reply target), without checking the rest."""
+    return text.partition(":")[0]
+
+
+def asks_for_text(text: str) -> bool:
+    """Whether pressing this button asks the person to write something (`ASKS_FOR_TEXT`)."""
+    return action(text) in ASKS_FOR_TEXT
 
 
 def parse(text: str) -> Payload | None:

@@ -60,7 +60,7 @@ class Messenger(Protocol):
         ...
 
     async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
-        """Tell one person something privately in a shared chat (e.g. a Slack ephemeral)."""
+        """Tell one person something privately in a shared chat (an ephemeral message)."""
         ...
 
     async def download(self, media: MediaRef, max_bytes: int) -> bytes:

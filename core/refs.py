@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# MediaRef.transcript of a clip the platform has not finished processing: ask for it again
+TRANSCRIPT_PENDING = "processing"
+
 
 @dataclass(frozen=True)
 class UserRef:
-    """A person on a platform, e.g. UserRef("telegram", "12345")."""
+    """A person on a platform (a registered channel), e.g. UserRef("chat", "12345")."""
 
     platform: str
     id: str
@@ -65,5 +68,5 @@ class MediaRef:
     size: int | None = None
     duration: float | None = None
     name: str | None = None
-    transcript: str | None = None  # a platform-provided transcript, when complete
+    transcript: str | None = None  # a platform-provided transcript, or TRANSCRIPT_PENDING
     url: str | None = None

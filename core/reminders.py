@@ -53,7 +53,13 @@ class Timer:
     @property
     def key(self) -> str:
         """Unique per firing, for exactly-once delivery."""
-        return f"timer:{self.id}:{self.at.isoformat()}"
+        return f"{timer_key_prefix(self.interview_id, self.kind)}{self.index}:{self.at.isoformat()}"
+
+
+def timer_key_prefix(interview_id: str, kind: TimerKind) -> str:
+    """The start of the delivery keys of one interview's timers of one kind: the one
+    definition of a timer's delivery key (`Timer.key`), which reports count by."""
+    return f"timer:{interview_id}:{kind.value}:"
 
 
 class Plannable(Protocol):

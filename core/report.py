@@ -17,7 +17,7 @@ from core.agreement import interval_alpha
 from core.model import Interview, Rating, ReviewerDecision
 from core.ports import UnitOfWork
 from core.prompts import current_question
-from core.reminders import TimerKind, started
+from core.reminders import TimerKind, started, timer_key_prefix
 from core.review import complete_reviewers, scored_answers
 from core.script import Script
 from core.states import OPEN_STATES, State
@@ -32,7 +32,7 @@ STOPPED_STATES = OPEN_STATES | ENDED_STATES
 
 def reminder_key_prefixes(interview_id: str) -> tuple[str, ...]:
     """Delivery-key prefixes of the candidate reminders sent for one interview."""
-    return tuple(f"timer:{interview_id}:{kind.value}:" for kind in CANDIDATE_REMINDERS)
+    return tuple(timer_key_prefix(interview_id, kind) for kind in CANDIDATE_REMINDERS)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -9,6 +9,7 @@ from statistics import mean
 from core import outcome, texts
 from core import payloads as pl
 from core.candidate import clean_text, unreadable
+from core.capabilities import capabilities
 from core.commands import ReviewerText
 from core.deadlines import extend_deadline, extended_notice
 from core.effects import Effects
@@ -198,7 +199,8 @@ class ReviewFlow:
             take = answer.kept
             audio = None
             if take is not None and take.media_key:
-                path, mime = await self.s.audio.review_copy(take.media_key, platform=platform)
+                path, mime = await self.s.audio.review_copy(
+                    take.media_key, fmt=capabilities(platform).inline_audio)
                 label = texts.question_label(script, script.question(answer.question_id))
                 audio = Audio(path, mime, label, take.duration or 0.0)
             out.append((answer.id, answer_card(script, interview, answer, ratings, audio)))

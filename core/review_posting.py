@@ -13,6 +13,7 @@ import logging
 
 from core import outbox, texts
 from core import payloads as pl
+from core.capabilities import capabilities
 from core.messages import Audio, Button, OutMessage
 from core.model import Interview, ReviewPost
 from core.outbox import Step
@@ -101,8 +102,8 @@ class ReviewPosting:
             audio = None
             take = answer.kept
             if take.media_key:
-                path, mime = await self.s.audio.review_copy(take.media_key,
-                                                            platform=dest.platform)
+                path, mime = await self.s.audio.review_copy(
+                    take.media_key, fmt=capabilities(dest.platform).inline_audio)
                 label = texts.question_label(script, script.question(answer.question_id))
                 audio = Audio(path, mime, label, take.duration or 0.0)
             message = answer_card(script, interview, answer, ratings, audio)
@@ -122,7 +123,8 @@ class ReviewPosting:
                   a.kept.media_key) for a in scored_answers(script, interview)
                  if a.kept and a.kept.media_key]
         reel = await self.s.audio.reel(clips, key=f"{interview.id}/reel")
-        path, mime = await self.s.audio.review_copy(reel.key, platform=dest.platform)
+        path, mime = await self.s.audio.review_copy(
+            reel.key, fmt=capabilities(dest.platform).inline_audio)
         chapters = "\n".join(f"{texts.clock(c.start)} {c.title}" for c in reel.chapters)
         message = OutMessage(f"{candidate_label(script, interview)}: every voice answer in one "
                              f"recording ({texts.clock(reel.duration)}).\n{chapters}",
@@ -178,7 +180,8 @@ class ReviewPosting:
         for dest in self.s.destinations(script):
             out = message
             if audio is not None:
-                path, mime = await self.s.audio.review_copy(audio[0], platform=dest.platform)
+                path, mime = await self.s.audio.review_copy(
+                    audio[0], fmt=capabilities(dest.platform).inline_audio)
                 out = OutMessage(message.text, message.buttons,
                                  Audio(path, mime, "Follow-up reply", audio[1]))
             steps.append(outbox.send(dest, out, about=interview.id))

@@ -1,7 +1,7 @@
 """Who may review and decide an interview of a script, and what they have been shown.
 
 One rule (see docs/reviews.md): you may rate when you are not a candidate of the script, and
-you are listed in `review.reviewers` (yourself or through a Slack user group), or you act inside
+you are listed in `review.reviewers` (yourself or through a user group), or you act inside
 a listed review chat and, when `review.members` is set, you are listed there too.
 """
 
@@ -23,14 +23,14 @@ DECISIONS = "decisions"  # what `REVEALED` names when others' decisions were sho
 
 def named_in(refs: tuple[str, ...], user: UserRef,
              members: Callable[[str], frozenset[str]]) -> bool:
-    """The person is in `refs` themselves or through a listed Slack user group (`members`
+    """The person is in `refs` themselves or through a listed user group (`members`
     of a group, as last resolved)."""
     person = str(user)
     return person in refs or any(person in members(g) for g in refs if is_user_group(g))
 
 
 def is_named(services: Services, refs: tuple[str, ...], user: UserRef) -> bool:
-    """The person is in `refs` themselves or through a listed Slack user group."""
+    """The person is in `refs` themselves or through a listed user group."""
     return named_in(refs, user, services.group_members)
 
 
@@ -39,7 +39,7 @@ def reviewer_refusal(services: Services, uow: UnitOfWork, script: Script, user: 
     """Why this person may not review interviews of this script here, or None if they may.
 
     You may rate when you are not a candidate of the script, and you are listed in
-    `review.reviewers` (yourself or through a Slack user group), or you act inside a listed
+    `review.reviewers` (yourself or through a user group), or you act inside a listed
     review chat and, when `review.members` is set, you are listed there too.
     """
     if uow.interviews.is_candidate(script.id, user):

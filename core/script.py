@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
 
+from core.capabilities import examples, ids_help, is_person, is_user_group, known, people_help
 from core.durations import parse_duration
-from core.review_settings import ReviewSettings, is_person, is_user_group
+from core.review_settings import ReviewSettings
 from core.script_choices import choice_options, knockout_options
 from core.script_fairness import FIELDS as FAIRNESS_FIELDS
 from core.script_fairness import Accommodations, SelfIdCategory, parse_fairness
@@ -22,7 +23,7 @@ from core.script_hiring import Outcome, WebhookTarget, parse_outcome, parse_webh
 ANSWER_KINDS = ("voice", "text", "choice")
 DEFAULT_KNOCKOUT_MESSAGE = (
     "Thank you for your time, {name}. This role has a requirement your answer does not meet, "
-    "so the interview ends here and your answers will not be reviewed. You can use /delete "
+    "so the interview ends here and your answers will not be reviewed. You can use {delete} "
     "to erase them."
 )
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
@@ -402,12 +403,11 @@ MAX_EXTEND = timedelta(days=14)
 
 
 def _refs(c: _Collector, raw: Mapping[str, Any], key: str, *, people: bool) -> list[str] | None:
-    """A list of "platform:id" entries; `people` allows only persons and Slack user groups."""
+    """A list of "platform:id" entries; `people` allows only persons and user groups."""
     if raw.get(key) is None:
         return None
     value = raw[key]
-    example = ("[slack:U0ADA, slack:S0LEADS, telegram:123456]" if people
-               else "[slack:C0REVIEWS, telegram:-1001234]")
+    example = examples(people=people)
     if not isinstance(value, list):
         c.add(("review", key), f"must be a list like {example}")
         return []
@@ -415,12 +415,10 @@ def _refs(c: _Collector, raw: Mapping[str, Any], key: str, *, people: bool) -> l
     for i, entry in enumerate(value):
         platform, _, ident = str(entry).partition(":")
         ref = f"{platform}:{ident}"
-        if platform not in ("slack", "telegram", "console") or not ident:
-            c.add(("review", key, i), f"{entry!r} is not slack:<channel, user or user group id> "
-                                      "or telegram:<chat or user id>")
-        elif people and not (is_person(ref) or is_user_group(ref) or platform == "console"):
-            c.add(("review", key, i), f"{entry!r} is not a person (slack:U…, telegram:<user "
-                                      "id>) or a Slack user group (slack:S…)")
+        if not known(ref):
+            c.add(("review", key, i), f"{entry!r} is not {ids_help()}")
+        elif people and not (is_person(ref) or is_user_group(ref)):
+            c.add(("review", key, i), f"{entry!r} is not {people_help()}")
         else:
             found.append(ref)
     return found

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from core.capabilities import ids_help, known
 from core.durations import parse_duration
 
 PREFER_NOT = "Prefer not to say"
@@ -130,9 +131,8 @@ def _accommodations(raw: Any, add: AddProblem) -> Accommodations | None:
     value = raw.get("deciders", [])
     for i, dest in enumerate(value if isinstance(value, list) else [None]):
         platform, _, ident = str(dest).partition(":")
-        if platform not in ("slack", "telegram", "console") or not ident:
-            add((*path, "deciders", i), f"{dest!r} is not slack:<channel or user id> or "
-                                        "telegram:<chat id>")
+        if not known(f"{platform}:{ident}"):
+            add((*path, "deciders", i), f"{dest!r} is not {ids_help()}")
         else:
             deciders.append(f"{platform}:{ident}")
     for key in raw:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core import payloads as pl
 from core import texts
+from core.capabilities import with_commands
 from core.effects import Effects
 from core.messages import Button, OutMessage
 from core.model import Interview
@@ -25,7 +26,7 @@ INTRO = (
     "Optional and voluntary: to check that our hiring process treats every group fairly, we "
     "ask a few questions about you. Your answers are kept apart from your interview, are never "
     "shown to the people who review it, and have no effect on any decision. Skip any question, "
-    "or all of them. /delete erases them with the rest of your interview."
+    "or all of them. {delete} erases them with the rest of your interview."
 )
 NO_SURVEY = "This interview has no voluntary survey, so nothing was recorded."
 THANKS = "Thank you. That was the last question of the survey."
@@ -47,7 +48,7 @@ def offer(script: Script, interview: Interview, fx: Effects) -> None:
     """After the interview's last message: ask the survey's first question, if it has one."""
     if not script.self_id or interview.chat is None:
         return
-    fx.send(interview.chat, INTRO)
+    fx.send(interview.chat, with_commands(INTRO, interview.chat.platform))
     fx.send(interview.chat, question(script, interview, 0))
 
 

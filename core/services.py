@@ -8,14 +8,13 @@ from datetime import timedelta
 from typing import Protocol
 
 from core.audio import AudioProcessor, Transcriber
+from core.capabilities import capabilities
 from core.errors import ScriptError, ScriptRetired
 from core.observe import NullObserver, Observer
 from core.ports import Clock, Messenger, ScriptCatalog, UnitOfWork, UnitOfWorkFactory
 from core.queries import InterviewQueries
 from core.refs import ChatRef
 from core.script import Script
-
-DEFAULT_MAX_DOWNLOAD = 20 * 1024 * 1024  # Telegram's bot download limit
 
 
 class Pinned(Protocol):
@@ -41,11 +40,10 @@ class Services:
     messengers: dict[str, Messenger] = field(default_factory=dict)
     transcriber: Transcriber | None = None
     review_destinations: tuple[ChatRef, ...] | None = None  # overrides the scripts' lists
-    max_download: dict[str, int] = field(default_factory=dict)
     observer: Observer = field(default_factory=NullObserver)
     # committed outbound work not done by then (the process died?) is done by a sweep
     outbox_retry: timedelta = timedelta(seconds=30)
-    # members ("slack:U…") of a Slack user group ("slack:S…"), as last resolved by the adapter
+    # the people ("platform:id") in a user group, as last resolved by its channel's adapter
     group_members: Callable[[str], frozenset[str]] = field(default=lambda _group: frozenset())
 
     # pinned scripts by revision hash: revisions never change, so they are kept once read
@@ -103,4 +101,4 @@ class Services:
         return tuple(ChatRef.parse(d) for d in script.review.destinations)
 
     def download_limit(self, platform: str) -> int:
-        return self.max_download.get(platform, DEFAULT_MAX_DOWNLOAD)
+        return capabilities(platform).max_download

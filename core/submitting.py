@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core import texts
+from core.capabilities import with_commands
 from core.effects import Effects
 from core.model import Interview, Take
 from core.prompts import ask, current_question, draft_summary
@@ -64,8 +65,8 @@ def screen_out(script: Script, interview: Interview, now: datetime, fx: Effects)
     """A knock-out answer: the interview ends politely and goes to no reviewer."""
     interview.move_to(State.SCREENED_OUT, now)
     if interview.chat is not None:
-        fx.send(interview.chat, script.knockout_message.replace(
-            "{name}", interview.candidate_name or "there"))
+        fx.send(interview.chat, with_commands(script.knockout_message.replace(
+            "{name}", interview.candidate_name or "there"), interview.chat.platform))
 
 
 def start_answer(services: Services, interview: Interview, question: Question, take: Take,

@@ -37,7 +37,7 @@ UNSUPPORTED = (
 ONLY_TEXT_HERE = "Please type your message as text here."
 PRESS_A_BUTTON = "Please use the buttons above: {labels}."
 DOWNLOAD_FAILED = "I couldn't fetch that file. Please try sending it again."
-PROCESSING = "Slack is still processing that clip. Please send it again in a moment."
+PROCESSING = "That clip is still being processed. Please send it again in a moment."
 
 AUDIO_REJECTED = {
     RejectReason.CORRUPT: "I couldn't play that recording; the file seems damaged. "
@@ -54,10 +54,10 @@ AUDIO_REJECTED = {
 HELP = (
     "I ask the interview questions one at a time; answer each whenever it suits you.\n"
     "Commands:\n"
-    "  /status - your progress and deadline\n"
-    "  /withdraw - stop the interview\n"
-    "  /delete - erase your answers and recordings\n"
-    "  /help - this message"
+    "  {status} - your progress and deadline\n"
+    "  {withdraw} - stop the interview\n"
+    "  {delete} - erase your answers and recordings\n"
+    "  {help} - this message"
 )
 
 

@@ -54,7 +54,7 @@ class Views:
         return self._s.destinations(script)
 
     def review_groups(self) -> list[str]:
-        """Every Slack user group a served script names (reviewers, members, deciders)."""
+        """Every user group a served script names (reviewers, members, deciders)."""
         return [g for s in self._s.scripts.all() for g in s.review.groups]
 
     def resolve_groups_with(self, members: Callable[[str], frozenset[str]]) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from core import payloads as pl
 from core import self_id, texts
+from core.capabilities import with_commands
 from core.effects import Effects
 from core.events import CandidateAsked, FollowUpAnswered, InterviewCompleted
 from core.messages import Button, OutMessage
@@ -110,7 +111,8 @@ class WrapUpFlow:
         interview.wrap_up = WrapUp.DONE
         fx.reply = "Thank you!"
         close(message, f"You rated this interview {score} of 5.", fx)
-        fx.send(interview.chat, "Thank you for your time! The hiring team will review your "
-                                "answers and get back to you. You can use /delete at any time "
-                                "to erase your answers and recordings.")
+        fx.send(interview.chat, with_commands(
+            "Thank you for your time! The hiring team will review your answers and get back to "
+            "you. You can use {delete} at any time to erase your answers and recordings.",
+            interview.chat.platform))
         self_id.offer(script, interview, fx)

@@ -549,21 +549,26 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             if self.deliveries:  # first, so that a redelivery fails before any other write
-                self.session.execute(DELIVERY.insert(), [
-                    {"key": k, "seen_at": at} for k, at in self.deliveries.items()])
+                self._insert_deliveries()
             self.interviews.flush()
             if self.recorder is not None:
                 self.recorder(self)
             self.session.commit()
-        except IntegrityError as exc:
-            self.rollback()
-            if "delivery" in str(exc.orig).lower():
-                raise AlreadyHandled(str(exc.orig)) from exc
-            raise
-        except ConcurrentUpdate:
+        except (IntegrityError, AlreadyHandled, ConcurrentUpdate):
             self.rollback()
             raise
         self._forget()
+
+    def _insert_deliveries(self) -> None:
+        """Insert this transaction's delivery keys, alone in one statement (nothing pending
+        is flushed with it): a key's primary key is the only constraint it can break, so a
+        failure here is a key already recorded, whatever the database's wording."""
+        with self.session.no_autoflush:
+            try:
+                self.session.execute(DELIVERY.insert(), [
+                    {"key": k, "seen_at": at} for k, at in self.deliveries.items()])
+            except IntegrityError as exc:
+                raise AlreadyHandled(str(exc.orig)) from exc
 
     def _forget(self) -> None:
         self.interviews.seen.clear()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from bots.channels import declarations
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.support.postgres import PostgresUnavailable
@@ -17,6 +18,8 @@ from tests.support.postgres import (
 )
 
 pytest_plugins = ["pytester"]
+
+declarations()  # the channels' capabilities, as `interviewbot` registers them on start
 
 
 TRUTHY = {"1", "true", "yes", "on"}

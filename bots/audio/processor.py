@@ -27,7 +27,6 @@ from bots.audio.levels import MIN_SPEECH_SECONDS, speech_seconds, window_levels
 from bots.audio.review import (
     CANONICAL_BITRATE,
     CANONICAL_OPUS,
-    OGG_REVIEW,
     REEL,
     REVIEW_OUTPUTS,
     Output,
@@ -37,6 +36,7 @@ from bots.audio.review import (
 from bots.audio.store import MediaStore, sha256
 from bots.audio.sweep import ORPHAN_GRACE, MediaReferences, SweepReport, sweep_orphans
 from core.audio import AudioRejected, Reel, RejectReason, StoredAudio
+from core.capabilities import AudioFormat
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -111,9 +111,10 @@ class PydubAudioProcessor:
             raise AudioRejected(result.reason, result.detail)
         return result
 
-    async def review_copy(self, key: str, *, platform: str) -> tuple[str, str]:
-        """Trimmed, loudness-normalised copy in the platform's inline format: (path, mime)."""
-        output = REVIEW_OUTPUTS.get(platform, OGG_REVIEW)
+    async def review_copy(self, key: str, *, fmt: AudioFormat) -> tuple[str, str]:
+        """Trimmed, loudness-normalised copy in `fmt` (what a channel plays inline): (path,
+        mime)."""
+        output = REVIEW_OUTPUTS[fmt]
         canonical, target = self.path(key), self.store.path(key, output.suffix)
         if not _is_fresh(target, canonical):
             await self._run(review_from, self.store, self.bucket, key, output)

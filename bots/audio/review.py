@@ -13,6 +13,7 @@ from bots.audio.ffmpeg import SAMPLE_RATE, AudioSegment
 from bots.audio.levels import prepare_for_review
 from bots.audio.store import MediaStore
 from core.audio import Chapter, Reel
+from core.capabilities import AudioFormat
 
 CANONICAL_BITRATE = "32k"
 CANONICAL_OPUS = ("-compression_level", "10")  # stored once per answer: best quality per bit
@@ -45,7 +46,7 @@ OGG_REVIEW = Output("review.ogg", "ogg", "libopus", "audio/ogg", None, REVIEW_OP
 M4A_REVIEW = Output("review.m4a", "ipod", "aac", "audio/mp4", AAC_BITRATE,
                     ("-movflags", "+faststart"))
 REEL = Output("ogg", "ogg", "libopus", "audio/ogg", CANONICAL_BITRATE, CANONICAL_OPUS)
-REVIEW_OUTPUTS = {"telegram": OGG_REVIEW, "slack": M4A_REVIEW}
+REVIEW_OUTPUTS = {AudioFormat.OGG_OPUS: OGG_REVIEW, AudioFormat.M4A_AAC: M4A_REVIEW}
 
 
 def load(store: MediaStore, key: str) -> AudioSegment:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bots.console import CAPABILITIES
 from bots.console.messenger import CANDIDATE_CHAT, REVIEWER_CHAT, ConsoleMessenger, media_for
 from bots.console.review import show_cards, waiting
 from core.commands import (
@@ -22,10 +23,12 @@ from core.commands import (
 )
 from core.engine import Engine
 from core.refs import UserRef
+from core.vocabulary import Verb
 
-CANDIDATE = UserRef("console", "candidate")
-REVIEWER = UserRef("console", "reviewer")
-COMMANDS = {"/status": "status", "/withdraw": "withdraw", "/delete": "delete"}
+CANDIDATE = UserRef(CAPABILITIES.platform, "candidate")
+REVIEWER = UserRef(CAPABILITIES.platform, "reviewer")
+# what the engine answers; /help is the console's own too (it adds CONSOLE_HELP)
+COMMANDS = {CAPABILITIES.command(v): v for v in (Verb.STATUS, Verb.WITHDRAW, Verb.DELETE)}
 CONSOLE_COMMANDS = ("/help", "/voice", "/redo", "/review", "/quit", "/exit")
 USAGE = (
     "Console preview. You are the candidate: type answers as text (several lines make one "
@@ -68,7 +71,7 @@ class ConsoleChannel:
             await self.engine.handle(InviteAccepted(CANDIDATE, CANDIDATE_CHAT, None))
             return
         _, token = self.engine.invite(CreateInvitation(self.script_id, "Console Candidate",
-                                                       "console"))
+                                                       CAPABILITIES.platform))
         await self.engine.handle(InviteAccepted(CANDIDATE, CANDIDATE_CHAT, token))
 
     async def run(self) -> None:
@@ -109,9 +112,9 @@ class ConsoleChannel:
         word = text.split()[0]
         if word.startswith("#") and word[1:].isdigit() and len(text.split()) == 1:
             await self._press(int(word[1:]))
-        elif word == "/help":
+        elif word == CAPABILITIES.command(Verb.HELP):
             self._say(CONSOLE_HELP)
-            await self.engine.handle(UserCommand(CANDIDATE, CANDIDATE_CHAT, "help"))
+            await self.engine.handle(UserCommand(CANDIDATE, CANDIDATE_CHAT, Verb.HELP))
         elif word == "/redo":
             number = self._find_button("Start over")
             if number is None:

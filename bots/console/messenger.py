@@ -10,19 +10,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bots.console import CAPABILITIES
 from core.messages import Button, OutMessage
 from core.ports import MediaTooLarge
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 
-CANDIDATE_CHAT = ChatRef("console", "candidate")
-REVIEWER_CHAT = ChatRef("console", "reviewer")
+CANDIDATE_CHAT = ChatRef(CAPABILITIES.platform, "candidate")
+REVIEWER_CHAT = ChatRef(CAPABILITIES.platform, "reviewer")
 LABELS = {"candidate": "bot", "reviewer": "to reviewer"}
 
 
 class ConsoleMessenger:
     """`core.ports.Messenger` for the terminal. Every button gets a session-wide number."""
 
-    platform = "console"
+    platform = CAPABILITIES.platform
 
     def __init__(self, out: TextIO | None = None, write: Callable[[str], None] | None = None
                  ) -> None:
@@ -100,4 +101,4 @@ def media_for(path: str) -> MediaRef:
         mime = "audio/ogg"
     kind = "voice" if mime.startswith(("audio/", "video/")) else "file"
     size = Path(path).expanduser().stat().st_size if Path(path).expanduser().exists() else None
-    return MediaRef("console", path, kind, mime, size=size, name=Path(path).name)
+    return MediaRef(CAPABILITIES.platform, path, kind, mime, size=size, name=Path(path).name)

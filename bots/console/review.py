@@ -3,6 +3,7 @@ not finished rating, listed and their cards shown again."""
 
 from __future__ import annotations
 
+from bots.console import CAPABILITIES
 from bots.console.messenger import REVIEWER_CHAT, ConsoleMessenger
 from core.dashboards import Waiting
 from core.engine import Engine
@@ -18,6 +19,6 @@ def waiting(engine: Engine, script_id: str, reviewer: UserRef) -> list[Waiting]:
 
 async def show_cards(engine: Engine, messenger: ConsoleMessenger, interview_id: str) -> None:
     """Print an interview's review cards again, recorded as posts so ratings update them."""
-    for answer_id, card in await engine.views.review_cards(interview_id, "console"):
+    for answer_id, card in await engine.views.review_cards(interview_id, CAPABILITIES.platform):
         ref = await messenger.send(REVIEWER_CHAT, card)
         engine.views.record_post(ReviewPost(interview_id, REVIEWER_CHAT, ref.id, answer_id))

@@ -34,13 +34,13 @@ from core.locks import KeyedLocks
 from core.messages import OutMessage
 from core.observe import Observer
 from core.ports import Messenger
-from core.refs import ChatRef, UserRef
+from core.refs import TRANSCRIPT_PENDING, ChatRef, UserRef
+from core.vocabulary import Verb
 
 log = logging.getLogger("interviewbot.slack")
 
 EVENTS_PATH = "/slack/events"
 SEEN_LIMIT = 10_000  # event ids remembered for skipping Slack's retries
-MODAL_ACTIONS = ("fu:", "rq:", "of:")  # of: a decider's outcome feedback (core/outcome.py)
 HOME_PAGE = "home_page:"  # App Home pager buttons: action id prefix, value = page number
 
 
@@ -259,7 +259,7 @@ class SlackChannel:
         async def on_command(ack: Callable[..., Awaitable[None]],
                              command: dict[str, Any]) -> None:
             words = str(command.get("text") or "").split()
-            if not words or words[0].lower() not in translate.SUBCOMMANDS - {"help"}:
+            if not words or Verb.parse(words[0]) in (None, Verb.HELP):
                 await ack(text=translate.HELP)
                 return
             if str(command.get("channel_id", "")).startswith("D"):
@@ -298,7 +298,7 @@ class SlackChannel:
             if translate.needs_file_info(file):
                 file = await self._file_info(file)
             checks = self.processing_checks if translate.is_audio(file) else 0
-            while checks and translate.transcript(file) == translate.PROCESSING:
+            while checks and translate.transcript(file) == TRANSCRIPT_PENDING:
                 checks -= 1
                 await asyncio.sleep(self.processing_wait)
                 file = await self._file_info(file)
@@ -323,7 +323,7 @@ class SlackChannel:
         cmd = translate.block_action(body)
         if cmd is None:
             return
-        if cmd.payload.startswith(MODAL_ACTIONS):
+        if pl.asks_for_text(cmd.payload):  # a modal to write in
             await self._open_modal(cmd, str(body.get("trigger_id", "")))
             return
         async def answer(reply: str | None) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bots.slack import CAPABILITIES
 from bots.slack.translate import REPLY_BLOCK, REPLY_CALLBACK, REPLY_INPUT, modal_metadata
 from bots.text_parts import split_text
+from core import payloads as pl
 from core.messages import Button, OutMessage
+from core.vocabulary import Verb
 
 Block = dict[str, Any]
 
@@ -18,8 +20,7 @@ BUTTON_LABEL_LIMIT = 75
 ACTIONS_LIMIT = 25  # elements in one actions block
 FALLBACK_LIMIT = 3900
 REPLY_LABEL = "Write your reply"
-# The engine names Telegram-style commands; in Slack they are subcommands of /interview.
-_COMMAND = re.compile(r"(?<![\w/])/(status|withdraw|delete|help|adjust)\b")
+HOME_COMMANDS = (Verb.STATUS, Verb.WITHDRAW, Verb.DELETE, Verb.HELP)  # listed on App Home
 
 
 def escape(text: str) -> str:
@@ -28,8 +29,9 @@ def escape(text: str) -> str:
 
 
 def slack_text(text: str) -> str:
-    """Engine wording adapted to Slack: escaped, commands as `/interview <name>`."""
-    return _COMMAND.sub(r"/interview \1", escape(text))
+    """Engine wording made safe for Slack (the engine writes commands as Slack declares
+    them: `CAPABILITIES.command_syntax`)."""
+    return escape(text)
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -113,7 +115,7 @@ def as_text(rendered: Iterable[Block]) -> str:
 
 def reply_modal(target: str, channel: str, prompt: str) -> dict[str, Any]:
     """The modal a reviewer writes a follow-up question (or a reply) in."""
-    follow_up = target.startswith("fu:")
+    follow_up = pl.action(target) == pl.FOLLOW_UP
     return {
         "type": "modal",
         "callback_id": REPLY_CALLBACK,
@@ -155,6 +157,5 @@ def home_view(own: list[HomeItem], waiting: list[HomeItem]) -> dict[str, Any]:
         out.extend({"type": "section", "text": {"type": "mrkdwn", "text":
                     f"*{escape(i.title)}*\n{escape(i.detail)}"}} for i in waiting[:20])
     out.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                "`/interview status` · `/interview withdraw` · `/interview delete` · "
-                "`/interview help`"}]})
+                " · ".join(f"`{CAPABILITIES.command(v)}`" for v in HOME_COMMANDS)}]})
     return {"type": "home", "blocks": out}

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bots.slack import CAPABILITIES
 from core.commands import (
     ButtonPressed,
     Command,
@@ -16,14 +17,14 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
-from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.refs import TRANSCRIPT_PENDING, ChatRef, MediaRef, MessageRef, UserRef
+from core.vocabulary import Verb
 
-PLATFORM = "slack"
+PLATFORM = CAPABILITIES.platform
+command = CAPABILITIES.command  # how a person types a command here
 REPLY_CALLBACK = "ib-reply"  # callback_id of the follow-up / reply modal
 REPLY_BLOCK = "ib-text"
 REPLY_INPUT = "ib-text-input"
-SUBCOMMANDS = frozenset({"status", "withdraw", "delete", "help", "adjust"})
-PROCESSING = "processing"  # MediaRef.transcript marker: Slack has not finished the clip
 
 # Containers the audio pipeline decodes; anything else audio-like is refused as a file.
 AUDIO_MIMES = frozenset({
@@ -45,15 +46,15 @@ EDITED = (
 )
 DELETED = (
     "I noticed you deleted a message. Deleting it in Slack doesn't remove anything I already "
-    "received; use `/interview delete` to erase your answers and recordings."
+    f"received; use `{command(Verb.DELETE)}` to erase your answers and recordings."
 )
 HELP = (
     "I run asynchronous interviews in our direct messages: answer each question with an audio "
     "clip or text, whenever it suits you.\n"
-    "`/interview status` - your progress and deadline\n"
-    "`/interview withdraw` - stop the interview\n"
-    "`/interview delete` - erase your answers and recordings\n"
-    "`/interview help` - this message"
+    f"`{command(Verb.STATUS)}` - your progress and deadline\n"
+    f"`{command(Verb.WITHDRAW)}` - stop the interview\n"
+    f"`{command(Verb.DELETE)}` - erase your answers and recordings\n"
+    f"`{command(Verb.HELP)}` - this message"
 )
 
 
@@ -172,11 +173,12 @@ def media_ref(file: Mapping[str, Any]) -> MediaRef | None:
 
 
 def transcript(file: Mapping[str, Any]) -> str | None:
-    """Slack's own transcript when complete, `PROCESSING` while Slack works on it, else None."""
+    """Slack's own transcript when complete, `TRANSCRIPT_PENDING` while Slack works on it,
+    else None."""
     info = file.get("transcription") or {}
     status = info.get("status")
     if status == "processing":
-        return PROCESSING
+        return TRANSCRIPT_PENDING
     if status == "complete":
         content = (info.get("preview") or {}).get("content")
         return str(content).strip() or None if content else None
@@ -251,9 +253,9 @@ def slash_command(body: Mapping[str, Any], dm: ChatRef) -> UserCommand | None:
 
     None for `help`, no argument or anything unknown: the adapter shows `HELP` itself.
     """
-    words = str(body.get("text") or "").strip().lower().split()
-    name = words[0] if words else "help"
-    if name not in SUBCOMMANDS or name == "help":
+    words = str(body.get("text") or "").strip().split()
+    name = Verb.parse(words[0]) if words else None
+    if name is None or name is Verb.HELP:
         return None
     user = str(body["user_id"])
     return UserCommand(_user(user), dm, name,

@@ -35,6 +35,7 @@ from core.engine import Engine
 from core.messages import OutMessage
 from core.observe import Observer
 from core.refs import ChatRef, MessageRef
+from core.vocabulary import Verb
 
 log = logging.getLogger("interviewbot.telegram")
 
@@ -42,11 +43,11 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-COMMANDS = (
-    BotCommand("status", "Your progress and deadline"),
-    BotCommand("help", "How this works"),
-    BotCommand("withdraw", "Stop the interview"),
-    BotCommand("delete", "Erase your answers and recordings"),
+COMMANDS = (  # the menu Telegram shows next to the text box
+    BotCommand(Verb.STATUS, "Your progress and deadline"),
+    BotCommand(Verb.HELP, "How this works"),
+    BotCommand(Verb.WITHDRAW, "Stop the interview"),
+    BotCommand(Verb.DELETE, "Erase your answers and recordings"),
 )
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]

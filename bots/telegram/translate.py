@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.warnings import PTBDeprecationWarning
 
+from bots.telegram import CAPABILITIES
 from core.commands import (
     ButtonPressed,
     Command,
@@ -26,8 +27,9 @@ from core.commands import (
     UserCommand,
 )
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.vocabulary import Verb
 
-PLATFORM = "telegram"
+PLATFORM = CAPABILITIES.platform
 # What a reply to one of the bot's messages is for: (chat, replied-to message id) -> target,
 # from the ids recorded when the bot sent its force-reply prompts (never from message text)
 PromptLookup = Callable[[ChatRef, str], str | None]
@@ -36,7 +38,6 @@ EDITS_IGNORED = (
     "message."
 )
 REPLY_AS_TEXT = "Please reply to that prompt with text."
-USER_COMMANDS = frozenset({"help", "status", "withdraw", "delete"})
 
 # What people call the things the bot cannot take, as in "Sorry, I can't use a {what}".
 _UNSUPPORTED = (
@@ -171,12 +172,12 @@ def _command(text: str, user: UserRef, chat: ChatRef, delivery: str, private: bo
         return None  # meant for another bot in the same group
     if not private:
         # In a review group only /help (or /start) means anything; candidates use their DM.
-        if addressee or name in USER_COMMANDS | {"start"}:
-            return UserCommand(user, chat, "help", delivery)
+        if addressee or name == "start" or Verb.parse(name) not in (None, Verb.ADJUST):
+            return UserCommand(user, chat, Verb.HELP, delivery)
         return None
     if name == "start":
         return InviteAccepted(user, chat, rest.strip() or None, delivery=delivery)
-    return UserCommand(user, chat, name, delivery)
+    return UserCommand(user, chat, Verb.parse(name) or Verb.HELP, delivery)
 
 
 def _reply_target(message: Message, bot_id: int | None,

@@ -10,6 +10,7 @@ import pytest
 
 from bots.slack import render
 from bots.slack import translate as tr
+from core.capabilities import with_commands
 from core.commands import (
     ButtonPressed,
     MediaReceived,
@@ -19,7 +20,8 @@ from core.commands import (
     UserCommand,
 )
 from core.messages import Audio, Button, OutMessage
-from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.refs import TRANSCRIPT_PENDING, ChatRef, MediaRef, MessageRef, UserRef
+from core.vocabulary import Verb
 from fakes.slack import validate_blocks
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "slack"
@@ -58,7 +60,7 @@ def test_desktop_clip_still_processing_is_marked_for_the_engine() -> None:
     cmd = event("dm_audio_clip_desktop_processing")
     assert isinstance(cmd, MediaReceived)
     assert (cmd.media.kind, cmd.media.mime, cmd.media.duration) == ("voice", "audio/webm", 5.98)
-    assert cmd.media.transcript == tr.PROCESSING
+    assert cmd.media.transcript == TRANSCRIPT_PENDING
 
 
 def test_video_clip_and_uploaded_audio_file_are_answers() -> None:
@@ -130,7 +132,7 @@ def test_modal_submission_with_tampered_metadata_is_dropped() -> None:
 def test_slash_command_is_answered_in_the_dm() -> None:
     body = load("slash_command_status")
     assert tr.slash_command(body, DM) == UserCommand(
-        GRACE, DM, "status",
+        GRACE, DM, Verb.STATUS,
         "slack:command:8104583300777.7601234567890.0f1e2d3c4b5a69788796a5b4c3d2e1f0")
     for text in ("", "help", "frobnicate"):
         assert tr.slash_command({**body, "text": text}, DM) is None
@@ -170,7 +172,7 @@ def test_review_card_blocks_are_valid_and_escaped() -> None:
 
 
 def test_styles_title_fallback_and_command_names() -> None:
-    message = OutMessage("Use /delete to erase. <!channel>", ((
+    message = OutMessage(with_commands("Use {delete} to erase. <!channel>", "slack"), ((
         Button("Yes, erase everything", "er:1", "danger"), Button("Cancel", "cx:1")),),
         title="Backend Engineer")
     blocks = render.blocks(message)
@@ -200,7 +202,9 @@ def test_slash_command_adjust_asks_for_an_adjustment() -> None:
     body = load("slash_command_status")
     command = tr.slash_command({**body, "text": "adjust"}, DM)
     assert command is not None and command.name == "adjust" and command.chat == DM
-    assert render.slack_text("send /adjust at any time") == "send /interview adjust at any time"
+    assert with_commands("send {adjust} at any time", "slack") == (
+        "send /interview adjust at any time")
+    assert render.slack_text("/adjust") == "/adjust"  # the engine's words are not rewritten
 
 
 def test_block_action_on_an_option_of_a_choice_question() -> None:

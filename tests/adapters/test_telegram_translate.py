@@ -20,6 +20,7 @@ from core.commands import (
     UserCommand,
 )
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
+from core.vocabulary import Verb
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "telegram"
 BOT_ID = 123456789
@@ -76,16 +77,16 @@ def test_start_without_token() -> None:
 
 @pytest.mark.parametrize("name", ["help", "status", "withdraw", "delete"])
 def test_user_commands(name: str) -> None:
-    assert run(name) == UserCommand(ADA, ADA_CHAT, name, delivery(name))
+    assert run(name) == UserCommand(ADA, ADA_CHAT, Verb(name), delivery(name))
 
 
 def test_command_with_our_bot_name_in_a_private_chat() -> None:
     assert run("status_mention_private") == UserCommand(
-        ADA, ADA_CHAT, "status", delivery("status_mention_private"))
+        ADA, ADA_CHAT, Verb.STATUS, delivery("status_mention_private"))
 
 
 def test_group_command_addressed_to_us_gets_help() -> None:
-    assert run("help_group_mention") == UserCommand(RITA, GROUP, "help",
+    assert run("help_group_mention") == UserCommand(RITA, GROUP, Verb.HELP,
                                                     delivery("help_group_mention"))
 
 

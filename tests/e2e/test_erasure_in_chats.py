@@ -270,7 +270,7 @@ async def test_purge_with_delete_rights_removes_old_messages_too(both: Both) -> 
 
 async def test_run_warns_about_review_groups_where_the_bot_cannot_delete(
         both: Both, caplog: pytest.LogCaptureFixture) -> None:
-    from bots.app import warn_without_delete_rights
+    from bots.telegram.rights import warn_without_delete_rights
 
     assert await warn_without_delete_rights(both.app) == [f"telegram:{GROUP}"]
     assert any("not an admin allowed to delete" in r.getMessage() for r in caplog.records)

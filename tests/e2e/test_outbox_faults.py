@@ -16,6 +16,7 @@ from collections import Counter
 import pytest
 
 from bots.metrics import Metrics
+from core.capabilities import AudioFormat
 from core.outbox_runner import STEP_ATTEMPTS
 from tests.e2e.telegram_support import (
     REVIEW_GROUP,
@@ -43,11 +44,11 @@ async def test_cards_survive_an_unreachable_slow_and_failing_review_group(
     review_copy = audio.review_copy
     broken: list[str] = []
 
-    async def failing_copy(key: str, *, platform: str) -> tuple[str, str]:
+    async def failing_copy(key: str, *, fmt: AudioFormat) -> tuple[str, str]:
         if key == project_key:  # a canonical file gone missing: this card's step raises
             broken.append(key)
             raise FileNotFoundError(key)
-        return await review_copy(key, platform=platform)
+        return await review_copy(key, fmt=fmt)
 
     audio.review_copy = failing_copy  # type: ignore[method-assign]
     # the group: unreachable for 8 requests (502), then slower than the 1 s lease 3 times

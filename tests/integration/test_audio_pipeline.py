@@ -37,6 +37,7 @@ from bots.audio.levels import (
 from bots.audio.processor import GRACE_SECONDS
 from bots.audio.review import separator, voice_bitrate
 from core.audio import AudioRejected, RejectReason
+from core.capabilities import AudioFormat, capabilities
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "audio"
 MAX_BYTES = 20 * 1024 * 1024
@@ -204,7 +205,7 @@ async def test_unsafe_keys_are_refused(audio: PydubAudioProcessor, root: Path, k
         await audio.ingest(fixture("voice.ogg"), "audio/ogg", key=key, max_seconds=60,
                            max_bytes=MAX_BYTES)
     with pytest.raises(ValueError, match="invalid media key"):
-        await audio.review_copy(key, platform="telegram")
+        await audio.review_copy(key, fmt=AudioFormat.OGG_OPUS)
     with pytest.raises(ValueError, match="invalid media key"):
         await audio.reel([("Q", key)], key="reel")
     with pytest.raises(ValueError, match="invalid media key"):
@@ -217,7 +218,7 @@ async def test_unsafe_keys_are_refused(audio: PydubAudioProcessor, root: Path, k
 async def test_quiet_answer_is_normalised_to_the_target(audio: PydubAudioProcessor) -> None:
     canonical = await ingest(audio, "quiet.ogg")
     before = decode_ogg(canonical)
-    path, _ = await audio.review_copy("interview1/take1", platform="telegram")
+    path, _ = await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS)
     after = decode_ogg(path)
 
     level_before = speech_level(window_levels(before))
@@ -233,14 +234,14 @@ async def test_normal_and_quiet_answers_sound_equally_loud(audio: PydubAudioProc
     levels = []
     for name in ("voice.ogg", "quiet.ogg"):
         await ingest(audio, name, key=name.replace(".", "_"))
-        path, _ = await audio.review_copy(name.replace(".", "_"), platform="telegram")
+        path, _ = await audio.review_copy(name.replace(".", "_"), fmt=AudioFormat.OGG_OPUS)
         levels.append(speech_level(window_levels(decode_ogg(path))))
     assert levels[0] == pytest.approx(levels[1], abs=1.0)
 
 
 async def test_leading_and_trailing_silence_is_trimmed(audio: PydubAudioProcessor) -> None:
     canonical = decode_ogg(await ingest(audio, "voice.ogg"))
-    path, _ = await audio.review_copy("interview1/take1", platform="telegram")
+    path, _ = await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS)
     review = decode_ogg(path)
 
     levels = window_levels(review)
@@ -256,14 +257,14 @@ async def test_leading_and_trailing_silence_is_trimmed(audio: PydubAudioProcesso
 async def test_review_copy_formats_per_platform(audio: PydubAudioProcessor) -> None:
     await ingest(audio, "clip.webm", "audio/webm")
 
-    ogg_path, ogg_mime = await audio.review_copy("interview1/take1", platform="telegram")
+    ogg_path, ogg_mime = await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS)
     data = Path(ogg_path).read_bytes()
     assert ogg_mime == "audio/ogg" and ogg_path.endswith(".ogg")
     assert data.startswith(b"OggS") and b"OpusHead" in data[:100] and ogg_complete(data)
     assert len(data) < 1_000_000  # shown as a voice message by Telegram
     assert decode_ogg(ogg_path).duration_seconds > 4
 
-    m4a_path, m4a_mime = await audio.review_copy("interview1/take1", platform="slack")
+    m4a_path, m4a_mime = await audio.review_copy("interview1/take1", fmt=AudioFormat.M4A_AAC)
     data = Path(m4a_path).read_bytes()
     assert m4a_mime == "audio/mp4" and m4a_path.endswith(".m4a")
     assert data[4:8] == b"ftyp" and data[8:12] == b"M4A " and b"mp4a" in data
@@ -272,7 +273,8 @@ async def test_review_copy_formats_per_platform(audio: PydubAudioProcessor) -> N
     assert decoded.duration_seconds == pytest.approx(decode_ogg(ogg_path).duration_seconds,
                                                      abs=0.05)
 
-    other_path, other_mime = await audio.review_copy("interview1/take1", platform="console")
+    console = capabilities("console").inline_audio  # what each channel declares
+    other_path, other_mime = await audio.review_copy("interview1/take1", fmt=console)
     assert (other_path, other_mime) == (ogg_path, "audio/ogg")
     for path in (ogg_path, m4a_path):
         assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600
@@ -280,9 +282,9 @@ async def test_review_copy_formats_per_platform(audio: PydubAudioProcessor) -> N
 
 async def test_review_copy_is_reused_until_the_clip_changes(audio: PydubAudioProcessor) -> None:
     await ingest(audio, "voice.ogg")
-    path, _ = await audio.review_copy("interview1/take1", platform="telegram")
+    path, _ = await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS)
     made = Path(path).stat().st_mtime_ns
-    assert (await audio.review_copy("interview1/take1", platform="telegram"))[0] == path
+    assert (await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS))[0] == path
     assert Path(path).stat().st_mtime_ns == made
     await ingest(audio, "quiet.ogg")  # a new clip under the same key drops the stale copy
     assert not Path(path).exists()
@@ -290,7 +292,7 @@ async def test_review_copy_is_reused_until_the_clip_changes(audio: PydubAudioPro
 
 async def test_review_copy_of_a_missing_clip_raises(audio: PydubAudioProcessor) -> None:
     with pytest.raises(FileNotFoundError):
-        await audio.review_copy("nothing/here", platform="slack")
+        await audio.review_copy("nothing/here", fmt=AudioFormat.M4A_AAC)
 
 
 def test_voice_bitrate_keeps_long_answers_under_a_megabyte() -> None:
@@ -321,7 +323,7 @@ async def test_reel_chapters_start_after_each_answer_and_tone(audio: PydubAudioP
     assert reel.key == "i/reel"
     assert decode_ogg(root / "i" / "reel.ogg").duration_seconds == pytest.approx(reel.duration,
                                                                                   abs=0.01)
-    path, mime = await audio.review_copy("i/reel", platform="slack")
+    path, mime = await audio.review_copy("i/reel", fmt=AudioFormat.M4A_AAC)
     assert mime == "audio/mp4" and Path(path).is_file()
 
 
@@ -338,8 +340,8 @@ async def test_delete_removes_every_derived_file(root: Path) -> None:
     await ingest(audio, "voice.ogg", key="i2/a1")
     await ingest(audio, "voice.ogg", key="i2/a10")
     for key in ("i1/a1", "i2/a1"):
-        for platform in ("telegram", "slack"):
-            await audio.review_copy(key, platform=platform)
+        for fmt in AudioFormat:
+            await audio.review_copy(key, fmt=fmt)
     assert len(files_under(root / "i1")) == 4  # canonical, original, two review copies
 
     audio.delete("i1/a1")
@@ -389,7 +391,7 @@ async def test_a_process_pool_works_too(root: Path) -> None:
                                     max_bytes=MAX_BYTES)
         with pytest.raises(AudioRejected) as caught:
             await ingest(audio, "silence.ogg", key="i/b")
-        path, _ = await audio.review_copy("i/a", platform="slack")
+        path, _ = await audio.review_copy("i/a", fmt=AudioFormat.M4A_AAC)
         reel = await audio.reel([("Q", "i/a")], key="i/reel")
     assert caught.value.reason is RejectReason.SILENT
     assert stored.duration == pytest.approx(SPEECH_SECONDS, abs=0.05)

@@ -22,6 +22,7 @@ from bots.audio import (
     S3Location,
 )
 from bots.settings import Settings
+from core.capabilities import AudioFormat
 from tests.support.s3 import client, free_port, moto_s3, new_bucket, object_names
 
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
@@ -95,7 +96,7 @@ async def test_a_second_process_with_an_empty_folder_reviews_and_reels_from_the_
     # another process behind the load balancer: its own folder, its own client
     second = processor(tmp_path / "second", location)
     assert files_under(tmp_path / "second") == []
-    path, mime = await second.review_copy("iv1/take1", platform="slack")
+    path, mime = await second.review_copy("iv1/take1", fmt=AudioFormat.M4A_AAC)
     assert mime == "audio/mp4" and Path(path).is_file()
     assert Path(path).is_relative_to(tmp_path / "second")
     fetched = tmp_path / "second" / "iv1" / "take1.ogg"
@@ -106,17 +107,17 @@ async def test_a_second_process_with_an_empty_folder_reviews_and_reels_from_the_
     assert [c.title for c in reel.chapters] == ["Q1", "Q2"] and reel.duration > 10
     assert hashlib.sha256((tmp_path / "second/iv1/take2.ogg").read_bytes()).hexdigest() == two
     assert f"{PREFIX}/iv1/reel.ogg" in object_names(endpoint, location.bucket)
-    reel_path, _ = await second.review_copy("iv1/reel", platform="telegram")
+    reel_path, _ = await second.review_copy("iv1/reel", fmt=AudioFormat.OGG_OPUS)
     assert Path(reel_path).is_file()
 
     # a third one gets the reel itself from the bucket
     third = processor(tmp_path / "third", location)
-    path, mime = await third.review_copy("iv1/reel", platform="telegram")
+    path, mime = await third.review_copy("iv1/reel", fmt=AudioFormat.OGG_OPUS)
     assert mime == "audio/ogg" and Path(path).is_file()
     # the review copies stay in the working folders
     assert not any(".review." in n for n in object_names(endpoint, location.bucket))
     with pytest.raises(FileNotFoundError):
-        await third.review_copy("iv1/never-stored", platform="telegram")
+        await third.review_copy("iv1/never-stored", fmt=AudioFormat.OGG_OPUS)
 
 
 async def test_a_damaged_object_is_refused(tmp_path: Path, location: S3Location,
@@ -129,7 +130,7 @@ async def test_a_damaged_object_is_refused(tmp_path: Path, location: S3Location,
                   Metadata=head["Metadata"])  # same recorded checksum, other bytes
     other = processor(tmp_path / "b", location)
     with pytest.raises(ObjectStoreError, match="does not match its SHA-256"):
-        await other.review_copy("iv1/take1", platform="telegram")
+        await other.review_copy("iv1/take1", fmt=AudioFormat.OGG_OPUS)
     assert files_under(tmp_path / "b") == []
 
 
@@ -149,7 +150,7 @@ async def test_delete_removes_objects_and_files(tmp_path: Path, location: S3Loca
     audio = processor(tmp_path / "a", location, keep_originals=True)
     await ingest(audio, "iv1/take1", "voice.mp3", "audio/mpeg")
     await ingest(audio, "iv1/take10")  # shares a name prefix: must survive
-    await audio.review_copy("iv1/take1", platform="slack")
+    await audio.review_copy("iv1/take1", fmt=AudioFormat.M4A_AAC)
     assert len(object_names(endpoint, location.bucket, f"{PREFIX}/iv1/take1.")) == 2
     audio.delete("iv1/take1")  # on the event loop: the bucket part runs in the executor
     await audio.drain()
@@ -199,7 +200,7 @@ async def test_a_missing_bucket_is_a_clear_error_and_nothing_is_kept(
     with pytest.raises(ObjectStoreError, match="'no-such-bucket' does not exist"):
         S3Bucket(S3Location("no-such-bucket", PREFIX, endpoint)).check()
     with pytest.raises(ObjectStoreError, match="'no-such-bucket' does not exist"):
-        await audio.review_copy("iv1/take1", platform="telegram")
+        await audio.review_copy("iv1/take1", fmt=AudioFormat.OGG_OPUS)
 
 
 async def test_an_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from core.commands import CreateInvitation, InviteAccepted, UserCommand
 from core.ports import ScriptRevision
 from core.refs import ChatRef, UserRef
 from core.states import State
+from core.vocabulary import Verb
 from storage.scripts import live_by_script, pin_unpinned
 from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.support.core_fakes import FakeCatalog, make_world
@@ -45,7 +46,7 @@ async def test_a_retired_script_is_read_from_the_database(db: Engine) -> None:
     assert isinstance(catalog, FakeCatalog)
     catalog.retire("qa")
     world.engine.s._pinned.clear()  # as a new process would start
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "status"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.STATUS))
     assert "not available" not in world.telegram.texts(ADA_CHAT)[-1]
     assert live_by_script(db)["qa"].open == 1
     assert retired_lines(db, catalog) == [  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextReceived
@@ -27,6 +28,8 @@ from core.model import (
 from core.ports import AlreadyHandled
 from core.refs import ChatRef, UserRef
 from core.states import State
+from core.vocabulary import Verb
+from storage.tables import WebhookDeliveryRow
 from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.support.core_fakes import make_world
 from tests.support.scripts import small_script
@@ -119,6 +122,29 @@ def test_delivery_keys_are_unique_across_transactions(db: Engine) -> None:
             second.commit()
 
 
+def test_only_a_delivery_key_conflict_counts_as_already_handled(db: Engine) -> None:
+    """Another table's unique constraint broken in the same commit is an error, not a
+    redelivery, even when its name or message says "delivery" (webhook_delivery)."""
+    row = {"id": "wh1", "event_type": "interview.completed", "url": "https://x.example/h",
+           "body": "{}", "created_at": T0, "due_at": T0}
+
+    def webhook_row(uow: SqlUnitOfWork) -> None:
+        uow.session.execute(WebhookDeliveryRow.__table__.insert(), [row])  # type: ignore[attr-defined]
+
+    with SqlUnitOfWork(db, webhook_row) as uow:
+        uow.record_delivery("k1")
+        uow.commit()
+    with SqlUnitOfWork(db, webhook_row) as uow:  # a new key, the same webhook id
+        uow.record_delivery("k2")
+        with pytest.raises(IntegrityError):
+            uow.commit()
+    with SqlUnitOfWork(db) as uow:
+        assert not uow.seen("k2")  # nothing of that transaction was kept
+        uow.record_delivery("k1")
+        with pytest.raises(AlreadyHandled):
+            uow.commit()
+
+
 def test_migrations_match_the_models(db: Engine) -> None:
     with db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
@@ -186,7 +212,7 @@ async def test_erasure_and_retention_purge(db: Engine) -> None:
         rows = uow.session.execute(text("SELECT count(*) FROM take")).scalar()
         assert rows == 0
     # the candidate's own /delete on an erased interview finds nothing to erase
-    await world.engine.handle(UserCommand(ADA, chat, "delete"))
+    await world.engine.handle(UserCommand(ADA, chat, Verb.DELETE))
     assert "I have no interview waiting for you" in world.telegram.texts(chat)[-1]
 
 

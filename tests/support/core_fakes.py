@@ -21,6 +21,7 @@ from core.audio import (
     StoredAudio,
     Transcriber,
 )
+from core.capabilities import AudioFormat
 from core.engine import Engine
 from core.errors import ScriptError
 from core.fairness_records import AccommodationRequest, ConsentRecord, FairnessRecords
@@ -505,7 +506,7 @@ class FakeAudio(AudioProcessor):
         self.stored[key] = data
         return StoredAudio(key, seconds, hashlib.sha256(data).hexdigest(), len(data))
 
-    async def review_copy(self, key: str, *, platform: str) -> tuple[str, str]:
+    async def review_copy(self, key: str, *, fmt: AudioFormat) -> tuple[str, str]:
         return f"/review/{key}.ogg", "audio/ogg"
 
     async def reel(self, keys: list[tuple[str, str]], *, key: str) -> Reel:

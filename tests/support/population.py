@@ -39,6 +39,7 @@ from core.ports import UnitOfWorkFactory
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.reminders import TimerKind
 from core.states import State
+from core.vocabulary import Verb
 from tests.support.core_fakes import FakeClock, FakeMessenger, World, make_world
 from tests.support.scripts import script_data, small_script
 
@@ -236,7 +237,7 @@ class Population:
         await self.consent(19)
         await self.consent(20)
         await self.answer_bug(20)
-        await self.world.engine.handle(UserCommand(self.user(20), self.chat(20), "withdraw"))
+        await self.world.engine.handle(UserCommand(self.user(20), self.chat(20), Verb.WITHDRAW))
         await self.press(20, "Yes, withdraw")
         self.at(144)
         await self.fire(13, TimerKind.BEFORE_DEADLINE)

@@ -22,6 +22,7 @@ from core.model import Interview
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
 from core.states import State
+from core.vocabulary import Verb
 from tests.support.core_fakes import FakeUnitOfWork, FlakyMessenger, World, make_world
 from tests.support.scripts import small_script
 
@@ -74,7 +75,7 @@ async def at_the_voice_question(world: World) -> str:
 
 
 async def request(world: World, *labels: str, note: str | None = "I have a stammer.") -> None:
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "adjust"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.ADJUST))
     for label in labels:
         assert await press(world, label) == "OK"
     assert await press(world, "Send request") == "Almost done."
@@ -197,7 +198,7 @@ async def test_a_late_text_is_an_answer_and_the_request_goes_without_a_note() ->
     interview, token = world.engine.invite(CreateInvitation("qa", "Ada", "telegram", "UTC"))
     await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, token))
     await press(world, "I agree")
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "adjust"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.ADJUST))
     await press(world, "More time")
     await press(world, "Send request")
     world.clock.advance(minutes=31)
@@ -215,7 +216,7 @@ async def test_a_second_request_while_one_is_pending_is_refused() -> None:
     await request(world, "More time")
     before = requests(world)
     sent = len(world.slack.sent)
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "adjust"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.ADJUST))
     assert world.telegram.texts(ADA_CHAT)[-1].startswith("You already have a request with the "
                                                          "team")
     assert world.telegram.texts(ADA_CHAT)[-1].endswith("Nothing was changed.")
@@ -247,11 +248,11 @@ async def test_an_adjustment_not_offered_is_refused() -> None:
 async def test_adjust_without_an_offer_or_an_interview() -> None:
     world = make_world(small_script())
     await at_the_voice_question(world)
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "adjust"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.ADJUST))
     assert world.telegram.texts(ADA_CHAT)[-1] == accommodations.NOT_OFFERED
     assert world.store.requests == {}
     stranger = ChatRef("telegram", "77")
-    await world.engine.handle(UserCommand(UserRef("telegram", "77"), stranger, "adjust"))
+    await world.engine.handle(UserCommand(UserRef("telegram", "77"), stranger, Verb.ADJUST))
     assert "no interview" in world.telegram.texts(stranger)[-1].lower()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -61,6 +62,8 @@ def test_production_code_never_imports_the_fakes() -> None:
         if {"fakes", "tests", "bench"} & imported_roots(path)
     }
     assert not offenders
+
+
 # -- adapters use the engine's public surface and the query side ----------------------------
 BOTS = CORE.parent / "bots"
 COMPOSITION_ROOT = {"bots/app.py"}  # builds Services and registers the messengers
@@ -112,3 +115,33 @@ def test_the_adapter_check_finds_each_kind_of_offence(tmp_path: Path) -> None:
                    "app.services.messengers['slack'] = m\n")
     assert len(adapter_offences(bad, "bots/x.py")) == 6
     assert len(adapter_offences(bad, "bots/app.py")) == 5
+def platform_names() -> set[str]:
+    """Every registered channel's platform name (bots/channels.py)."""
+    from bots.channels import declarations
+
+    return {d.name for d in declarations()}
+
+
+def named_platforms(path: Path, names: set[str], root: Path = CORE.parent) -> list[str]:
+    """`file:line: name` for each mention of a platform name (code, strings, comments)."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b", re.I)
+    return [f"{path.relative_to(root)}:{n}: {m.group(1)}"
+            for n, line in enumerate(path.read_text().splitlines(), 1)
+            for m in pattern.finditer(line)]
+
+
+def test_core_names_no_platform() -> None:
+    """The engine asks capabilities (core/capabilities.py), never compares platform names:
+    no module of core/ mentions a registered channel, not even in a docstring."""
+    names = platform_names()
+    assert {"telegram", "slack", "console"} <= names
+    offenders = [hit for path in sorted(CORE.rglob("*.py")) for hit in named_platforms(path, names)]
+    assert offenders == []
+
+
+def test_the_check_finds_a_platform_name(tmp_path: Path) -> None:
+    bad = tmp_path / "core" / "bad.py"
+    bad.parent.mkdir()
+    bad.write_text('if user.platform != "telegram":  # Slack knows the zone\nslackness = 1\n')
+    assert named_platforms(bad, {"telegram", "slack"}, tmp_path) == [
+        "core/bad.py:1: telegram", "core/bad.py:1: Slack"]

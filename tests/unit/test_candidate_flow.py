@@ -13,6 +13,7 @@ from core.commands import (
 )
 from core.refs import ChatRef, MediaRef, UserRef
 from core.states import State
+from core.vocabulary import Verb
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
 
@@ -161,7 +162,7 @@ async def test_deadline_expires_and_status() -> None:
     world = make_world(small_script())
     iid = await invite_and_accept(world)
     await press(world, "I agree")
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "status"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.STATUS))
     assert "0 of 2 questions answered" in world.telegram.texts(ADA_CHAT)[-1]
     world.clock.advance(days=7, minutes=1)
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "late answer"))
@@ -181,14 +182,14 @@ async def test_withdraw_and_erase() -> None:
     await press(world, "I agree")
     await press(world, "Skip practice")
     world.telegram.files["f1"] = b"speech:5"
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "withdraw"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.WITHDRAW))
     await press(world, "Cancel")
     assert interview_of(world, iid).state is State.IN_PROGRESS  # skipping practice started it
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "my answer"))
     await press(world, "Submit")
     await world.engine.handle(MediaReceived(ADA, ADA_CHAT, voice(5)))
     assert world.audio.stored
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "delete"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.DELETE))
     await press(world, "Yes, erase")
     erased = interview_of(world, iid)
     assert erased.state is State.ERASED

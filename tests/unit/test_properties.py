@@ -29,6 +29,7 @@ from core.model import Interview, WrapUp
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.script import Script
 from core.states import TRANSITIONS, State
+from core.vocabulary import Verb
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
 
@@ -184,7 +185,7 @@ async def play(world: World, steps: list[tuple[str, object]], *, agree: bool) ->
         elif kind == "sticker":
             await world.engine.handle(UnsupportedReceived(ADA, CHAT, "sticker"))
         elif kind == "command":
-            await world.engine.handle(UserCommand(ADA, CHAT, str(arg)))
+            await world.engine.handle(UserCommand(ADA, CHAT, Verb(str(arg))))
         elif kind == "redeliver" and last_delivery is not None:
             await world.engine.handle(last_delivery)  # the same update id: nothing happens
             assert len(world.telegram.sent) == before

@@ -8,6 +8,7 @@ from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextR
 from core.reminders import Timer, TimerKind, outside_quiet_hours, plan
 from core.script import QuietHours
 from core.states import State
+from core.vocabulary import Verb
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
 from tests.unit.test_candidate_flow import ADA, ADA_CHAT, press
@@ -156,7 +157,7 @@ async def test_no_reminder_after_withdrawal_or_completion() -> None:
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "/withdraw"))  # text, not a command
     from core.commands import UserCommand
 
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "withdraw"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.WITHDRAW))
     await press(world, "Yes, withdraw")
     assert world.store.interviews[iid].state is State.WITHDRAWN
     sent = len(world.telegram.sent)

@@ -12,6 +12,7 @@ import pytest
 from core.agreement import interval_alpha
 from core.commands import UserCommand
 from core.report import FunnelReport, funnel_report, percentile, read_report
+from core.vocabulary import Verb
 from tests.support.population import EXPECTED, R1, Population
 from tests.support.scripts import small_script
 
@@ -90,7 +91,7 @@ async def test_erased_interviews_stay_counted_but_are_not_reviewed() -> None:
     await population.complete(1, 1, None)
     await population.rate_all(R1, 1, 4, 4, 4)
     await population.world.engine.handle(UserCommand(population.user(1), population.chat(1),
-                                                     "delete"))
+                                                     Verb.DELETE))
     await population.press(1, "Yes, erase everything")
     with population.world.engine.s.uow() as uow:
         report = read_report(small_script(), uow)

@@ -14,6 +14,7 @@ from core.commands import (
 )
 from core.refs import ChatRef, MediaRef, UserRef
 from core.results import scorecard
+from core.vocabulary import Verb
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
 
@@ -201,7 +202,7 @@ async def test_reel_of_every_voice_answer_is_posted_and_erased_with_the_intervie
     assert f"{interview.id}/reel" in world.audio.stored
     from core.commands import UserCommand
 
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "delete"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.DELETE))
     payload, ref = world.telegram.button(ADA_CHAT, "Yes, erase")
     await world.engine.handle(ButtonPressed(ADA, ADA_CHAT, payload, ref))
     assert world.audio.stored == {}

@@ -8,6 +8,7 @@ from core.commands import ButtonPressed, CreateInvitation, InviteAccepted, TextR
 from core.errors import ScriptError, ScriptRetired
 from core.refs import ChatRef, UserRef
 from core.states import State
+from core.vocabulary import Verb
 from tests.support.core_fakes import FakeCatalog, World, make_world
 from tests.support.scripts import script_data, small_script
 from tests.unit.test_review_flow import CHANNEL, R1, completed, rate
@@ -64,7 +65,7 @@ async def test_an_edit_changes_no_question_of_a_running_interview() -> None:
     latest = world.telegram.texts(EVE_CHAT)[-1]
     assert latest.startswith("Question 2 of 2") and "Why testing?" in latest
     assert not any("EDITED" in t for t in world.telegram.texts(EVE_CHAT))
-    status = UserCommand(EVE, EVE_CHAT, "status")
+    status = UserCommand(EVE, EVE_CHAT, Verb.STATUS)
     await world.engine.handle(status)
     assert "2" in world.telegram.texts(EVE_CHAT)[-1]
     assert world.store.interviews[eve].script_revision == pinned
@@ -90,16 +91,16 @@ async def test_a_retired_script_still_serves_its_candidates_and_reviewers() -> N
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
     await press(world, EVE, EVE_CHAT, "Submit")
     assert world.telegram.texts(EVE_CHAT)[-1].startswith("Question 2 of 2")
-    await world.engine.handle(UserCommand(EVE, EVE_CHAT, "status"))
-    await world.engine.handle(UserCommand(EVE, EVE_CHAT, "withdraw"))
+    await world.engine.handle(UserCommand(EVE, EVE_CHAT, Verb.STATUS))
+    await world.engine.handle(UserCommand(EVE, EVE_CHAT, Verb.WITHDRAW))
     assert await press(world, EVE, EVE_CHAT, "Yes, withdraw") == "Withdrawn."
-    await world.engine.handle(UserCommand(EVE, EVE_CHAT, "delete"))
+    await world.engine.handle(UserCommand(EVE, EVE_CHAT, Verb.DELETE))
     assert await press(world, EVE, EVE_CHAT, "Yes, erase everything") == "Erased."
     assert world.store.interviews[eve].state is State.ERASED
     assert not any(UNAVAILABLE in t for t in world.telegram.texts(EVE_CHAT))
     # the completed candidate can erase too: the review cards posted from the revision go
     ada_chat = ChatRef("telegram", "4242")
-    await world.engine.handle(UserCommand(UserRef("telegram", "4242"), ada_chat, "delete"))
+    await world.engine.handle(UserCommand(UserRef("telegram", "4242"), ada_chat, Verb.DELETE))
     assert await press(world, UserRef("telegram", "4242"), ada_chat,
                        "Yes, erase everything") == "Erased."
     assert world.store.interviews[ada].state is State.ERASED
@@ -134,5 +135,5 @@ async def test_a_revision_missing_from_the_store_is_not_available() -> None:
     world = make_world(small_script())
     eve = await eve_at_first_question(world)
     world.store.interviews[eve].script_revision = "0" * 64
-    await world.engine.handle(UserCommand(EVE, EVE_CHAT, "status"))
+    await world.engine.handle(UserCommand(EVE, EVE_CHAT, Verb.STATUS))
     assert UNAVAILABLE in world.telegram.texts(EVE_CHAT)[-1]

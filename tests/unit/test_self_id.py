@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import payloads as pl
 from core import self_id
+from core.capabilities import with_commands
 from core.commands import (
     ButtonPressed,
     CreateInvitation,
@@ -18,6 +19,7 @@ from core.results import scorecard
 from core.script import Script
 from core.script_fairness import PREFER_NOT
 from core.states import State
+from core.vocabulary import Verb
 from tests.support.core_fakes import World, make_world
 from tests.support.scripts import small_script
 
@@ -60,7 +62,8 @@ async def test_the_survey_follows_the_last_step_one_question_at_a_time() -> None
     world = make_world(fair_script())
     iid = await complete(world)
     texts = world.telegram.texts(ADA_CHAT)
-    assert texts[-2] == self_id.INTRO
+    assert texts[-2] == with_commands(self_id.INTRO, "telegram")
+    assert "/delete erases them" in texts[-2]
     assert texts[-1] == "Sex (1 of 2): which describes you? (optional)"
     labels = [b.label for b in world.telegram.last(ADA_CHAT).message.all_buttons()]
     assert labels == ["Female", "Male", "Another", PREFER_NOT, "Skip the survey"]
@@ -134,7 +137,7 @@ async def test_reviewers_and_results_never_see_the_answers_and_erasure_deletes_t
     row = scorecard(fair_script(), interview, [], []).flat()
     assert not any(v in ("Another", "Black") for v in row.values())
     assert world.store.self_id == {iid: {"sex": "Another", "race_ethnicity": "Black"}}
-    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "delete"))
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.DELETE))
     await press(world, "Yes, erase")
     assert world.store.self_id == {}
 
