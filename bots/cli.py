@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bots.app import App
 
 out = Console()
+R = TypeVar("R", bound="Reportable")
 
 
 def _plain(param: Any) -> None:
@@ -137,6 +139,30 @@ def fail(message: str) -> typer.Exit:
 
     sys.stderr.write(f"error: {redact(message, _secrets())}\n")
     return typer.Exit(1)
+
+
+class Reportable(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def emit_report(report: R, fmt: str, chart: Path | None, draw: Callable[[R, Path], None],
+                show: Callable[[R], None]) -> None:
+    """`report`'s output: the chart drawn to `chart` if asked (a clear error if it cannot
+    be), then JSON (`fmt` "json") or the table `show` prints."""
+    if chart is not None:
+        from bots.report_chart import ChartUnavailable
+
+        try:
+            draw(report, chart)
+        except (ChartUnavailable, OSError) as exc:
+            raise fail(str(exc)) from None
+        sys.stderr.write(f"chart written to {chart.absolute()}\n")
+    if fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return
+    show(report)
 
 
 def _secrets() -> tuple[str, ...]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bots.cli import cli, fail, open_app, out, script_or_fail
+from bots.cli import cli, emit_report, fail, open_app, out, script_or_fail
 from core.errors import ScriptError
 from core.fair_results import result_columns
 from core.results import scorecard
@@ -129,17 +130,7 @@ def report(
             funnel = read_report(script, uow)
     finally:
         app.db.dispose()
-    if chart is not None:
-        from bots.report_chart import ChartUnavailable, draw_chart
-
-        try:
-            draw_chart(funnel, chart)
-        except (ChartUnavailable, OSError) as exc:
-            raise fail(str(exc)) from None
-        sys.stderr.write(f"chart written to {chart.absolute()}\n")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(funnel.to_dict(), indent=2) + "\n")
-        return
+    from bots.report_chart import draw_chart
     from bots.report_view import print_report
 
-    print_report(out, funnel)
+    emit_report(funnel, fmt, chart, draw_chart, partial(print_report, out))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,7 +129,7 @@ def draw_fairness_chart(report: FairnessReport, path: Path) -> None:
 def fairness_command(app: App, script_id: str, fmt: str, chart: Path | None,
                      min_group: int) -> None:
     """`interviewbot report SCRIPT --fairness`: read, then print a table or JSON, and draw."""
-    from bots.cli import fail, out, script_or_fail
+    from bots.cli import emit_report, fail, out, script_or_fail
     from core.fairness import read_fairness
 
     try:
@@ -141,13 +140,5 @@ def fairness_command(app: App, script_id: str, fmt: str, chart: Path | None,
             report = read_fairness(script, uow, min_group=min_group)
     finally:
         app.db.dispose()
-    if chart is not None:
-        try:
-            draw_fairness_chart(report, chart)
-        except (ChartUnavailable, OSError) as exc:
-            raise fail(str(exc)) from None
-        sys.stderr.write(f"chart written to {chart.absolute()}\n")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-        return
-    print_fairness(Console(width=max(out.width, WIDTH)), report)
+    emit_report(report, fmt, chart, draw_fairness_chart,
+                partial(print_fairness, Console(width=max(out.width, WIDTH))))
