@@ -180,6 +180,9 @@ class Engine:
         work = work_of(fx, str(about.chat) if about is not None and about.chat else None)
         if self.s.transcriber is None:  # nothing to start: no step for it
             work.steps = [s for s in work.steps if s.kind != outbox.TRANSCRIBE]
+        for interview in changed.values():
+            if interview is not None and interview.chat and interview.last_activity_at:
+                outbox.stamp(work, interview.id, str(interview.chat), interview.last_activity_at)
         if work.steps:
             now = self.s.clock.now()
             fx.outbox_id = uow.outbox.add(outbox.encode(work), now + self.s.outbox_retry,

@@ -107,6 +107,9 @@ class Onboarding:
         script = self.s.script(interview)
         if not check_deadline(script, interview, self._now(), fx):
             return
+        # an action: what an earlier process left unsent is restated here, not sent later
+        interview.last_activity_at = self._now()
+        fx.changed.append(interview.id)
         fx.send(interview.chat, f"Welcome back, {interview.candidate_name}! "
                 + status_text(script, interview, self._now()))
         repeat_prompt(script, interview, fx)

@@ -118,6 +118,25 @@ def note(chat: ChatRef, user: UserRef, text: str) -> Step:
     return Step(NOTE, {"chat": str(chat), "user": str(user), "text": text})
 
 
+def stamp(work: Work, interview_id: str, chat: str, active_at: datetime) -> None:
+    """Mark the sends and edits to an interview's own chat with the candidate's last action
+    they answer. A process taking the entry over skips them if the candidate has acted since
+    (see `stale`): the candidate has moved on, having seen them or a restatement."""
+    for step in work.steps:
+        if step.kind in (SEND, EDIT) and step.args.get("chat") == chat:
+            step.args["since"] = [interview_id, active_at.isoformat()]
+
+
+def stale(step: Step, last_activity: dict[str, datetime | None]) -> bool:
+    """Whether a stamped step is behind the candidate: they acted after the action it
+    answers (`last_activity`: the interviews' `last_activity_at`, read at takeover)."""
+    since = step.args.get("since")
+    if not since:
+        return False
+    now = last_activity.get(since[0])
+    return now is not None and now > datetime.fromisoformat(since[1])
+
+
 def about(kind: str, interview_id: str, **args: Any) -> Step:
     """A step about one interview (REVIEW, CARD, REEL, BROADCAST, REFRESH, ERASE, ...)."""
     return Step(kind, {"interview": interview_id, **args})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -94,8 +95,42 @@ class OutboxRunner:
             if entry.attempts + 1 > CLAIM_LIMIT:
                 self._give_up_all(entry.id, work)
                 continue
+            self._skip_stale(work)
+            if entry.lease_owner is not None:
+                self._in_doubt(entry, work)
             await self.run(entry.id, work)
         return count
+
+    def _skip_stale(self, work: Work) -> None:
+        """Mark done, unsent, the sends and edits to a candidate who has acted since their
+        command was committed: they have moved on (they saw them, or a restatement after
+        "Welcome back"), and sending them now would repeat a step they are past."""
+        stamped = {str(s.args["since"][0]) for s in work.pending() if s.args.get("since")}
+        if not stamped:
+            return
+        with self.s.uow() as uow:
+            found = {i: uow.interviews.get(i) for i in stamped}
+        last = {i: (v.last_activity_at if v is not None else None) for i, v in found.items()}
+        for step in work.pending():
+            if outbox.stale(step, last):
+                step.state = outbox.DONE
+                log.info("outbox step skipped: the candidate has acted since", extra={
+                    "step": step.kind, "chat": step.args.get("chat")})
+
+    @staticmethod
+    def _in_doubt(entry: OutboxEntry, work: Work) -> None:
+        """The process that held the lease stopped while doing the first pending step: it
+        may have reached the platform before the process could record it. It is sent again
+        (at least once: the platforms take no idempotency key), and said so in the log."""
+        first = next(iter(work.pending()), None)
+        if first is None or first.kind not in (outbox.SEND, outbox.NOTE):
+            return
+        text = first.args.get("text") or first.args.get("message", {}).get("text", "")
+        log.warning("outbox step in doubt: its process stopped while it may have been sent; "
+                    "sending it again", extra={
+                        "outbox_id": entry.id, "step": first.kind,
+                        "chat": first.args.get("chat"),
+                        "text_sha": hashlib.sha256(str(text).encode()).hexdigest()[:12]})
 
     # -- one entry ---------------------------------------------------------------------
     async def run(self, entry_id: int, work: Work) -> None:

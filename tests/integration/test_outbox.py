@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine, text
 
-from core.commands import TextReceived
+from core.commands import ButtonPressed, InviteAccepted, TextReceived
 from core.effects import Effects
 from core.refs import ChatRef, UserRef
 from storage.unit_of_work import SqlUnitOfWorkFactory
@@ -112,3 +115,58 @@ async def test_a_leased_entry_is_not_due_until_the_lease_expires(db: Engine) -> 
     clock.advance(seconds=2)
     (entry,) = sweeper.engine.outbox.due()
     assert entry.lease_owner is not None and entry.lease_owner != sweeper.engine.owner
+
+
+async def test_a_takeover_skips_replies_the_candidate_has_moved_past(db: Engine) -> None:
+    """Ada's receipt was committed, then its process died; she re-opened the link and the
+    next process restated her step ("Welcome back"). The dead process's receipt is behind
+    her now: the sweep skips it instead of showing it after the restatement.
+    (Checked: with `_skip_stale` removed from the sweep, she gets the receipt a second time,
+    after "Welcome back".)"""
+    clock = FakeClock()
+    await dies_after_answer(db, clock, "Committed, never acknowledged.")
+    nxt = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    clock.advance(seconds=1)
+    await nxt.engine.handle(InviteAccepted(ADA, CHAT, None))
+    (welcome, restated) = nxt.telegram.texts(CHAT)
+    assert welcome.startswith("Welcome back") and restated.startswith("Got your written")
+    clock.advance(seconds=31)
+    assert await nxt.engine.resend_due() == 1  # taken over ...
+    assert len(nxt.telegram.texts(CHAT)) == 2  # ... and nothing in it sent
+    assert pending(db) == 0
+
+
+async def test_a_takeover_without_news_from_the_candidate_sends_and_says_in_doubt(
+        db: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """The same death, Ada silent: the receipt is sent by the sweep, and logged as in doubt
+    (its process may have sent it just before dying; the Bot API has no idempotency key).
+    (Checked: with the lease owner test in `resend_due` inverted, no line is logged.)"""
+    clock = FakeClock()
+    await dies_after_answer(db, clock, "Committed, never acknowledged.")
+    nxt = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    clock.advance(seconds=31)
+    with caplog.at_level(logging.WARNING, logger="interviewbot.outbox"):
+        assert await nxt.engine.resend_due() == 1
+    (receipt,) = nxt.telegram.texts(CHAT)
+    (line,) = [r for r in caplog.records if r.getMessage().startswith("outbox step in doubt")]
+    assert line.__dict__["chat"] == str(CHAT)
+    assert line.__dict__["text_sha"] == hashlib.sha256(receipt.encode()).hexdigest()[:12]
+
+
+async def test_a_takeover_skips_a_receipt_the_candidate_has_answered_past(db: Engine) -> None:
+    """As above, and Ada then submitted and answered the next question: the dead process's
+    receipt stays unsent (the sweep would otherwise show it after her second answer)."""
+    clock = FakeClock()
+    await dies_after_answer(db, clock, "Committed, never acknowledged.")
+    nxt = make_world(small_script(), uow=SqlUnitOfWorkFactory(db), clock=clock)
+    clock.advance(seconds=1)
+    await nxt.engine.handle(InviteAccepted(ADA, CHAT, None))
+    clock.advance(seconds=1)
+    payload, ref = nxt.telegram.button(CHAT, "Submit")
+    await nxt.engine.handle(ButtonPressed(ADA, CHAT, payload, ref, "cb-1"))
+    clock.advance(seconds=1)
+    await nxt.engine.handle(TextReceived(ADA, CHAT, "The second answer, in words.", "u-2"))
+    before = nxt.telegram.texts(CHAT)
+    clock.advance(seconds=31)
+    assert await nxt.engine.resend_due() == 1
+    assert nxt.telegram.texts(CHAT) == before
