@@ -72,7 +72,18 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         review_destinations=review_destinations,
         outbox_retry=timedelta(seconds=settings.outbox_retry),
     )
-    if settings.transcribe:
+    if settings.transcribe_model is not None:
+        from bots.audio.whisper import WhisperTranscriber, faster_whisper_available
+
+        if not faster_whisper_available():
+            raise RuntimeError("INTERVIEWBOT_TRANSCRIBE_MODEL is set but faster-whisper is not "
+                               "installed: pip install 'interviewbot[whisper]'")
+        if not settings.transcribe_model.is_dir():
+            raise RuntimeError(f"INTERVIEWBOT_TRANSCRIBE_MODEL: no model folder at "
+                               f"{settings.transcribe_model}")
+        services.transcriber = WhisperTranscriber(settings.media_dir,
+                                                  str(settings.transcribe_model), bucket=bucket)
+    elif settings.transcribe:
         from bots.audio import PocketsphinxTranscriber, pocketsphinx_available
 
         if not pocketsphinx_available():

@@ -16,6 +16,7 @@ class CreateInvitation:
     platform: str  # telegram, slack or console
     tz: str | None = None
     external_ref: str | None = None  # the inviting system's own reference (an ATS id)
+    language: str | None = None  # the candidate's language; one the script offers
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class InviteAccepted:
     token: str | None
     tz: str | None = None
     delivery: str | None = None
+    locale: str | None = None  # the platform's language hint ("de", "es-ES"), if any
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,13 @@ class ButtonPressed:
 
 @dataclass(frozen=True)
 class UserCommand:
-    """A command from a person: help, status, withdraw, delete."""
+    """A command from a person: help, status, withdraw, delete, language."""
 
     user: UserRef
     chat: ChatRef
     name: str
     delivery: str | None = None
+    argument: str | None = None  # what followed the command ("/language de" -> "de")
 
 
 @dataclass(frozen=True)

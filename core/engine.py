@@ -22,7 +22,7 @@ from core.candidate import CandidateFlow, clean_text, erase
 from core.commands import ButtonPressed, Command, CreateInvitation, MediaReceived, ReviewerText
 from core.deadlines import extend_deadline
 from core.effects import Effects
-from core.errors import ScriptError
+from core.errors import DomainError, ScriptError
 from core.invitations import withdraw_by_team
 from core.locks import KeyedLocks
 from core.model import Interview, hash_token, new_id, new_token
@@ -64,6 +64,9 @@ class Engine:
         token = new_token()
         with self.s.uow() as uow:
             script, revision = self.s.pin(uow, cmd.script_id)
+            if cmd.language is not None and not script.offers(cmd.language):
+                raise DomainError(f"{script.id} is not offered in {cmd.language!r}; its "
+                                  f"languages: {', '.join(script.languages)}")
             interview = Interview(
                 id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
                 candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token),
@@ -71,7 +74,7 @@ class Engine:
                 deadline=now + script.deadline, platform=cmd.platform, tz=cmd.tz or "UTC",
                 tz_confirmed=cmd.tz is not None or cmd.platform == "console",
                 external_ref=cmd.external_ref,
-                script_revision=revision,
+                script_revision=revision, language=cmd.language,
             )
             uow.interviews.add(interview)
             uow.commit()

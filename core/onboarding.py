@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core import accommodations, notice, texts
+from core import accommodations, language_choice, notice, texts
 from core.commands import InviteAccepted
 from core.effects import Effects
+from core.i18n import choose
 from core.model import Interview, hash_token, new_id
 from core.payloads import Payload
 from core.ports import UnitOfWork
@@ -63,9 +64,11 @@ class Onboarding:
                 fx.send(cmd.chat, texts.TOKEN_USED)
             return
         if interview.state is State.EXPIRED or now >= interview.deadline:
-            when = texts.local_time(interview.deadline, interview.tz)
-            fx.send(cmd.chat, f"This invitation expired on {when}. Please ask the person who "
-                              "invited you for a new one.")
+            script = self.s.script(interview)
+            lang = texts.lang_for(script, interview.language or choose(cmd.locale,
+                                                                       script.languages))
+            when = texts.local_time(interview.deadline, interview.tz, lang)
+            fx.send(cmd.chat, texts.tr(lang, texts.INVITATION_EXPIRED, when=when))
             return
         if interview.state is not State.INVITED:
             fx.send(cmd.chat, texts.TOKEN_USED)
@@ -78,19 +81,21 @@ class Onboarding:
             interview.tz = cmd.tz
             interview.tz_confirmed = True
         script = self.s.script(interview)
+        language_choice.from_hint(script, interview, cmd.locale)
         fx.send(cmd.chat, texts.intro(script, interview.candidate_name, interview.deadline,
-                                      interview.tz))
+                                      interview.tz, texts.lang_for(script, interview.language)))
         if interview.tz_confirmed or cmd.user.platform != "telegram":
             self._expectations_and_consent(script, interview, fx)
         else:
-            fx.send(cmd.chat, zone_question(interview))
+            fx.send(cmd.chat, zone_question(interview, texts.lang_for(script, interview.language)))
         fx.changed.append(interview.id)
 
     def _expectations_and_consent(self, script: Script, interview: Interview, fx: Effects
                                   ) -> None:
         assert interview.chat is not None
+        lang = texts.lang_for(script, interview.language)
         fx.send(interview.chat, accommodations.how_to_ask(script, interview, texts.expectations(
-            script, interview.deadline, interview.tz)))
+            script, interview.deadline, interview.tz, lang)))
         fx.send(interview.chat, consent_message(script, interview))
 
     def _set_zone(self, script: Script, interview: Interview, name: str, fx: Effects) -> None:
@@ -105,22 +110,23 @@ class Onboarding:
         script = self.s.script(interview)
         if not check_deadline(script, interview, self._now(), fx):
             return
-        fx.send(interview.chat, f"Welcome back, {interview.candidate_name}! "
-                + status_text(script, interview, self._now()))
+        welcome = texts.tr(texts.lang_for(script, interview.language), texts.WELCOME_BACK,
+                           name=interview.candidate_name)
+        fx.send(interview.chat, f"{welcome} {status_text(script, interview, self._now())}")
         repeat_prompt(script, interview, fx)
 
     def text_before_consent(self, script: Script, interview: Interview, text: str,
                             fx: Effects) -> None:
         """Text before consent: a time zone typed by name, else a pointer to the buttons."""
         assert interview.chat is not None
+        lang = texts.lang_for(script, interview.language)
         if interview.tz_confirmed:
-            fx.send(interview.chat, texts.PRESS_A_BUTTON.format(labels="I agree or No thanks"))
+            fx.send(interview.chat, texts.tr(lang, texts.PRESS_A_BUTTON,
+                                             labels=texts.consent_labels(lang)))
             return
         zone = texts.find_zone(text)
         if zone is None:
-            fx.send(interview.chat, "I don't know that time zone. Tap one of the buttons, "
-                                    "or type a city such as Lisbon or a zone such as "
-                                    "America/Denver.")
+            fx.send(interview.chat, texts.tr(lang, texts.UNKNOWN_ZONE))
         else:
             self._set_zone(script, interview, zone, fx)
 
@@ -131,18 +137,19 @@ class Onboarding:
         if interview.state is not State.INVITED:
             fx.reply = texts.STALE_BUTTON
             return
+        lang = texts.lang_for(script, interview.language)
+        consent = notice.consent_text(script, lang)
         if payload.arg(0) == "y":
             interview.move_to(State.CONSENTED, self._now())
             interview.consented_at = self._now()
-            fx.reply = "Thank you!"
-            close(message, f"{notice.consent_text(script)}\n\nYou agreed.", fx)
+            fx.reply = texts.tr(lang, texts.THANK_YOU)
+            close(message, f"{consent}\n\n{texts.tr(lang, texts.YOU_AGREED)}", fx)
             ask(script, interview, fx)
         else:
             interview.move_to(State.WITHDRAWN, self._now())
-            fx.reply = "Understood."
-            close(message, f"{notice.consent_text(script)}\n\nYou declined.", fx)
-            fx.send(interview.chat, "Understood: nothing has been recorded. If you change your "
-                                    "mind, contact the person who invited you.")
+            fx.reply = texts.tr(lang, texts.UNDERSTOOD)
+            close(message, f"{consent}\n\n{texts.tr(lang, texts.YOU_DECLINED)}", fx)
+            fx.send(interview.chat, texts.tr(lang, texts.NOTHING_RECORDED))
 
     def on_zone(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -151,11 +158,12 @@ class Onboarding:
             fx.reply = texts.STALE_BUTTON
             return
         name = texts.ZONE_CHOICES[index]
-        fx.reply = f"Time zone: {name}."
-        close(message, f"Your time zone: {name}.", fx)
+        lang = texts.lang_for(script, interview.language)
+        fx.reply = texts.tr(lang, texts.ZONE_SET, zone=name)
+        close(message, texts.tr(lang, texts.YOUR_ZONE, zone=name), fx)
         self._set_zone(script, interview, name, fx)
 
     def on_continue(self, script: Script, interview: Interview, payload: Payload,
                     message: MessageRef | None, fx: Effects) -> None:
-        fx.reply = "Here is where you stopped."
+        fx.reply = texts.tr(texts.lang_for(script, interview.language), texts.WHERE_YOU_STOPPED)
         repeat_prompt(script, interview, fx)

@@ -145,7 +145,9 @@ def _accommodations(raw: Any, add: AddProblem) -> Accommodations | None:
 def parse_fairness(raw: Mapping[str, Any], add: AddProblem) -> FairnessSettings:
     """Read `notice`, `self_id` and `accommodations` from a script's plain data."""
     notice = raw.get("notice")
-    if notice is not None and (not isinstance(notice, str) or not notice.strip()):
+    if isinstance(notice, Mapping):  # translated: read by parse_script
+        notice = None
+    elif notice is not None and (not isinstance(notice, str) or not notice.strip()):
         add(("notice",), "must be non-empty text")
         notice = None
     self_id = _self_id(raw["self_id"], add) if raw.get("self_id") is not None else ()

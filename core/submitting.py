@@ -7,6 +7,7 @@ from datetime import datetime
 
 from core import texts
 from core.effects import Effects
+from core.i18n import N_, t
 from core.model import Interview, Take
 from core.prompts import ask, current_question, draft_summary
 from core.script import Question, Script
@@ -30,10 +31,11 @@ def check_deadline(script: Script, interview: Interview, now: datetime, fx: Effe
         if interview.state is State.COMPLETED:
             return False
     if interview.state is State.EXPIRED:
-        when = texts.local_time(interview.deadline, interview.tz)
-        fx.send(interview.chat, f"Sorry, the deadline for this interview passed on {when}, "
-                                "so I can't take more answers. Please contact the hiring "
-                                "team if you need more time.")
+        lang = texts.lang_for(script, interview.language)
+        when = texts.local_time(interview.deadline, interview.tz, lang)
+        fx.send(interview.chat, t(lang, N_(
+            "Sorry, the deadline for this interview passed on {when}, so I can't take more "
+            "answers. Please contact the hiring team if you need more time."), when=when))
         return False
     return True
 
@@ -48,9 +50,11 @@ def submit_at_deadline(script: Script, interview: Interview, now: datetime, fx: 
         assert answer is not None
         interview.keep(answer, draft, now)
         if interview.chat is not None:
-            fx.send(interview.chat, f"The deadline has come: your answer to "
-                                    f"{texts.question_label(script, question)} "
-                                    f"({draft_summary(draft)}) was submitted as it stood.")
+            lang = texts.lang_for(script, interview.language)
+            fx.send(interview.chat, t(lang, N_(
+                "The deadline has come: your answer to {label} ({summary}) was submitted as it "
+                "stood."), label=texts.question_label(script, question, lang),
+                summary=draft_summary(draft, lang)))
         if question.knockout and set(draft.choices) & set(question.knockout):
             screen_out(script, interview, now, fx)
             return

@@ -153,7 +153,7 @@ async def create(channel: SlackChannel, manager: str, script_id: str, slack_user
     engine = channel.engine
     if slack_user:
         try:
-            info = await channel.client.users_info(user=slack_user)
+            info = await channel.client.users_info(user=slack_user, include_locale=True)
         except SlackApiError as exc:
             await _dm(channel, manager, f"Slack refused ({exc.response.get('error')}) for "
                                         f"user {slack_user}; nothing was created.")
@@ -175,7 +175,7 @@ async def create(channel: SlackChannel, manager: str, script_id: str, slack_user
         dm = await channel.slack.open_dm(slack_user)
         zone_name = tz or str((info.get("user") or {}).get("tz") or "UTC")
         await engine.handle(InviteAccepted(UserRef("slack", slack_user), ChatRef("slack", dm),
-                                           token, tz=zone_name))
+                                           token, tz=zone_name, locale=person.get("locale")))
         await _dm(channel, manager, f"Invitation for {label} sent to them in a Slack DM "
                                     f"(time zone {zone_name}).")
         return

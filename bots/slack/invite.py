@@ -42,7 +42,7 @@ async def invite_slack_user(app: App, token: str, user_id: str, tz: str | None =
     await messenger.open()
     try:
         try:
-            info = await messenger.client.users_info(user=user_id)
+            info = await messenger.client.users_info(user=user_id, include_locale=True)
             person = info.get("user") or {}
             if person.get("deleted") or person.get("is_bot"):
                 raise SlackInviteFailed(f"Slack user {user_id} is deactivated or a bot")
@@ -56,7 +56,8 @@ async def invite_slack_user(app: App, token: str, user_id: str, tz: str | None =
         if running is not messenger:
             app.services.messengers["slack"] = messenger
         try:
-            await app.engine.handle(InviteAccepted(invite.user, invite.dm, token, tz=invite.tz))
+            await app.engine.handle(InviteAccepted(invite.user, invite.dm, token, tz=invite.tz,
+                                                   locale=person.get("locale")))
         finally:
             if running is not messenger:
                 if running is None:

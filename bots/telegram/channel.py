@@ -47,6 +47,7 @@ COMMANDS = (
     BotCommand("help", "How this works"),
     BotCommand("withdraw", "Stop the interview"),
     BotCommand("delete", "Erase your answers and recordings"),
+    BotCommand("language", "Answer in another language"),
 )
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]

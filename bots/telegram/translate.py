@@ -36,7 +36,7 @@ EDITS_IGNORED = (
     "message."
 )
 REPLY_AS_TEXT = "Please reply to that prompt with text."
-USER_COMMANDS = frozenset({"help", "status", "withdraw", "delete"})
+USER_COMMANDS = frozenset({"help", "status", "withdraw", "delete", "language"})
 
 # What people call the things the bot cannot take, as in "Sorry, I can't use a {what}".
 _UNSUPPORTED = (
@@ -100,7 +100,8 @@ def translate(update: Update, *, bot_username: str | None = None,
         return ReviewerText(user, chat, target, message.text, delivery)
 
     if message.text is not None and _is_command(message):
-        return _command(message.text, user, chat, delivery, private, bot_username)
+        return _command(message.text, user, chat, delivery, private, bot_username,
+                        message.from_user.language_code)
     if not private:
         return None
     if message.forward_origin is not None:
@@ -163,7 +164,7 @@ def _is_command(message: Message) -> bool:
 
 
 def _command(text: str, user: UserRef, chat: ChatRef, delivery: str, private: bool,
-             bot_username: str | None) -> Inbound:
+             bot_username: str | None, locale: str | None = None) -> Inbound:
     head, _, rest = text.partition(" ")
     name, _, addressee = head[1:].partition("@")
     name = name.lower()
@@ -175,8 +176,9 @@ def _command(text: str, user: UserRef, chat: ChatRef, delivery: str, private: bo
             return UserCommand(user, chat, "help", delivery)
         return None
     if name == "start":
-        return InviteAccepted(user, chat, rest.strip() or None, delivery=delivery)
-    return UserCommand(user, chat, name, delivery)
+        return InviteAccepted(user, chat, rest.strip() or None, delivery=delivery,
+                              locale=locale)
+    return UserCommand(user, chat, name, delivery, argument=rest.strip() or None)
 
 
 def _reply_target(message: Message, bot_id: int | None,

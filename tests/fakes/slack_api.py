@@ -707,6 +707,7 @@ class FakeSlack:
         self.pacing_violations: list[PacingViolation] = []
 
         self._users: dict[str, JSON] = {}
+        self._locales: dict[str, str] = {}  # users.info gives a locale with include_locale
         self._channels: dict[str, JSON] = {}
         self._dm_by_user: dict[str, str] = {}
         self._messages: dict[str, list[PostedMessage]] = {}
@@ -832,6 +833,7 @@ class FakeSlack:
         email: str | None = None,
         is_bot: bool = False,
         deleted: bool = False,
+        locale: str = "en-US",
     ) -> JSON:
         """Add (or replace) a workspace member; returns the Slack user object."""
         zone = ZoneInfo(tz)
@@ -865,6 +867,7 @@ class FakeSlack:
         }
         if is_bot:
             obj["profile"]["bot_id"] = self.bot_id
+        self._locales[id] = locale
         self._users[id] = obj
         return copy.deepcopy(obj)
 
@@ -1651,7 +1654,10 @@ class FakeSlack:
         return {"channel": self._public_channel(self._channels[str(cid)])}
 
     def _users_info(self, params: JSON) -> JSON:
-        return {"user": copy.deepcopy(self._user_obj(params.get("user")))}
+        user = copy.deepcopy(self._user_obj(params.get("user")))
+        if str(params.get("include_locale", "")).lower() in ("1", "true"):
+            user["locale"] = self._locales.get(str(user["id"]), "en-US")  # only when asked
+        return {"user": user}
 
     def _chat_post_message(self, params: JSON) -> JSON:
         channel = self._resolve_channel(params.get("channel"))

@@ -70,7 +70,8 @@ PORT = sorted(name for name in vars(Observer) if not name.startswith("_"))
 ARGUMENTS: dict[str, tuple[object, ...]] = {
     "answer_received": ("voice", "telegram"), "reminder_sent": ("idle",),
     "delivery_retried": ("slack",), "delivery_failed": ("slack",),
-    "command_handled": ("X", 1.0), "conflict_retried": (), "outbox_resent": ()}
+    "command_handled": ("X", 1.0), "conflict_retried": (), "outbox_resent": (),
+    "step_given_up": ("send", "slack")}
 
 
 def test_null_observer_is_an_observer_and_counts_nothing() -> None:

@@ -1,0 +1,56 @@
+"""A Slack referral in Spanish: the locale from users.info picks the script's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bots.slack.invite import invite_slack_user
+from core.commands import CreateInvitation
+from tests.e2e.slack_support import slack_world
+
+MARIA = "U0MARIA"
+SPANISH = """\
+id: referral-es
+languages: [en, es]
+title: {en: "Platform Engineer", es: "Ingeniero/a de plataforma"}
+intro:
+  en: "Hi {name}! {questions} questions. Deadline: {deadline}."
+  es: "¡Hola, {name}! {questions} preguntas. Plazo: {deadline}."
+consent:
+  en: "We keep your answers for 90 days. OK?"
+  es: "Guardamos sus respuestas durante 90 días. ¿De acuerdo?"
+questions:
+  - id: built
+    text: {en: "Tell us about something you built.", es: "Háblenos de algo que haya construido."}
+  - id: written
+    text: {en: "What would you change?", es: "¿Qué cambiaría?"}
+    answer: {kinds: [text]}
+rubric: {depth: "Technical depth"}
+review: {reviewers: ["slack:CREVIEW"]}
+"""
+
+
+async def test_a_spanish_slack_user_gets_a_spanish_interview(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "referral-es.yaml").write_text(SPANISH)
+    async with slack_world(tmp_path) as world:
+        world.fake.user(MARIA, "María", "Europe/Madrid", real_name="María García",
+                        locale="es-ES")
+        interview, token = world.app.engine.invite(CreateInvitation("referral-es", "María",
+                                                                    "slack"))
+        await invite_slack_user(world.app, token, MARIA)
+        dm = world.dm(MARIA)
+        greeting, expectations, consent = world.texts(dm)
+        assert greeting.startswith("¡Hola, María! 2 preguntas. Plazo: ")
+        assert greeting.endswith("(Europe/Madrid).")
+        assert expectations.startswith("Qué esperar: 2 preguntas, unos ")
+        assert consent.startswith("Guardamos sus respuestas durante 90 días.")
+        await world.press(dm, "Acepto", MARIA)
+        assert world.last(dm).startswith("Pregunta 1 de 2 · Una nota de voz o texto")
+        assert world.last(dm).endswith("Háblenos de algo que haya construido.")
+        with world.app.services.uow() as uow:
+            stored = uow.interviews.get(interview.id)
+        assert stored is not None and stored.language == "es"
+        infos = [c for c in world.fake.calls if c.method == "users.info"]
+        assert infos and all(str(c.params.get("include_locale")).lower() in ("1", "true")
+                             for c in infos)
