@@ -23,12 +23,14 @@ from core.commands import ButtonPressed, Command, CreateInvitation, MediaReceive
 from core.deadlines import extend_deadline
 from core.effects import Effects
 from core.errors import DomainError, ScriptError
+from core.i18n import t
 from core.invitations import withdraw_by_team
 from core.locks import KeyedLocks
 from core.model import Interview, hash_token, new_id, new_token
 from core.outbox_runner import OutboxRunner
 from core.outcome import OutcomeFlow
 from core.ports import AlreadyHandled, Scheduler, UnitOfWork
+from core.refs import UserRef
 from core.reminders import TimerKind
 from core.review import ReviewFlow
 from core.review_posting import ReviewPosting
@@ -82,6 +84,18 @@ class Engine:
             self.scheduler.interview_changed(interview)
         return interview, token
 
+    def words_for(self, user: UserRef | None, text: str) -> str:
+        """`text` (a catalog message) in the language of `user`'s current interview; as it
+        is when there is no user or interview (an adapter's own notice, e.g. "edits are not
+        picked up")."""
+        if user is None:
+            return text
+        with self.s.uow() as uow:
+            interview = uow.interviews.current_for(user)
+        if interview is None:
+            return text
+        return t(texts.lang_for(self.s.script(interview), interview.language), text)
+
     # -- commands ----------------------------------------------------------------------
     async def handle(self, cmd: Command,
                      answer: Callable[[str | None], Awaitable[None]] | None = None) -> str | None:
@@ -102,8 +116,7 @@ class Engine:
             except ScriptError as exc:
                 log.error("script missing for an interview: %s", exc)
                 fx = Effects(reply=texts.STALE_BUTTON)
-                fx.send(cmd.chat, "Sorry, this interview is not available right now. Please "
-                                  "contact the person who invited you.")
+                fx.send(cmd.chat, texts.UNAVAILABLE)  # no script: no language to speak but English
                 self._commit_outbound(fx)
             duplicate = fx.duplicate
             if duplicate:

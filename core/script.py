@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
 
+from core.i18n import N_
 from core.review_settings import ReviewSettings, parse_review
 from core.script_choices import choice_options, knockout_options
 from core.script_fairness import FIELDS as FAIRNESS_FIELDS
@@ -23,7 +24,7 @@ from core.script_problems import ScriptInvalid as ScriptInvalid
 from core.script_translations import Text, localized, parse_languages
 
 ANSWER_KINDS = ("voice", "text", "choice")
-DEFAULT_KNOCKOUT_MESSAGE = (
+DEFAULT_KNOCKOUT_MESSAGE = N_(
     "Thank you for your time, {name}. This role has a requirement your answer does not meet, "
     "so the interview ends here and your answers will not be reviewed. You can use /delete "
     "to erase them."
@@ -121,7 +122,7 @@ class Script:
     rubric: Rubric
     review: ReviewSettings
     reminders: Reminders = field(default_factory=Reminders)
-    outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
+    outro: str = N_("Thank you! Any questions for the team? Send them now, or tap Done.")
     outcome: Outcome | None = None
     webhooks: WebhookTarget | None = None
     notice: str = ""  # shown before consent (core/notice.py)
@@ -357,7 +358,7 @@ def parse_script(raw: Any) -> Script:
                        "at most 64, e.g. backend-engineer")
         sid = "invalid"
     title = c.text(raw, "title", ())
-    intro = c.text(raw, "intro", (), required=False, default="Hi {name}! Thanks for your time.")
+    intro = c.text(raw, "intro", (), required=False, default=N_("Hi {name}! Thanks for your time."))
     consent = c.text(raw, "consent", ())
     outro = c.text(raw, "outro", (), required=False, default=Script.outro)
     knockout_message = c.text(raw, "knockout_message", (), required=False,

@@ -14,15 +14,16 @@ from datetime import timedelta
 from typing import Any
 
 from core.durations import parse_duration
+from core.i18n import N_
 
-PREFER_NOT = "Prefer not to say"
+PREFER_NOT = N_("Prefer not to say")  # stored as is; shown in the candidate's language
 """Always offered in every self-identification category, and counted apart in the report."""
 ADJUSTMENTS = ("more_time", "longer_answers", "text_instead_of_voice", "other")
 FIELDS = ("notice", "self_id", "accommodations")
 MAX_CATEGORIES = 6
 MAX_OPTIONS = 12
 MAX_OPTION_LENGTH = 48  # a button label; also keeps the survey short
-LABELS = {"race_ethnicity": "Race / ethnicity", "sex": "Sex", "gender": "Gender"}
+LABELS = {"race_ethnicity": N_("Race / ethnicity"), "sex": N_("Sex"), "gender": N_("Gender")}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
 _PERIOD = re.compile(r"\b\d+\s*(d|days?|weeks?|months?|years?)\b", re.IGNORECASE)
 

@@ -10,7 +10,7 @@ from core.effects import Effects
 from core.i18n import N_, t
 from core.model import Interview, Take
 from core.prompts import ask, current_question, draft_summary
-from core.script import Question, Script
+from core.script import DEFAULT_KNOCKOUT_MESSAGE, Question, Script
 from core.services import Services
 from core.states import State
 from core.wrap_up import finish
@@ -68,8 +68,12 @@ def screen_out(script: Script, interview: Interview, now: datetime, fx: Effects)
     """A knock-out answer: the interview ends politely and goes to no reviewer."""
     interview.move_to(State.SCREENED_OUT, now)
     if interview.chat is not None:
-        fx.send(interview.chat, script.knockout_message.replace(
-            "{name}", interview.candidate_name or "there"))
+        lang = texts.lang_for(script, interview.language)
+        message = script.text_in("knockout_message", lang)
+        if message == DEFAULT_KNOCKOUT_MESSAGE:
+            message = t(lang, DEFAULT_KNOCKOUT_MESSAGE)
+        fx.send(interview.chat, message.replace(
+            "{name}", interview.candidate_name or t(lang, N_("there"))))
 
 
 def start_answer(services: Services, interview: Interview, question: Question, take: Take,

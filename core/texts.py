@@ -35,6 +35,9 @@ TOKEN_USED = N_(
 )
 MOVED_ON = N_("That recording arrived after your interview had moved on, so it was not used. "
               "Here is where you are:")
+CANDIDATE_NUMBER = N_("Candidate #{number}")
+UNAVAILABLE = N_("Sorry, this interview is not available right now. Please contact the person "
+                 "who invited you.")
 TOKEN_THROTTLED = N_("Too many invalid invitation links in a row. Please wait a few minutes.")
 NOT_YOUR_BUTTON = N_("This button isn't for you.")
 STALE_BUTTON = N_("This button is no longer active.")
@@ -101,6 +104,7 @@ NO_THANKS = N_("No thanks")
 THANK_YOU = N_("Thank you!")
 YOU_AGREED = N_("You agreed.")
 UNDERSTOOD = N_("Understood.")
+NOTHING_CHANGED = N_("Nothing was changed.")
 CANCEL = N_("Cancel")
 DONE = N_("Done")
 SUBMIT = N_("Submit")

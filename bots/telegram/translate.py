@@ -25,35 +25,36 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
+from core.i18n import N_
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 
 PLATFORM = "telegram"
 # What a reply to one of the bot's messages is for: (chat, replied-to message id) -> target,
 # from the ids recorded when the bot sent its force-reply prompts (never from message text)
 PromptLookup = Callable[[ChatRef, str], str | None]
-EDITS_IGNORED = (
+EDITS_IGNORED = N_(
     "I don't pick up edited messages. If you want to change something, please send a new "
     "message."
 )
-REPLY_AS_TEXT = "Please reply to that prompt with text."
+REPLY_AS_TEXT = N_("Please reply to that prompt with text.")
 USER_COMMANDS = frozenset({"help", "status", "withdraw", "delete", "language"})
 
 # What people call the things the bot cannot take, as in "Sorry, I can't use a {what}".
 _UNSUPPORTED = (
-    ("sticker", "sticker"),
-    ("photo", "photo"),
-    ("animation", "GIF"),
-    ("video", "video"),
-    ("location", "location"),
-    ("venue", "location"),
-    ("contact", "contact"),
-    ("poll", "poll"),
-    ("dice", "dice"),
-    ("game", "game"),
-    ("story", "story"),
-    ("paid_media", "paid media"),
-    ("checklist", "checklist"),
-    ("invoice", "invoice"),
+    ("sticker", N_("sticker")),
+    ("photo", N_("photo")),
+    ("animation", N_("GIF")),
+    ("video", N_("video")),
+    ("location", N_("location")),
+    ("venue", N_("location")),
+    ("contact", N_("contact")),
+    ("poll", N_("poll")),
+    ("dice", N_("dice")),
+    ("game", N_("game")),
+    ("story", N_("story")),
+    ("paid_media", N_("paid media")),
+    ("checklist", N_("checklist")),
+    ("invoice", N_("invoice")),
 )
 
 
@@ -62,7 +63,8 @@ class Notice:
     """A reply the adapter gives itself, without the engine (e.g. to an edited message)."""
 
     chat: ChatRef
-    text: str
+    text: str  # a catalog message, said in the user's interview language when `user` is set
+    user: UserRef | None = None
 
 
 Inbound = Command | Notice | None
@@ -82,7 +84,8 @@ def translate(update: Update, *, bot_username: str | None = None,
     if update.edited_message is not None:
         edited = update.edited_message
         if edited.chat.type == Chat.PRIVATE and _person(edited.from_user):
-            return Notice(chat_ref(edited.chat), EDITS_IGNORED)
+            assert edited.from_user is not None
+            return Notice(chat_ref(edited.chat), EDITS_IGNORED, user_ref(edited.from_user))
         return None
     message = update.message
     if message is None or not _person(message.from_user):
@@ -105,7 +108,7 @@ def translate(update: Update, *, bot_username: str | None = None,
     if not private:
         return None
     if message.forward_origin is not None:
-        return UnsupportedReceived(user, chat, "forwarded message")
+        return UnsupportedReceived(user, chat, N_("forwarded message"))
     if message.text is not None:
         return TextReceived(user, chat, message.text, delivery)
     media = media_ref(message)
