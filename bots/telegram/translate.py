@@ -205,8 +205,8 @@ def _unsupported_kind(message: Message) -> str:
         if getattr(message, attribute, None):
             return what
     if message.document is not None:
-        return "document"
-    return "message of this kind"
+        return N_("document")
+    return N_("message of this kind")
 
 
 def _seconds(media: object, attribute: str) -> float | None:
