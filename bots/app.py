@@ -54,6 +54,9 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
           review_destinations: tuple[ChatRef, ...] | None = None, migrate: bool = True) -> App:
     """Wire the engine: database, scripts, audio pipeline, clock and messengers."""
     from bots.audio import PydubAudioProcessor
+    from bots.locale_format import install as install_locale_dates
+
+    install_locale_dates()  # deadlines written for the candidate's language, with Babel
 
     settings.media_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     bucket = media_bucket(settings)

@@ -11,7 +11,8 @@ from tests.support.console import run_cli
 def test_invite_with_a_language_the_script_lacks_is_refused_and_creates_nothing(
         tmp_path: Path) -> None:
     for lang in ("de", "xx"):
-        bad = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada", "--lang", lang)
+        bad = run_cli(tmp_path, "invite", "backend-engineer", "--name", "Ada", "--console",
+                      "--lang", lang)
         assert bad.returncode == 1
         assert bad.stderr.strip() == (f"error: backend-engineer is not offered in '{lang}'; "
                                       "its languages: en")
@@ -23,10 +24,10 @@ def test_invite_in_a_language_the_script_offers(tmp_path: Path) -> None:
     scripts = tmp_path / "scripts"
     scripts.mkdir()
     (scripts / "qa-bilingual.yaml").write_text(BILINGUAL)
-    ok = run_cli(tmp_path, "invite", "qa-bilingual", "--name", "Greta", "--lang", "de",
+    ok = run_cli(tmp_path, "invite", "qa-bilingual", "--name", "Greta", "--console", "--lang", "de",
                  INTERVIEWBOT_SCRIPTS=str(scripts))
     assert ok.returncode == 0, ok.stderr
-    es = run_cli(tmp_path, "invite", "qa-bilingual", "--name", "Greta", "--lang", "es",
+    es = run_cli(tmp_path, "invite", "qa-bilingual", "--name", "Greta", "--console", "--lang", "es",
                  INTERVIEWBOT_SCRIPTS=str(scripts))
     assert es.returncode == 1 and "its languages: en, de" in es.stderr
 
