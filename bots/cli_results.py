@@ -17,7 +17,8 @@ from core.results import scorecard
 from core.script import Script
 
 # The columns every `results` output starts with, in this order, whatever the answers.
-FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "invited_at", "completed_at",
+FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "language", "invited_at",
+                 "completed_at",
                  "overall", "decision", "decisions", "reviewers", "follow_ups", "experience",
                  "revised_after_reveal", "notice_sha256", "consented_at")
 
@@ -27,6 +28,8 @@ def script_columns(script: Script) -> list[str]:
     columns: list[str] = []
     for question in script.scored_questions:
         columns.append(f"{question.id}.answer")
+        if len(script.languages) > 1:  # the language each answer was given in
+            columns.append(f"{question.id}.language")
         for criterion in script.criteria_for(question):
             columns += [f"{question.id}.{criterion}.mean", f"{question.id}.{criterion}.n"]
     return columns
@@ -44,11 +47,12 @@ def results(
 ) -> None:
     """Scorecards, one row per interview, to stdout.
 
-    Columns: interview_id, number, candidate, state, invited_at, completed_at, overall,
+    Columns: interview_id, number, candidate, state, language, invited_at, completed_at, overall,
     decision, decisions, reviewers, follow_ups, experience, revised_after_reveal (changes a
     reviewer made after seeing the others' scores), notice_sha256 and consented_at (the notice
     the candidate accepted), [adjustments], then per scored question
-    <question>.answer and <question>.<criterion>.mean / .n (empty when not answered or rated).
+    <question>.answer ([<question>.language] for a script in several languages) and
+    <question>.<criterion>.mean / .n (empty when not answered or rated).
     Works on retired scripts; each interview is scored against the revision it was asked.
     """
     if fmt not in ("csv", "json"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.e2e.telegram_support import (
 )
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support.catalogs import template
+from tests.support.console import run_cli
 
 BILINGUAL = f"""\
 id: qa-bilingual
@@ -132,3 +134,90 @@ async def test_a_one_language_script_never_asks_for_a_language(session: Session)
     assert len(said) == 3 and consent.button_labels == ["I agree", "No thanks"]
     assert not any("language" in text.lower() or "Deutsch" in text for text in said)
     assert session.interview(interview.id).language is None
+
+
+def english_in(fake: FakeTelegram, chat_id: int) -> list[str]:
+    """Every English catalog fragment in what the bot wrote to a chat: texts (and what they
+    said before an edit), button labels and the answers to button presses."""
+    said = [text for m in fake.messages(chat_id)
+            for text in (m.text or "", *(h.get("text") or "" for h in m.history
+                                         if isinstance(h, dict)))]
+    said += [label for m in fake.messages(chat_id) for label in m.button_labels]
+    said += [a.text or "" for a in fake.callback_answers]
+    return sorted({f for f in english_fragments() for text in said if f in text})
+
+
+async def test_a_german_candidate_goes_from_greeting_to_outro_in_german(
+        session: Session) -> None:
+    """Greeting, consent, two written answers, the outro, the rating: no English text. The
+    reviewers' cards (English, the review language) name the answer's language, and results
+    and report show it."""
+    fake = session.fake
+    greta = fake.user(2003, "Greta", language_code="de-AT")
+    interview, token = session.app.engine.invite(CreateInvitation(
+        "qa-bilingual", "Greta", "telegram", "Europe/Berlin"))
+    fake.send_command(greta, "/start", token)
+    consent = await session.reply(greta, "Wir speichern Ihre Antworten 90 Tage")
+    assert await session.press(greta, consent, "Ich stimme zu") == "Vielen Dank!"
+    await session.reply(greta, "Frage 1 von 2")
+    fake.send_text(greta, "Ich habe ein Abrechnungssystem neu gebaut.")
+    receipt = await session.reply(greta, "Ihre schriftliche Antwort (1 Nachricht, 6 Wörter) "
+                                         "zu Frage 1 von 2 ist angekommen.")
+    assert receipt.button_labels == ["Absenden", "Neu beginnen (noch 1)"]
+    assert await session.press(greta, receipt, "Absenden") == "Abgesendet."
+    second = await session.reply(greta, "Frage 2 von 2")
+    assert (second.text or "").endswith("Wie testen Sie Ihren Code?")
+    fake.send_text(greta, "Mit Eigenschaftstests und echten Datenbanken.")
+    receipt = await session.reply(greta, "zu Frage 2 von 2 ist angekommen.")
+    await session.press(greta, receipt, "Absenden")
+    outro = await session.reply(greta, "Das war die letzte Frage.")
+    assert outro.button_labels == ["Fertig"]
+    await session.press(greta, outro, "Fertig")
+    rating = await session.reply(greta, "Zum Schluss: Wie war dieses Interview für Sie?")
+    await session.press(greta, rating, "5")
+    await session.reply(greta, "Vielen Dank für Ihre Zeit!")
+    assert english_in(fake, greta.id) == []
+    stored = session.interview(interview.id)
+    assert stored.language == "de"
+    assert [t.language for a in stored.answers for t in a.takes] == ["de", "de"]
+
+    card = await session.fake.wait_for_message(REVIEW_GROUP, "Answered in Deutsch (de)",
+                                               timeout=30)
+    assert "Q: Tell us about a project you are proud of." in (card.text or "")
+    assert "A: Ich habe ein Abrechnungssystem neu gebaut." in (card.text or "")
+    summary = await session.fake.wait_for_message(REVIEW_GROUP, "Interview in Deutsch (de)")
+    assert "completed QA Engineer" in (summary.text or "")
+
+    env = {"DATABASE_URL": f"sqlite:///{session.tmp / 'interviewbot.db'}",
+           "INTERVIEWBOT_SCRIPTS": str(session.tmp / "scripts")}
+    results = run_cli(session.tmp, "results", "qa-bilingual", "--format", "json", **env)
+    assert results.returncode == 0, results.stderr
+    row = json.loads(results.stdout)[0]
+    assert (row["language"], row["project.language"], row["testing.language"]) == (
+        "de", "de", "de")
+    report = run_cli(session.tmp, "report", "qa-bilingual", "--format", "json", **env)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["languages"] == {"de": 1}
+    table = run_cli(session.tmp, "report", "qa-bilingual", **env)
+    assert "de 1" in table.stdout
+
+
+async def test_an_unknown_language_code_changes_nothing(session: Session) -> None:
+    fake = session.fake
+    greta = fake.user(2004, "Greta", language_code="de")
+    interview, token = session.app.engine.invite(CreateInvitation(
+        "qa-bilingual", "Greta", "telegram", "Europe/Berlin"))
+    fake.send_command(greta, "/start", token)
+    consent = await session.reply(greta, "Wir speichern Ihre Antworten 90 Tage")
+    await session.press(greta, consent, "Ich stimme zu")
+    await session.reply(greta, "Frage 1 von 2")
+    before = len(fake.messages(greta.id))
+    fake.send_command(greta, "/language", "klingon")
+    refusal = await session.reply(greta, "Dieses Interview gibt es nicht in „klingon“.")
+    assert "Senden Sie zum Beispiel /language en." in (refusal.text or "")
+    assert len(fake.messages(greta.id)) == before + 1  # the question is not repeated
+    assert session.interview(interview.id).language == "de"
+    fake.send_command(greta, "/language")
+    current = await session.reply(greta, "Dieses Interview ist auf Deutsch.")
+    assert "English (en), Deutsch (de)" in (current.text or "")
+    assert english_in(fake, greta.id) == []
