@@ -7,6 +7,7 @@ from pathlib import Path
 from bots.slack.invite import invite_slack_user
 from core.commands import CreateInvitation
 from tests.e2e.slack_support import slack_world
+from tests.e2e.test_telegram_languages import english_fragments
 
 MARIA = "U0MARIA"
 SPANISH = """\
@@ -51,6 +52,21 @@ async def test_a_spanish_slack_user_gets_a_spanish_interview(tmp_path: Path) -> 
         with world.app.services.uow() as uow:
             stored = uow.interviews.get(interview.id)
         assert stored is not None and stored.language == "es"
+
+        await world.say(MARIA, "Reconstruí el sistema de facturación.")
+        assert "Hemos recibido su respuesta escrita" in world.last(dm)
+        await world.press(dm, "Enviar", MARIA)
+        assert world.last(dm).startswith("Pregunta 2 de 2 · Texto")
+        assert world.last(dm).endswith("¿Qué cambiaría?")
+        await world.say(MARIA, "Las pruebas de integración.")
+        await world.press(dm, "Enviar", MARIA)
+        assert world.last(dm).startswith("Esa era la última pregunta.")
+        await world.press(dm, "Listo", MARIA)
+        assert world.last(dm).startswith("Una última cosa: ¿qué tal ha sido esta entrevista")
+        await world.press(dm, "5", MARIA)
+        assert world.last(dm).startswith("¡Gracias por su tiempo!")
+        said = world.texts(dm) + world.whispers(MARIA)
+        assert [f for f in english_fragments() if any(f in text for text in said)] == []
         infos = [c for c in world.fake.calls if c.method == "users.info"]
         assert infos and all(str(c.params.get("include_locale")).lower() in ("1", "true")
                              for c in infos)
