@@ -139,6 +139,7 @@ class CandidateFlow:
             pl.CONTINUE: self.onboarding.on_continue,
             pl.TIMEZONE: self.onboarding.on_zone,
             pl.CHOOSE: self.answers.choices.on_choose,
+            pl.LANGUAGE: self.onboarding.on_language,
         }[payload.action]
         handler(script, interview, payload, message, fx)
         fx.changed.append(interview.id)

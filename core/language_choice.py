@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from core import payloads as pl
 from core import texts
 from core.effects import Effects
 from core.i18n import NAMES, choose
+from core.messages import Button, OutMessage
 from core.model import Interview
 from core.script import Script
 
@@ -19,6 +21,26 @@ def in_sentence(lang: str) -> str:
     but "español", "français", "português", "українська"."""
     name = name_of(lang)
     return name if lang in ("en", "de") else name.lower()
+
+
+def needs_choice(script: Script, interview: Interview) -> bool:
+    """A script in several languages, and nobody has chosen one yet: ask after the greeting."""
+    return len(script.languages) > 1 and interview.language is None
+
+
+def question(script: Script, interview: Interview) -> OutMessage:
+    """"Please choose the language of your interview." in every language the script offers
+    (the candidate may read only one of them), and one button per language, by its own name."""
+    lines = dict.fromkeys(texts.tr(lang, texts.CHOOSE_LANGUAGE) for lang in script.languages)
+    buttons = [Button(name_of(lang), pl.make(pl.LANGUAGE, interview.id, i))
+               for i, lang in enumerate(script.languages)]
+    return OutMessage("\n".join(lines), tuple(tuple(buttons[i:i + 3])
+                                              for i in range(0, len(buttons), 3)))
+
+
+def typed(script: Script, text: str) -> str | None:
+    """A language the candidate typed instead of pressing a button ("Deutsch", "de")."""
+    return _parse(script, text) if text.strip() else None
 
 
 def from_hint(script: Script, interview: Interview, locale: str | None) -> None:

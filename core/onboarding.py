@@ -84,11 +84,20 @@ class Onboarding:
         language_choice.from_hint(script, interview, cmd.locale)
         fx.send(cmd.chat, texts.intro(script, interview.candidate_name, interview.deadline,
                                       interview.tz, texts.lang_for(script, interview.language)))
-        if interview.tz_confirmed or cmd.user.platform != "telegram":
+        if language_choice.needs_choice(script, interview):
+            fx.send(cmd.chat, language_choice.question(script, interview))
+        else:
+            self._after_language(script, interview, fx)
+        fx.changed.append(interview.id)
+
+    def _after_language(self, script: Script, interview: Interview, fx: Effects) -> None:
+        """The time zone (asked on Telegram when not known), then expectations and consent."""
+        assert interview.chat is not None
+        if interview.tz_confirmed or interview.chat.platform != "telegram":
             self._expectations_and_consent(script, interview, fx)
         else:
-            fx.send(cmd.chat, zone_question(interview, texts.lang_for(script, interview.language)))
-        fx.changed.append(interview.id)
+            fx.send(interview.chat, zone_question(interview,
+                                                  texts.lang_for(script, interview.language)))
 
     def _expectations_and_consent(self, script: Script, interview: Interview, fx: Effects
                                   ) -> None:
@@ -119,6 +128,9 @@ class Onboarding:
                             fx: Effects) -> None:
         """Text before consent: a time zone typed by name, else a pointer to the buttons."""
         assert interview.chat is not None
+        if language_choice.needs_choice(script, interview):
+            self._typed_language(script, interview, text, fx)
+            return
         lang = texts.lang_for(script, interview.language)
         if interview.tz_confirmed:
             fx.send(interview.chat, texts.tr(lang, texts.PRESS_A_BUTTON,
@@ -162,6 +174,39 @@ class Onboarding:
         fx.reply = texts.tr(lang, texts.ZONE_SET, zone=name)
         close(message, texts.tr(lang, texts.YOUR_ZONE, zone=name), fx)
         self._set_zone(script, interview, name, fx)
+
+    def _typed_language(self, script: Script, interview: Interview, text: str, fx: Effects
+                        ) -> None:
+        """A language typed instead of pressed ("Deutsch", "de"), else a pointer to the
+        buttons in every language offered."""
+        assert interview.chat is not None
+        chosen = language_choice.typed(script, text)
+        if chosen is None:
+            names = ", ".join(language_choice.name_of(lang) for lang in script.languages)
+            fx.send(interview.chat, "\n".join(dict.fromkeys(
+                texts.tr(lang, texts.PRESS_A_BUTTON, labels=names) for lang in script.languages)))
+            return
+        self._set_language(script, interview, chosen, fx)
+
+    def _set_language(self, script: Script, interview: Interview, lang: str, fx: Effects
+                      ) -> None:
+        interview.language = lang
+        fx.changed.append(interview.id)
+        self._after_language(script, interview, fx)
+
+    def on_language(self, script: Script, interview: Interview, payload: Payload,
+                    message: MessageRef | None, fx: Effects) -> None:
+        """A language button after the greeting: the rest of the interview is in it."""
+        index = int(payload.arg(0)) if payload.arg(0).isdigit() else -1
+        if (interview.state is not State.INVITED or not 0 <= index < len(script.languages)
+                or not language_choice.needs_choice(script, interview)):
+            fx.reply = texts.tr(texts.lang_for(script, interview.language), texts.STALE_BUTTON)
+            return
+        lang = script.languages[index]
+        name = language_choice.name_of(lang)
+        fx.reply = name
+        close(message, f"{texts.tr(lang, texts.CHOOSE_LANGUAGE)}\n\n{name}", fx)
+        self._set_language(script, interview, lang, fx)
 
     def on_continue(self, script: Script, interview: Interview, payload: Payload,
                     message: MessageRef | None, fx: Effects) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core import notice, texts
+from core import language_choice, notice, texts
 from core import payloads as pl
 from core.effects import Effects
 from core.i18n import N_, t, tn
@@ -174,6 +174,9 @@ def repeat_prompt(script: Script, interview: Interview, fx: Effects) -> None:
     assert interview.chat is not None
     lang = texts.lang_for(script, interview.language)
     if interview.state is State.INVITED:
+        if language_choice.needs_choice(script, interview):
+            fx.send(interview.chat, language_choice.question(script, interview))
+            return
         fx.send(interview.chat, consent_message(script, interview) if interview.tz_confirmed
                 else zone_question(interview, lang))
         return

@@ -221,3 +221,28 @@ async def test_an_unknown_language_code_changes_nothing(session: Session) -> Non
     current = await session.reply(greta, "Dieses Interview ist auf Deutsch.")
     assert "English (en), Deutsch (de)" in (current.text or "")
     assert english_in(fake, greta.id) == []
+
+
+async def test_a_candidate_whose_app_language_is_not_offered_chooses_with_buttons(
+        session: Session) -> None:
+    """Telegram says French; the script has English and German: the bot asks after the
+    greeting, in both languages, and the rest follows the choice (the time zone question
+    first, as the invitation did not name one)."""
+    fake = session.fake
+    amelie = fake.user(2005, "Amélie", language_code="fr")
+    interview, token = session.app.engine.invite(CreateInvitation(
+        "qa-bilingual", "Amélie", "telegram"))
+    fake.send_command(amelie, "/start", token)
+    await session.reply(amelie, "Hi Amélie! 2 questions, due ")
+    question = await session.reply(amelie, "Please choose the language of your interview.\n"
+                                           "Bitte wählen Sie die Sprache Ihres Interviews.")
+    assert question.button_labels == ["English", "Deutsch"]
+    assert session.interview(interview.id).language is None
+    assert await session.press(amelie, question, "Deutsch") == "Deutsch"
+    zone = await session.reply(amelie, "In welcher Zeitzone sind Sie?")
+    assert session.interview(interview.id).language == "de"
+    await session.press(amelie, zone, "Berlin")
+    await session.reply(amelie, "Was Sie erwartet: 2 Fragen")
+    await session.reply(amelie, "Wir speichern Ihre Antworten 90 Tage")
+    said = [m.text or "" for m in fake.messages(amelie.id)][2:]  # after greeting and question
+    assert [f for f in english_fragments() if any(f in text for text in said)] == []

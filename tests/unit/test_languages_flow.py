@@ -14,6 +14,7 @@ from core.commands import (
     CreateInvitation,
     InviteAccepted,
     MediaReceived,
+    TextReceived,
     UserCommand,
 )
 from core.errors import DomainError
@@ -72,11 +73,46 @@ async def test_the_telegram_language_picks_german_for_a_german_script() -> None:
     assert consent == "Wir speichern Ihre Antworten 90 Tage lang. Einverstanden?"
 
 
-async def test_a_language_the_script_does_not_offer_keeps_the_default() -> None:
+async def test_without_a_language_it_offers_asks_with_buttons_after_the_greeting() -> None:
     world = make_world(bilingual())
     iid = await start(world, locale="fr")
     assert world.store.interviews[iid].language is None
-    assert world.telegram.texts(ADA_CHAT)[0].startswith("Hi Ada! Due Mon 30 Nov, 10:00")
+    greeting, question = world.telegram.texts(ADA_CHAT)
+    assert greeting.startswith("Hi Ada! Due Mon 30 Nov, 10:00")
+    assert question == ("Please choose the language of your interview.\n"
+                        "Bitte wählen Sie die Sprache Ihres Interviews.")
+    assert [b.label for b in world.telegram.last(ADA_CHAT).message.all_buttons()] == [
+        "English", "Deutsch"]
+    assert await press(world, "Deutsch") == "Deutsch"
+    assert world.store.interviews[iid].language == "de"
+    *_, expectations, consent = world.telegram.texts(ADA_CHAT)
+    assert expectations.startswith("Was Sie erwartet: 2 Fragen")
+    assert consent == "Wir speichern Ihre Antworten 90 Tage lang. Einverstanden?"
+    assert await press(world, "Deutsch") == "Diese Schaltfläche ist nicht mehr aktiv."
+    assert world.store.interviews[iid].language == "de"
+
+
+async def test_a_typed_language_is_taken_and_anything_else_points_at_the_buttons() -> None:
+    world = make_world(bilingual())
+    iid = await start(world)
+    sent = len(world.telegram.sent)
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "Klingonisch"))
+    assert world.telegram.texts(ADA_CHAT)[-1] == (
+        "Please use the buttons above: English, Deutsch.\n"
+        "Bitte verwenden Sie die Schaltflächen oben: English, Deutsch.")
+    assert len(world.telegram.sent) == sent + 1 and world.store.interviews[iid].language is None
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, " deutsch "))
+    assert world.store.interviews[iid].language == "de"
+    assert world.telegram.texts(ADA_CHAT)[-1] == (
+        "Wir speichern Ihre Antworten 90 Tage lang. Einverstanden?")
+
+
+async def test_coming_back_before_choosing_asks_again() -> None:
+    world = make_world(bilingual())
+    await start(world)
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, None))
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith(
+        "Please choose the language of your interview.")
 
 
 async def test_a_one_language_script_ignores_the_hint() -> None:
@@ -123,7 +159,7 @@ async def test_questions_status_and_help_follow_the_language() -> None:
 
 async def test_language_command_switches_and_repeats_the_question() -> None:
     world = make_world(bilingual())
-    iid = await start(world)
+    iid = await start(world, locale="en-GB")
     await press(world, "I agree")
     await press(world, "Skip practice")
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, "language", argument="de"))
@@ -151,7 +187,7 @@ async def test_an_unknown_language_is_refused_and_nothing_changes(argument: str)
 
 async def test_language_command_without_a_code_and_on_a_one_language_script() -> None:
     world = make_world(bilingual())
-    await start(world)
+    await start(world, locale="en")
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, "language"))
     assert world.telegram.texts(ADA_CHAT)[-1] == (
         "This interview is in English. You can choose: English (en), Deutsch (de). Send for "
