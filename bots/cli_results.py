@@ -17,10 +17,9 @@ from core.results import scorecard
 from core.script import Script
 
 # The columns every `results` output starts with, in this order, whatever the answers.
-FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "language", "invited_at",
-                 "completed_at",
+FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "invited_at", "completed_at",
                  "overall", "decision", "decisions", "reviewers", "follow_ups", "experience",
-                 "revised_after_reveal", "notice_sha256", "consented_at")
+                 "revised_after_reveal", "notice_sha256", "consented_at", "language")
 
 
 def script_columns(script: Script) -> list[str]:
@@ -47,10 +46,10 @@ def results(
 ) -> None:
     """Scorecards, one row per interview, to stdout.
 
-    Columns: interview_id, number, candidate, state, language, invited_at, completed_at, overall,
+    Columns: interview_id, number, candidate, state, invited_at, completed_at, overall,
     decision, decisions, reviewers, follow_ups, experience, revised_after_reveal (changes a
     reviewer made after seeing the others' scores), notice_sha256 and consented_at (the notice
-    the candidate accepted), [adjustments], then per scored question
+    the candidate accepted), language (the interview's), [adjustments], then per scored question
     <question>.answer ([<question>.language] for a script in several languages) and
     <question>.<criterion>.mean / .n (empty when not answered or rated).
     Works on retired scripts; each interview is scored against the revision it was asked.
