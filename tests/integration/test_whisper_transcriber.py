@@ -18,7 +18,7 @@ import pytest
 
 from bots.app import build
 from bots.audio.store import MediaStore
-from bots.audio.transcribe import Transcript, WhisperTranscriber, faster_whisper_available
+from bots.audio.whisper import Transcript, WhisperTranscriber, faster_whisper_available
 from bots.settings import Settings
 
 
