@@ -295,3 +295,31 @@ async def test_switching_to_spanish_names_the_language_as_spanish_writes_it() ->
     assert world.telegram.texts(ADA_CHAT)[-1] == (
         "Esta entrevista está en español. Puede elegir: English (en), Español (es). Envíe por "
         "ejemplo /language en.")
+
+
+async def test_review_cards_are_in_the_review_language_and_name_the_answers_language() -> None:
+    from core.review_cards import answer_card, summary_card
+
+    review = dict(script_data()["review"], language="de")
+    script = bilingual(review=review)
+    world = make_world(script)
+    iid = await start(world, locale="en")
+    await press(world, "I agree")
+    await press(world, "Skip practice")
+    await world.engine.handle(TextReceived(ADA, ADA_CHAT, "A race in the cache."))
+    await press(world, "Submit")
+    interview = world.store.interviews[iid]
+    answer = interview.answer_for("bug")
+    assert answer is not None and answer.kept is not None and answer.kept.language == "en"
+    card = answer_card(script, interview, answer, []).text
+    assert card.splitlines()[:3] == [
+        "Kandidat:in #1 · Frage 1 von 2",
+        "F: Erzählen Sie von einem Fehler, den Sie gefunden haben.",
+        "A: A race in the cache."]
+    assert "Beantwortet auf English (en)" in card
+    answer.kept.language = "uk"  # as a multilingual transcriber would record what it heard
+    assert "Beantwortet auf Українська (uk)" in answer_card(script, interview, answer, []).text
+    summary = summary_card(script, interview, [])
+    assert "Interview auf English (en)" in summary.text
+    assert [b.label for b in summary.all_buttons()] == ["Nächste Runde", "Zurückstellen",
+                                                        "Absagen"]

@@ -124,3 +124,27 @@ def test_translated_texts_survive_copies_and_compare_with_their_translations() -
     assert other.title == "Platform Engineer"  # as a plain string: the default text
     assert other.title != script.title and other != script  # a translation changed
     assert {script.title: 1}["Platform Engineer"] == 1
+
+
+def test_notice_knockout_and_outcome_texts_may_be_translated() -> None:
+    text = TWO + textwrap.dedent("""\
+        notice: {en: "We keep answers 90 days.", de: "Wir speichern Antworten 90 Tage.",
+                 es: "Guardamos las respuestas 90 días."}
+        knockout_message: {en: "Sorry, {name}.", de: "Leider nein, {name}.",
+                           es: "Lo siento, {name}."}
+        outcome:
+          advance: {en: "Welcome, {name}!", de: "Willkommen, {name}!",
+                    es: "¡Bienvenido/a, {name}!"}
+        review: {language: de}
+        """)
+    script = parse_yaml(text, "s.yaml")
+    assert script.text_in("notice", "de") == "Wir speichern Antworten 90 Tage."
+    assert script.text_in("knockout_message", "es") == "Lo siento, {name}."
+    assert script.review.language == "de"
+    assert script.outcome is not None and script.outcome.advance == "Welcome, {name}!"
+
+
+def test_a_review_language_the_script_lacks_is_an_error() -> None:
+    broken = TWO + "review: {language: fr}\n"
+    assert errors(broken) == [
+        "s.yaml:18: review.language: 'fr' is not one of the script's languages (en, de, es)"]
