@@ -70,3 +70,28 @@ async def test_a_spanish_slack_user_gets_a_spanish_interview(tmp_path: Path) -> 
         infos = [c for c in world.fake.calls if c.method == "users.info"]
         assert infos and all(str(c.params.get("include_locale")).lower() in ("1", "true")
                              for c in infos)
+
+
+async def test_a_slack_referral_switches_language_with_the_slash_command(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "referral-es.yaml").write_text(SPANISH)
+    async with slack_world(tmp_path) as world:
+        world.fake.user(MARIA, "María", "Europe/Madrid", real_name="María García",
+                        locale="es-ES")
+        interview, token = world.app.engine.invite(CreateInvitation("referral-es", "María",
+                                                                    "slack"))
+        await invite_slack_user(world.app, token, MARIA)
+        dm = world.dm(MARIA)
+        await world.press(dm, "Acepto", MARIA)
+        before = len(world.texts(dm))
+        await world.command(MARIA, "language xx")
+        assert len(world.texts(dm)) == before + 1
+        assert world.last(dm).startswith("Esta entrevista no está disponible en «xx».")
+        assert world.last(dm).endswith("Envíe por ejemplo /interview language en.")
+        with world.app.services.uow() as uow:
+            assert uow.interviews.get(interview.id).language == "es"  # type: ignore[union-attr]
+        await world.command(MARIA, "language en")
+        assert world.texts(dm)[-2] == "From now on I will write in English."
+        assert world.last(dm).endswith("Tell us about something you built.")
+        with world.app.services.uow() as uow:
+            assert uow.interviews.get(interview.id).language == "en"  # type: ignore[union-attr]
