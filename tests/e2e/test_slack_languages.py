@@ -91,7 +91,7 @@ async def test_a_slack_referral_switches_language_with_the_slash_command(tmp_pat
         with world.app.services.uow() as uow:
             assert uow.interviews.get(interview.id).language == "es"  # type: ignore[union-attr]
         await world.command(MARIA, "language en")
-        assert world.texts(dm)[-2] == "From now on I will write in English."
+        assert world.fake.messages(dm)[-2].text == "From now on I will write in English."
         assert world.last(dm).endswith("Tell us about something you built.")
         with world.app.services.uow() as uow:
             assert uow.interviews.get(interview.id).language == "en"  # type: ignore[union-attr]
