@@ -16,6 +16,7 @@ from core import texts
 from core.candidate import status_text
 from core.engine import Engine
 from core.errors import ScriptError
+from core.i18n import N_, t
 from core.refs import ChatRef, UserRef
 from core.review import candidate_label, complete_reviewers, scored_answers
 from core.review_settings import is_user_group
@@ -59,20 +60,23 @@ def reply_prompt(engine: Engine, user: UserRef, chat: ChatRef, target: str) -> R
         refusal = reviewer_refusal(engine.s, uow, script, user, chat)
         if refusal is not None:
             return ReplyPrompt(False, refusal)
+        team = texts.review_lang(script)
         if interview.state is not State.COMPLETED or interview.chat is None:
-            return ReplyPrompt(False, "That can no longer reach the candidate.")
+            return ReplyPrompt(False, t(team, N_("That can no longer reach the candidate.")))
         who = candidate_label(script, interview)
         if payload.action == pl.FOLLOW_UP:
             answer = interview.answer_by_id(payload.arg(0))
             if answer is None:
-                return ReplyPrompt(False, texts.STALE_BUTTON)
-            label = texts.question_label(script, script.question(answer.question_id))
-            return ReplyPrompt(True, f"Follow-up for {who} on {label}. The candidate gets your "
-                                     "question in their chat; the answer appears here.")
+                return ReplyPrompt(False, t(team, texts.STALE_BUTTON))
+            label = texts.question_label(script, script.question(answer.question_id), team)
+            return ReplyPrompt(True, t(team, N_(
+                "Follow-up for {label} on {question}. The candidate gets your question in their "
+                "chat; the answer appears here."), label=who, question=label))
         found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)), None)
         if found is None:
-            return ReplyPrompt(False, texts.STALE_BUTTON)
-        return ReplyPrompt(True, f"Reply to {who}'s question: \"{found.text}\"")
+            return ReplyPrompt(False, t(team, texts.STALE_BUTTON))
+        return ReplyPrompt(True, t(team, N_("Reply to {label}'s question: \"{question}\""),
+                                   label=who, question=found.text))
 
 
 @dataclass(frozen=True)
@@ -126,10 +130,14 @@ def home_page(engine: Engine, user: UserRef, channels: frozenset[str], page: int
             answers = scored_answers(script, interview)
             done = sum(1 for a in answers if user in complete_reviewers(script, a, ratings))
             when = interview.completed_at or interview.invited_at
-            state = (f"You have rated {done} of {len(answers)} answers." if done < len(answers)
-                     else "You have rated every answer.")
-            waiting.append(HomeItem(f"{candidate_label(script, interview)} · {script.title}",
-                                    f"Completed {when:%d %b %Y}. {state}"))
+            team = texts.review_lang(script)
+            state = (t(team, N_("You have rated {done} of {total} answers."), done=done,
+                       total=len(answers)) if done < len(answers)
+                     else t(team, N_("You have rated every answer.")))
+            waiting.append(HomeItem(f"{candidate_label(script, interview)} · "
+                                    f"{script.text_in('title', team)}",
+                                    t(team, N_("Completed {when}."),
+                                      when=f"{when:%Y-%m-%d}") + f" {state}"))
     return HomePage(own, waiting, page, len(rows) > HOME_LIMIT)
 
 

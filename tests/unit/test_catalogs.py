@@ -81,7 +81,7 @@ SPOKEN = [p for p in sorted((ROOT / "core").glob("*.py")) if p.stem not in {
     "report", "fairness", "script", "script_problems", "script_translations", "script_fairness",
     "script_hiring", "script_choices", "review_settings", "durations", "outbox_runner",
     "i18n"}] + [ROOT / "bots" / "telegram" / name for name in ("translate.py", "channel.py")] + [
-    ROOT / "bots" / "slack" / name for name in ("translate.py", "render.py")]
+    ROOT / "bots" / "slack" / name for name in ("translate.py", "render.py", "outcome_prompt.py")]
 # Literals that are names, not sentences: audit actions and the kinds of written input.
 NOT_SAID = {"answers, media and name", "deadline extended", "recording a take",
             "withdrawn by team", "accepted notice", "outcome sent", "outcome not sent",
