@@ -246,3 +246,15 @@ async def test_a_candidate_whose_app_language_is_not_offered_chooses_with_button
     await session.reply(amelie, "Wir speichern Ihre Antworten 90 Tage")
     said = [m.text or "" for m in fake.messages(amelie.id)][2:]  # after greeting and question
     assert [f for f in english_fragments() if any(f in text for text in said)] == []
+
+
+async def test_the_command_menu_is_registered_in_every_catalog_language(
+        session: Session) -> None:
+    menus = session.fake.commands
+    assert [c["description"] for c in menus[("default", "")]] == [
+        "Your progress and deadline", "How this works", "Stop the interview",
+        "Erase your answers and recordings", "Answer in another language"]
+    assert menus[("default", "de")][-1] == {"command": "language",
+                                            "description": "In einer anderen Sprache antworten"}
+    assert menus[("default", "uk")][0]["description"] == "Ваш прогрес і термін"
+    assert sorted(lang for _, lang in menus) == ["", "de", "es", "fr", "pt", "uk"]
