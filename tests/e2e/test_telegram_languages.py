@@ -220,6 +220,10 @@ async def test_an_unknown_language_code_changes_nothing(session: Session) -> Non
     fake.send_command(greta, "/language")
     current = await session.reply(greta, "Dieses Interview ist auf Deutsch.")
     assert "English (en), Deutsch (de)" in (current.text or "")
+    sent = fake.send_text(greta, "Ich habe einen Compiler geschrieben.")
+    await session.reply(greta, "Ihre schriftliche Antwort")
+    fake.edit_text(greta, sent, "Ich habe zwei Compiler geschrieben.")  # the adapter's notice
+    await session.reply(greta, "Bearbeitete Nachrichten übernehme ich nicht.")
     assert english_in(fake, greta.id) == []
 
 
