@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from core import accommodations, language_choice, notice, texts
 from core.commands import InviteAccepted
 from core.effects import Effects
-from core.i18n import choose
+from core.i18n import available, choose
 from core.model import Interview, hash_token, new_id
 from core.payloads import Payload
 from core.ports import UnitOfWork
@@ -41,27 +41,29 @@ class Onboarding:
 
     def accept(self, uow: UnitOfWork, cmd: InviteAccepted, fx: Effects) -> None:
         now = self._now()
+        # Before an interview is known, the chat app's language is all there is to go by.
+        hint = choose(cmd.locale, available())
         if cmd.token is None:
             current = uow.interviews.current_for(cmd.user)
             if current is None:
-                fx.send(cmd.chat, texts.NO_INVITATION)
+                fx.send(cmd.chat, texts.tr(hint, texts.NO_INVITATION))
             else:
                 self.resume(current, fx)
             return
         misses = f"token-miss:{cmd.chat}:"  # kept in the database: every process counts them
         if uow.recent(misses, now - TOKEN_WINDOW) >= TOKEN_ATTEMPTS:
-            fx.send(cmd.chat, texts.TOKEN_THROTTLED)
+            fx.send(cmd.chat, texts.tr(hint, texts.TOKEN_THROTTLED))
             return
         interview = uow.interviews.by_token_hash(hash_token(cmd.token))
         if interview is None:
             uow.first_delivery(misses + new_id(), at=now)
-            fx.send(cmd.chat, texts.TOKEN_UNKNOWN)
+            fx.send(cmd.chat, texts.tr(hint, texts.TOKEN_UNKNOWN))
             return
         if interview.candidate is not None:
             if interview.candidate == cmd.user:
                 self.resume(interview, fx)
             else:
-                fx.send(cmd.chat, texts.TOKEN_USED)
+                fx.send(cmd.chat, texts.tr(hint, texts.TOKEN_USED))
             return
         if interview.state is State.EXPIRED or now >= interview.deadline:
             script = self.s.script(interview)
@@ -71,7 +73,7 @@ class Onboarding:
             fx.send(cmd.chat, texts.tr(lang, texts.INVITATION_EXPIRED, when=when))
             return
         if interview.state is not State.INVITED:
-            fx.send(cmd.chat, texts.TOKEN_USED)
+            fx.send(cmd.chat, texts.tr(hint, texts.TOKEN_USED))
             return
         interview.candidate = cmd.user
         interview.chat = cmd.chat

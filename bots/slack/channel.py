@@ -260,13 +260,15 @@ class SlackChannel:
         async def on_command(ack: Callable[..., Awaitable[None]],
                              command: dict[str, Any]) -> None:
             words = str(command.get("text") or "").split()
+            person = UserRef("slack", str(command.get("user_id", "")))
             if not words or words[0].lower() not in translate.SUBCOMMANDS - {"help"}:
-                await ack(text=translate.HELP)
+                await ack(text=self.engine.words_for(person, translate.HELP))
                 return
             if str(command.get("channel_id", "")).startswith("D"):
                 await ack()
             else:
-                await ack(text=N_("I'll answer in our direct messages."))
+                await ack(text=self.engine.words_for(person, N_(
+                    "I'll answer in our direct messages.")))
             self._spawn(self._command(command))
 
     # -- handlers (after the ack) ----------------------------------------------------------

@@ -83,6 +83,9 @@ async def test_a_slack_referral_switches_language_with_the_slash_command(tmp_pat
         await invite_slack_user(world.app, token, MARIA)
         dm = world.dm(MARIA)
         await world.press(dm, "Acepto", MARIA)
+        help_reply = await world.command(MARIA, "help")
+        assert "Realizo entrevistas asíncronas" in help_reply.body
+        assert "`/interview language es` - responder en otro idioma" in help_reply.body
         before = len(world.texts(dm))
         await world.command(MARIA, "language xx")
         assert len(world.texts(dm)) == before + 1

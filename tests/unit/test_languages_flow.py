@@ -323,3 +323,13 @@ async def test_review_cards_are_in_the_review_language_and_name_the_answers_lang
     assert "Interview auf English (en)" in summary.text
     assert [b.label for b in summary.all_buttons()] == ["Nächste Runde", "Zurückstellen",
                                                         "Absagen"]
+
+
+@pytest.mark.parametrize(("locale", "start"), [
+    ("de-CH", "Dieser Einladungslink ist ungültig."), ("it", "This invitation link isn't valid."),
+    (None, "This invitation link isn't valid.")])
+async def test_before_the_interview_is_known_the_chat_apps_language_is_used(
+        locale: str | None, start: str) -> None:
+    world = make_world(bilingual())
+    await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, "not-a-token", locale=locale))
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith(start)
