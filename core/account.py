@@ -12,6 +12,7 @@ from core.events import InterviewErased
 from core.i18n import N_, t
 from core.messages import Button, OutMessage
 from core.model import AuditEntry, Interview
+from core.onboarding import Onboarding
 from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.prompts import close, repeat_prompt, status_text
@@ -61,8 +62,11 @@ class Account:
                          "danger"),
                   Button(t(lang, texts.CANCEL), pl.make(pl.CANCEL, interview.id))),)))
         elif cmd.name == "language":
+            awaiting = language_choice.needs_choice(script, interview)  # asked after greeting
             changed = language_choice.change(script, interview, cmd.argument, fx)
-            if changed and (interview.is_open or interview.state is State.COMPLETED):
+            if changed and awaiting and interview.state is State.INVITED:
+                Onboarding(self.s).after_language(script, interview, fx)
+            elif changed and (interview.is_open or interview.state is State.COMPLETED):
                 repeat_prompt(script, interview, fx)
         elif cmd.name == "adjust":
             accommodations.ask(self.s, uow, script, interview, cmd.chat, fx)

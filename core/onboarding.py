@@ -89,10 +89,10 @@ class Onboarding:
         if language_choice.needs_choice(script, interview):
             fx.send(cmd.chat, language_choice.question(script, interview))
         else:
-            self._after_language(script, interview, fx)
+            self.after_language(script, interview, fx)
         fx.changed.append(interview.id)
 
-    def _after_language(self, script: Script, interview: Interview, fx: Effects) -> None:
+    def after_language(self, script: Script, interview: Interview, fx: Effects) -> None:
         """The time zone (asked on Telegram when not known), then expectations and consent."""
         assert interview.chat is not None
         if interview.tz_confirmed or interview.chat.platform != "telegram":
@@ -194,7 +194,7 @@ class Onboarding:
                       ) -> None:
         interview.language = lang
         fx.changed.append(interview.id)
-        self._after_language(script, interview, fx)
+        self.after_language(script, interview, fx)
 
     def on_language(self, script: Script, interview: Interview, payload: Payload,
                     message: MessageRef | None, fx: Effects) -> None:

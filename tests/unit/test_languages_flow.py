@@ -288,9 +288,10 @@ async def test_switching_to_spanish_names_the_language_as_spanish_writes_it() ->
                                      {"id": "bug", "text": "Tell us about a bug."}]))
     await start(world)
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, "language", argument="es-ES"))
-    *_, said, consent = world.telegram.texts(ADA_CHAT)
+    *_, said, expectations, consent = world.telegram.texts(ADA_CHAT)
     assert said == "A partir de ahora le escribiré en español."
-    assert consent == "OK?"  # what was waiting (the consent) is repeated
+    assert expectations.startswith("Qué esperar: 1 pregunta, unos 2 minutos en total.")
+    assert consent == "OK?"  # one text for every language
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, "language"))
     assert world.telegram.texts(ADA_CHAT)[-1] == (
         "Esta entrevista está en español. Puede elegir: English (en), Español (es). Envíe por "
@@ -333,3 +334,14 @@ async def test_before_the_interview_is_known_the_chat_apps_language_is_used(
     world = make_world(bilingual())
     await world.engine.handle(InviteAccepted(ADA, ADA_CHAT, "not-a-token", locale=locale))
     assert world.telegram.texts(ADA_CHAT)[-1].startswith(start)
+
+
+async def test_language_command_instead_of_the_buttons_goes_on_to_the_summary() -> None:
+    world = make_world(bilingual())
+    iid = await start(world)
+    await world.engine.handle(UserCommand(ADA, ADA_CHAT, "language", argument="de"))
+    *_, said, expectations, consent = world.telegram.texts(ADA_CHAT)
+    assert said == "Ab jetzt schreibe ich auf Deutsch."
+    assert expectations.startswith("Was Sie erwartet: 2 Fragen")
+    assert consent == "Wir speichern Ihre Antworten 90 Tage lang. Einverstanden?"
+    assert world.store.interviews[iid].language == "de"
