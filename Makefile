@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,17 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# The bot's catalogs: extract the messages of core/ and bots/ into the template, merge it into
+# every language's .po file, and compile the .mo files shipped in the package (commit all three).
+LOCALES := core/locale
+I18N_KEYWORDS := -k N_ -k t:2 -k tn:2,3 -k tr:2
+i18n: $(RUN_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output \
+		--project=interviewbot --omit-header -o $(LOCALES)/interviewbot.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/interviewbot.pot -d $(LOCALES) -D interviewbot \
+		--no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(LOCALES) -D interviewbot --statistics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

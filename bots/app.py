@@ -55,6 +55,9 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
           review_destinations: tuple[ChatRef, ...] | None = None, migrate: bool = True) -> App:
     """Wire the engine: database, scripts, audio pipeline, clock and messengers."""
     from bots.audio import PydubAudioProcessor
+    from bots.locale_format import install as install_locale_dates
+
+    install_locale_dates()  # deadlines written for the candidate's language, with Babel
 
     settings.media_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     bucket = media_bucket(settings)
@@ -74,7 +77,18 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         review_destinations=review_destinations,
         outbox_retry=timedelta(seconds=settings.outbox_retry),
     )
-    if settings.transcribe:
+    if settings.transcribe_model is not None:
+        from bots.audio.whisper import WhisperTranscriber, faster_whisper_available
+
+        if not faster_whisper_available():
+            raise RuntimeError("INTERVIEWBOT_TRANSCRIBE_MODEL is set but faster-whisper is not "
+                               "installed: pip install 'interviewbot[whisper]'")
+        if not settings.transcribe_model.is_dir():
+            raise RuntimeError(f"INTERVIEWBOT_TRANSCRIBE_MODEL: no model folder at "
+                               f"{settings.transcribe_model}")
+        services.transcriber = WhisperTranscriber(settings.media_dir,
+                                                  str(settings.transcribe_model), bucket=bucket)
+    elif settings.transcribe:
         from bots.audio import PocketsphinxTranscriber, pocketsphinx_available
 
         if not pocketsphinx_available():

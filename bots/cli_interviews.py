@@ -51,6 +51,8 @@ def invite(
         "--console", help="An invitation token for the console preview.")] = False,
     tz: Annotated[str | None, typer.Option(
         metavar="ZONE", help="IANA time zone, e.g. Europe/Berlin.")] = None,
+    lang: Annotated[str | None, typer.Option(
+        metavar="LANG", help="The candidate's language, one the script offers, e.g. de.")] = None,
 ) -> None:
     """Create a single-use invitation, on exactly one of --telegram or --slack-user.
 
@@ -81,7 +83,8 @@ def invite(
         _invite_on_slack(app, script_id, name, slack_user, tz)
         return
     try:
-        interview, token = app.engine.invite(CreateInvitation(script_id, name, platform, tz))
+        interview, token = app.engine.invite(CreateInvitation(script_id, name, platform, tz,
+                                                              language=lang))
     except DomainError as exc:
         raise fail(str(exc)) from None
     who = f"invitation {interview.id} (candidate #{interview.number}) for {name}"

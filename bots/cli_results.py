@@ -20,7 +20,7 @@ from core.script import Script
 # The columns every `results` output starts with, in this order, whatever the answers.
 FIXED_COLUMNS = ("interview_id", "number", "candidate", "state", "invited_at", "completed_at",
                  "overall", "decision", "decisions", "reviewers", "follow_ups", "experience",
-                 "revised_after_reveal", "notice_sha256", "consented_at")
+                 "revised_after_reveal", "notice_sha256", "consented_at", "language")
 
 
 def script_columns(script: Script) -> list[str]:
@@ -28,6 +28,8 @@ def script_columns(script: Script) -> list[str]:
     columns: list[str] = []
     for question in script.scored_questions:
         columns.append(f"{question.id}.answer")
+        if len(script.languages) > 1:  # the language each answer was given in
+            columns.append(f"{question.id}.language")
         for criterion in script.criteria_for(question):
             columns += [f"{question.id}.{criterion}.mean", f"{question.id}.{criterion}.n"]
     return columns
@@ -48,8 +50,9 @@ def results(
     Columns: interview_id, number, candidate, state, invited_at, completed_at, overall,
     decision, decisions, reviewers, follow_ups, experience, revised_after_reveal (changes a
     reviewer made after seeing the others' scores), notice_sha256 and consented_at (the notice
-    the candidate accepted), [adjustments], then per scored question
-    <question>.answer and <question>.<criterion>.mean / .n (empty when not answered or rated).
+    the candidate accepted), language (the interview's), [adjustments], then per scored question
+    <question>.answer ([<question>.language] for a script in several languages) and
+    <question>.<criterion>.mean / .n (empty when not answered or rated).
     Works on retired scripts; each interview is scored against the revision it was asked.
     """
     if fmt not in ("csv", "json"):

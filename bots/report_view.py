@@ -72,6 +72,9 @@ def numbers_table(report: FunnelReport) -> Table:
     table.add_row("rater agreement",
                   f"Krippendorff α {alpha} (interval, {agreement.units} items, "
                   f"{agreement.ratings} ratings)")
+    if len(report.languages) > 1 or any(lang != "en" for lang in report.languages):
+        table.add_row("languages", " · ".join(f"{lang} {n}" for lang, n in
+                                               report.languages.items()))
     if report.erased:
         table.add_row("erased", f"{report.erased} (counted in the funnel by their timestamps)")
     return table

@@ -16,8 +16,8 @@ import yaml
 from bots.channels import declarations
 from core.errors import ScriptError
 from core.ports import ScriptRevision
-from core.script import Path as FieldPath
 from core.script import Script, ScriptInvalid, parse_script
+from core.script_problems import Path as FieldPath
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

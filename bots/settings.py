@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, alias="INTERVIEWBOT_HTTP_PORT")
     log_level: str = Field("INFO", alias="INTERVIEWBOT_LOG_LEVEL")
     transcribe: bool = Field(False, alias="INTERVIEWBOT_TRANSCRIBE")
+    # a local faster-whisper (CTranslate2) model folder: multilingual transcripts; docs/languages.md
+    transcribe_model: Path | None = Field(None, alias="INTERVIEWBOT_TRANSCRIBE_MODEL")
     # Media also in an S3-compatible bucket (s3://bucket/prefix); credentials from the usual
     # boto3 chain (AWS_ACCESS_KEY_ID... in the environment, a profile, an instance role).
     media_s3_url: str | None = Field(None, alias="INTERVIEWBOT_MEDIA_S3_URL")

@@ -21,6 +21,7 @@ from core.deadlines import extend_deadline
 from core.durations import format_duration
 from core.effects import Effects
 from core.fairness_records import AccommodationRequest, RequestStatus
+from core.i18n import N_, t
 from core.messages import Button, OutMessage
 from core.model import AuditEntry, Interview, new_id
 from core.payloads import Payload
@@ -33,26 +34,39 @@ from core.script_fairness import ADJUSTMENTS, Accommodations
 from core.services import Services
 from core.states import OPEN_STATES
 
-LABELS = {"more_time": "More time", "longer_answers": "Longer answers",
-          "text_instead_of_voice": "Text instead of voice", "other": "Something else"}
+LABELS = {"more_time": N_("More time"), "longer_answers": N_("Longer answers"),
+          "text_instead_of_voice": N_("Text instead of voice"), "other": N_("Something else")}
+# The same in a sentence ("Need an adjustment (more time, longer answers)?").
+NAMES = {"more_time": N_("more time"), "longer_answers": N_("longer answers"),
+         "text_instead_of_voice": N_("text instead of voice"), "other": N_("something else")}
 OPEN, TOGGLE, SEND, NO_NOTE = "m", "t", "s", "n"  # candidate steps in `pl.ADJUST` payloads
-NOT_OFFERED = ("This interview does not offer adjustments. Please write to the person who "
-               "invited you.")
+NOT_OFFERED = N_("This interview does not offer adjustments. Please write to the person who "
+                 "invited you.")
 MAX_NOTE = 1000
 NOTE_WINDOW = timedelta(minutes=30)
 """A text this long after Send request is an answer, not the note: the request goes without."""
 
 
-def effect(settings: Accommodations, adjustment: str) -> str:
+def _lang(script: Script, interview: Interview) -> str:
+    return texts.lang_for(script, interview.language)
+
+
+def names(adjustments: tuple[str, ...], lang: str) -> str:
+    return ", ".join(t(lang, NAMES[a]) for a in adjustments)
+
+
+def effect(settings: Accommodations, adjustment: str, lang: str | None = None) -> str:
     """What an adjustment does, in the candidate's words."""
     return {
-        "more_time": f"more time (the deadline moves {format_duration(settings.extra_time)} "
-                     "later)",
-        "longer_answers": f"longer answers (up to {settings.answer_factor:g}× the time for "
-                          "each voice answer)",
-        "text_instead_of_voice": "text instead of voice (you may type any answer)",
-        "other": "something else (explain it in your note)",
-    }[adjustment]
+        "more_time": lambda: t(lang, N_("more time (the deadline moves {duration} later)"),
+                               duration=format_duration(settings.extra_time)),
+        "longer_answers": lambda: t(lang, N_("longer answers (up to {factor}× the time for each "
+                                             "voice answer)"),
+                                    factor=f"{settings.answer_factor:g}"),
+        "text_instead_of_voice": lambda: t(lang, N_("text instead of voice (you may type any "
+                                                    "answer)")),
+        "other": lambda: t(lang, N_("something else (explain it in your note)")),
+    }[adjustment]()
 
 
 def how_to_ask(script: Script, interview: Interview, message: str) -> OutMessage:
@@ -60,12 +74,18 @@ def how_to_ask(script: Script, interview: Interview, message: str) -> OutMessage
     settings = script.accommodations
     if settings is None:
         return OutMessage(message)
-    contact = f" or write to {settings.contact}" if settings.contact else ""
+    lang = _lang(script, interview)
+    offer = names(settings.offer, lang)
+    how = with_commands(
+        t(lang, N_("Need an adjustment ({offer})? Tap the button below, send {adjust} at any "
+                   "time or write to {contact}. Reviewers are not told."),
+          offer=offer, contact=settings.contact, adjust="{adjust}") if settings.contact else
+        t(lang, N_("Need an adjustment ({offer})? Tap the button below or send {adjust} at "
+                   "any time. Reviewers are not told."), offer=offer, adjust="{adjust}"),
+        interview.platform)
     return OutMessage(
-        f"{message}\nNeed an adjustment ({', '.join(LABELS[a].lower() for a in settings.offer)})?"
-        + with_commands(" Tap the button below or send {adjust} at any time", interview.platform)
-        + f"{contact}. Reviewers are not told.",
-        ((Button("Ask for an adjustment", pl.make(pl.ADJUST, interview.id, OPEN)),),))
+        f"{message}\n{how}",
+        ((Button(t(lang, N_("Ask for an adjustment")), pl.make(pl.ADJUST, interview.id, OPEN)),),))
 
 
 def approved(uow: UnitOfWork, script: Script, interview: Interview) -> set[str]:
@@ -97,43 +117,47 @@ def _open(requests: list[AccommodationRequest]) -> AccommodationRequest | None:
                  if r.status in (RequestStatus.DRAFT, RequestStatus.PENDING)), None)
 
 
-def _waiting(request: AccommodationRequest, interview: Interview) -> str:
-    when = texts.local_time(request.requested_at, interview.tz)
-    return (f"You already have a request with the team (sent {when}); they will answer here. "
-            "Nothing was changed.")
+def _waiting(request: AccommodationRequest, interview: Interview, lang: str) -> str:
+    when = texts.local_time(request.requested_at, interview.tz, lang)
+    return t(lang, N_("You already have a request with the team (sent {when}); they will answer "
+                      "here. Nothing was changed."), when=when)
 
 
 def _menu(script: Script, interview: Interview, mask: int) -> OutMessage:
     settings = script.accommodations
     assert settings is not None
+    lang = _lang(script, interview)
     rows = []
     for adjustment in settings.offer:
         bit = 1 << ADJUSTMENTS.index(adjustment)
         tick = "✓ " if mask & bit else ""
-        rows.append((Button(f"{tick}{LABELS[adjustment]}",
+        rows.append((Button(f"{tick}{t(lang, LABELS[adjustment])}",
                             pl.make(pl.ADJUST, interview.id, TOGGLE, mask ^ bit)),))
     if mask:
-        rows.append((Button("Send request", pl.make(pl.ADJUST, interview.id, SEND, mask),
-                            "primary"),))
-    lines = "\n".join(f"• {effect(settings, a)}" for a in settings.offer)
-    return OutMessage("Which adjustments would you like? Tap each that applies, then Send "
-                      f"request.\n{lines}", tuple(rows))
+        rows.append((Button(t(lang, N_("Send request")),
+                            pl.make(pl.ADJUST, interview.id, SEND, mask), "primary"),))
+    lines = "\n".join(f"• {effect(settings, a, lang)}" for a in settings.offer)
+    ask = t(lang, N_("Which adjustments would you like? Tap each that applies, then Send "
+                     "request."))
+    return OutMessage(f"{ask}\n{lines}", tuple(rows))
 
 
 def ask(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
         chat: ChatRef, fx: Effects) -> None:
     """The adjust command (or the button): show the adjustments offered, unless one request is
     waiting."""
+    lang = _lang(script, interview)
     if script.accommodations is None:
-        fx.send(chat, NOT_OFFERED)
+        fx.send(chat, t(lang, NOT_OFFERED))
         return
     if interview.state not in OPEN_STATES:
-        fx.send(chat, "Adjustments apply while an interview is open; this one is "
-                      f"{interview.state.value.replace('_', ' ')}.")
+        state = texts.STATES.get(interview.state.value, interview.state.value.replace("_", " "))
+        fx.send(chat, t(lang, N_("Adjustments apply while an interview is open; this one is "
+                                 "{state}."), state=t(lang, state)))
         return
     waiting = _open(uow.fairness.requests(interview.id))
     if waiting is not None:
-        fx.send(chat, _waiting(waiting, interview))
+        fx.send(chat, _waiting(waiting, interview, lang))
         return
     fx.send(chat, _menu(script, interview, 0))
 
@@ -169,18 +193,21 @@ def _submit(services: Services, uow: UnitOfWork, script: Script, interview: Inte
     assert interview.chat is not None and script.accommodations is not None
     request.note, request.status = note, RequestStatus.PENDING
     uow.fairness.put_request(request)
-    chosen = ", ".join(LABELS[a].lower() for a in request.adjustments)
+    team = texts.review_lang(script)
     card = OutMessage(
-        f"Candidate #{interview.number} ({script.title}) asks for adjustments: {chosen}.\n"
-        f"Note: {note or '(none)'}\nApproving applies them to this interview only; reviewers "
-        "are not told.",
-        ((Button("Approve", pl.make(pl.ADJUST_DECIDE, interview.id, request.id, "a"),
-                 "primary"),
-          Button("Decline", pl.make(pl.ADJUST_DECIDE, interview.id, request.id, "d"))),))
+        t(team, N_("Candidate #{number} ({title}) asks for adjustments: {chosen}.\nNote: {note}\n"
+                   "Approving applies them to this interview only; reviewers are not told."),
+          number=interview.number, title=script.text_in("title", team),
+          chosen=names(request.adjustments, team), note=note or t(team, N_("(none)"))),
+        ((Button(t(team, N_("Approve")),
+                 pl.make(pl.ADJUST_DECIDE, interview.id, request.id, "a"), "primary"),
+          Button(t(team, N_("Decline")),
+                 pl.make(pl.ADJUST_DECIDE, interview.id, request.id, "d"))),))
     for destination in deciders(services, script):
         fx.send(destination, card)
-    fx.send(interview.chat, "Your request is with the hiring team; they will answer here. "
-                            "You can carry on with the interview meanwhile.")
+    fx.send(interview.chat, t(_lang(script, interview), N_(
+        "Your request is with the hiring team; they will answer here. You can carry on with the "
+        "interview meanwhile.")))
 
 
 def _listed(script: Script) -> tuple[str, ...]:
@@ -213,11 +240,12 @@ def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: 
         return
     settings = script.accommodations
     step = payload.arg(0)
+    lang = _lang(script, interview)
     if settings is None:
-        fx.reply = NOT_OFFERED
+        fx.reply = t(lang, NOT_OFFERED)
         return
     if step == OPEN:
-        fx.reply = "Adjustments"
+        fx.reply = t(lang, N_("Adjustments"))
         ask(services, uow, script, interview, interview.chat, fx)
         return
     if interview.state not in OPEN_STATES:
@@ -229,19 +257,19 @@ def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: 
                 waiting.status is not RequestStatus.DRAFT:
             fx.reply = texts.STALE_BUTTON
             return
-        fx.reply = "Sent."
+        fx.reply = t(lang, N_("Sent."))
         _submit(services, uow, script, interview, waiting, "", fx)
         return
     chosen = _adjustments(settings, payload.arg(1))
     if step not in (TOGGLE, SEND) or (chosen is None and (step == SEND or payload.arg(1) != "0")):
-        fx.reply = ("That adjustment is not offered for this interview. Nothing was changed; "
-                    "please pick from the list.")
+        fx.reply = t(lang, N_("That adjustment is not offered for this interview. Nothing was "
+                              "changed; please pick from the list."))
         return
     if waiting is not None:
-        fx.reply = _waiting(waiting, interview)
+        fx.reply = _waiting(waiting, interview, lang)
         return
     if step == TOGGLE:
-        fx.reply = "OK"
+        fx.reply = t(lang, N_("OK"))
         if cmd.message is not None:
             fx.edits.append((cmd.message, _menu(script, interview, int(payload.arg(1)))))
         return
@@ -249,14 +277,15 @@ def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: 
     request = AccommodationRequest(new_id(), interview.id, chosen, "", services.clock.now(),
                                    RequestStatus.DRAFT)
     uow.fairness.put_request(request)
-    fx.reply = "Almost done."
+    fx.reply = t(lang, N_("Almost done."))
     if cmd.message is not None:
-        fx.edits.append((cmd.message, OutMessage(
-            "You asked for: " + ", ".join(effect(settings, a) for a in chosen) + ".")))
+        fx.edits.append((cmd.message, OutMessage(t(lang, N_("You asked for: {effects}."), effects=(
+            ", ".join(effect(settings, a, lang) for a in chosen))))))
     fx.send(interview.chat, OutMessage(
-        "Would you like to add a note for the team (optional, e.g. what would help)? Type it "
-        "now, or tap Send without a note.",
-        ((Button("Send without a note", pl.make(pl.ADJUST, interview.id, NO_NOTE, request.id)),),)))
+        t(lang, N_("Would you like to add a note for the team (optional, e.g. what would help)? "
+                   "Type it now, or tap Send without a note.")),
+        ((Button(t(lang, N_("Send without a note")),
+                 pl.make(pl.ADJUST, interview.id, NO_NOTE, request.id)),),)))
 
 
 def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
@@ -268,7 +297,8 @@ def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Inte
     allowed = {str(d) for d in (deciders(services, script) if not listed else
                                 (ChatRef.parse(d) for d in listed if not is_user_group(d)))}
     if not ({str(cmd.chat), str(cmd.user)} & allowed or is_named(services, listed, cmd.user)):
-        fx.reply = "Only the people who decide adjustments can answer this request."
+        fx.reply = t(texts.review_lang(script), N_("Only the people who decide adjustments can "
+                                                   "answer this request."))
         return
     request = next((r for r in uow.fairness.requests(interview.id)
                     if r.id == payload.arg(0)), None)
@@ -282,26 +312,32 @@ def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Inte
     uow.fairness.put_request(request)
     uow.reviews.audit(AuditEntry(interview.id, actor, f"adjustments {request.status.value}",
                                  ",".join(request.adjustments), now))
-    chosen = ", ".join(LABELS[a].lower() for a in request.adjustments)
+    team, lang = texts.review_lang(script), _lang(script, interview)
+    declined = request.status is RequestStatus.DECLINED
     if cmd.message is not None:
-        fx.edits.append((cmd.message, OutMessage(
-            f"Candidate #{interview.number} asked for: {chosen}. {request.status.value.title()}"
-            f" by {actor}.")))
+        fx.edits.append((cmd.message, OutMessage(t(
+            team, N_("Candidate #{number} asked for: {chosen}. Declined by {actor}.") if declined
+            else N_("Candidate #{number} asked for: {chosen}. Approved by {actor}."),
+            number=interview.number, chosen=names(request.adjustments, team), actor=actor))))
     fx.changed.append(interview.id)
     if interview.chat is None:  # erased meanwhile
-        fx.reply = f"{request.status.value.title()}."
+        fx.reply = t(team, N_("Declined.") if declined else N_("Approved."))
         return
     settings = script.accommodations
-    if request.status is RequestStatus.DECLINED:
-        contact = f" Please write to {settings.contact}" if settings.contact else " Please " \
-            "contact the person who invited you"
-        fx.send(interview.chat, "The hiring team could not approve your request for "
-                                f"{chosen}.{contact} to talk about an alternative.")
-        fx.reply = "Declined. The candidate has been told."
+    if declined:
+        chosen = names(request.adjustments, lang)
+        fx.send(interview.chat, t(lang, N_(
+            "The hiring team could not approve your request for {chosen}. Please write to "
+            "{contact} to talk about an alternative."), chosen=chosen, contact=settings.contact)
+            if settings.contact else t(lang, N_(
+                "The hiring team could not approve your request for {chosen}. Please contact "
+                "the person who invited you to talk about an alternative."), chosen=chosen))
+        fx.reply = t(team, N_("Declined. The candidate has been told."))
         return
-    fx.send(interview.chat, "The hiring team approved your request: " + ", ".join(
-        effect(settings, a) for a in request.adjustments) + ". This applies to your interview "
-        "only; the reviewers are not told.")
+    fx.send(interview.chat, t(lang, N_(
+        "The hiring team approved your request: {effects}. This applies to your interview only; "
+        "the reviewers are not told."),
+        effects=", ".join(effect(settings, a, lang) for a in request.adjustments)))
     if "more_time" in request.adjustments:
         extend_deadline(services, uow, interview, settings.extra_time, actor, fx)
-    fx.reply = "Approved. The candidate has been told."
+    fx.reply = t(team, N_("Approved. The candidate has been told."))

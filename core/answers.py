@@ -15,6 +15,7 @@ from core.choices import Choices
 from core.commands import MediaReceived, UnsupportedReceived
 from core.effects import Effects
 from core.events import TakeStored
+from core.i18n import N_, t
 from core.messages import OutMessage
 from core.model import Interview, Take, WrapUp, new_id
 from core.payloads import Payload
@@ -54,15 +55,22 @@ class MediaPlan:
     draft_key: str | None = None  # ...and its recording when the clip was checked
     draft_seconds: float = 0.0
     allowed: int = 0  # the answer's limit for this interview (adjustments included)
+    lang: str | None = None  # the candidate's language
 
 
-def over_limit(allowed: int, draft_seconds: float, clip_seconds: float | None) -> str:
+def over_limit(allowed: int, draft_seconds: float, clip_seconds: float | None,
+               lang: str | None = None) -> str:
     """The reply to a clip that would take a voice draft past the answer's limit."""
-    clip = f" ({texts.clock(clip_seconds)})" if clip_seconds else ""
-    return (f"That clip{clip} would take your answer past the {texts.limit(allowed)} "
-            f"limit: your answer already holds {texts.clock(draft_seconds)}, so "
-            f"{texts.clock(max(0.0, allowed - draft_seconds))} is left. The clip was "
-            "not added; your answer so far is kept. Record a shorter clip, or tap Submit.")
+    values = {"limit": texts.limit(allowed, lang), "held": texts.clock(draft_seconds),
+              "left": texts.clock(max(0.0, allowed - draft_seconds))}
+    if clip_seconds:
+        return t(lang, N_("That clip ({clip}) would take your answer past the {limit} limit: your "
+                          "answer already holds {held}, so {left} is left. The clip was not "
+                          "added; your answer so far is kept. Record a shorter clip, or tap "
+                          "Submit."), clip=texts.clock(clip_seconds), **values)
+    return t(lang, N_("That clip would take your answer past the {limit} limit: your answer "
+                      "already holds {held}, so {left} is left. The clip was not added; your "
+                      "answer so far is kept. Record a shorter clip, or tap Submit."), **values)
 
 
 class Answers:
@@ -83,39 +91,41 @@ class Answers:
         assert interview.chat is not None
         question = current_question(script, interview)
         assert question is not None
+        lang = texts.lang_for(script, interview.language)
         if question.answer.is_choice:
             self.choices.typed(script, interview, question, text, fx)
             return
         if not accommodations.rules(uow, script, interview, question).allows("text"):
-            fx.send(interview.chat, "This question needs a voice note, not text. Please record "
-                    f"your answer ({capabilities(interview.chat.platform).record_voice}).")
+            fx.send(interview.chat, t(lang, N_(
+                "This question needs a voice note, not text. Please record your answer "
+                "({how})."), how=t(lang, capabilities(interview.chat.platform).record_voice)))
             return
         text = clean_text(text)
-        refusal = unreadable(text, "answer")
+        refusal = unreadable(text, "answer", lang)
         if refusal is not None:
             fx.send(interview.chat, refusal)
             return
         draft = draft_of(interview, question)
         if draft is not None and draft.kind != "text":
-            fx.send(interview.chat, "Your answer so far is a voice recording "
-                                    f"({draft_summary(draft)}), so this message was not added. "
-                                    "Record another clip to add to it, tap Submit, or Start "
-                                    "over to answer in writing.")
+            fx.send(interview.chat, t(lang, N_(
+                "Your answer so far is a voice recording ({summary}), so this message was not "
+                "added. Record another clip to add to it, tap Submit, or Start over to answer in "
+                "writing."), summary=draft_summary(draft, lang)))
             return
         if draft is not None:
             joined = f"{draft.text}\n{text}"
             if len(joined) > TEXT_LIMIT:
-                fx.send(interview.chat, f"That message would make your answer longer than "
-                                        f"{TEXT_LIMIT} characters, so it was not added. Your "
-                                        "answer so far is kept: tap Submit, or send a shorter "
-                                        "message.")
+                fx.send(interview.chat, t(lang, N_(
+                    "That message would make your answer longer than {limit} characters, so it "
+                    "was not added. Your answer so far is kept: tap Submit, or send a shorter "
+                    "message."), limit=TEXT_LIMIT))
                 return
             draft.text = joined
             self._added(script, interview, question, draft, fx)
             return
         if len(text) > TEXT_LIMIT:
-            fx.send(interview.chat, f"That answer is over {TEXT_LIMIT} characters. Please "
-                                    "shorten it.")
+            fx.send(interview.chat, t(lang, N_("That answer is over {limit} characters. Please "
+                                               "shorten it."), limit=TEXT_LIMIT))
             return
         take = Take(id=new_id(), number=0, kind="text", received_at=self._now(), text=text)
         self._record(uow, script, interview, question, take, delivery, fx)
@@ -137,54 +147,57 @@ class Answers:
         `fx` already holds the reply (wrong kind, too long...)."""
         assert interview.chat is not None
         chat = interview.chat
+        lang = texts.lang_for(script, interview.language)
         follow_up = interview.open_follow_up() if interview.state is State.COMPLETED else None
         if not interview.is_open and follow_up is None:
             if interview.state is State.COMPLETED and interview.wrap_up is WrapUp.QUESTIONS:
-                fx.send(chat, "Please type your questions for the team as text.")
+                fx.send(chat, t(lang, N_("Please type your questions for the team as text.")))
             else:
                 fx.send(chat, status_text(script, interview, self._now()))
             return None
         if interview.state is State.INVITED:
-            fx.send(chat, texts.PRESS_A_BUTTON.format(labels="I agree or No thanks"))
+            fx.send(chat, t(lang, texts.PRESS_A_BUTTON, labels=texts.consent_labels(lang)))
             return None
         question = (script.question(interview.answer_by_id(follow_up.answer_id).question_id)  # type: ignore[union-attr]
                     if follow_up else current_question(script, interview))
         assert question is not None
         if cmd.media.kind == "file" and not cmd.media.mime.startswith(("audio/", "video/")):
-            fx.send(chat, texts.UNSUPPORTED.format(what="document", kinds=texts.kinds_phrase(
-                question.answer.kinds)))
+            fx.send(chat, t(lang, texts.UNSUPPORTED, what=t(lang, texts.DOCUMENT),
+                            kinds=texts.kinds_phrase(question.answer.kinds, lang)))
             return None
         if question.answer.is_choice and follow_up is None:
-            fx.send(chat, "Please choose one of the options: "
-                    + ", ".join(question.answer.options) + ".")
+            fx.send(chat, t(lang, texts.CHOOSE_AN_OPTION,
+                            options=", ".join(question.answer.options)))
             return None
         if not question.answer.allows("voice"):
-            fx.send(chat, "This question needs a written answer. Please type it as text.")
+            fx.send(chat, t(lang, N_("This question needs a written answer. Please type it as "
+                                     "text.")))
             return None
         if cmd.media.transcript == TRANSCRIPT_PENDING:
-            fx.send(chat, texts.PROCESSING)
+            fx.send(chat, t(lang, texts.PROCESSING))
             return None
         draft = draft_of(interview, question) if follow_up is None else None
         if draft is not None and draft.kind != "voice":
-            fx.send(chat, f"Your answer so far is written ({draft_summary(draft)}), so this "
-                          "recording was not added. Keep typing to add to it, tap Submit, or "
-                          "Start over to answer by voice.")
+            fx.send(chat, t(lang, N_(
+                "Your answer so far is written ({summary}), so this recording was not added. "
+                "Keep typing to add to it, tap Submit, or Start over to answer by voice."),
+                summary=draft_summary(draft, lang)))
             return None
         so_far = (draft.duration or 0.0) if draft else 0.0
         allowed = accommodations.rules(uow, script, interview, question).max_seconds
         max_seconds = allowed - so_far + GRACE_SECONDS
         if cmd.media.duration is not None and cmd.media.duration > max_seconds:
-            fx.send(chat, over_limit(allowed, so_far, cmd.media.duration) if draft else
-                    texts.AUDIO_REJECTED[RejectReason.TOO_LONG].format(
-                        limit=texts.limit(allowed)))
+            fx.send(chat, over_limit(allowed, so_far, cmd.media.duration, lang) if draft else
+                    t(lang, texts.AUDIO_REJECTED[RejectReason.TOO_LONG],
+                      limit=texts.limit(allowed, lang)))
             return None
         limit = self.s.download_limit(cmd.media.platform)
         if cmd.media.size is not None and cmd.media.size > limit:
-            fx.send(chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
+            fx.send(chat, t(lang, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE]))
             return None
         return MediaPlan(interview.id, chat, question, follow_up.id if follow_up else None,
                          max_seconds, limit, draft.id if draft else None,
-                         draft.media_key if draft else None, so_far, allowed)
+                         draft.media_key if draft else None, so_far, allowed, lang)
 
     async def fetch_media(self, cmd: MediaReceived, plan: MediaPlan, fx: Effects
                           ) -> Take | None:
@@ -194,10 +207,10 @@ class Answers:
         try:
             data = await messenger.download(cmd.media, plan.limit)
         except MediaTooLarge:
-            fx.send(plan.chat, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE])
+            fx.send(plan.chat, t(plan.lang, texts.AUDIO_REJECTED[RejectReason.TOO_LARGE]))
             return None
         except Exception:
-            fx.send(plan.chat, texts.DOWNLOAD_FAILED)
+            fx.send(plan.chat, t(plan.lang, texts.DOWNLOAD_FAILED))
             return None
         take_id = new_id()
         try:
@@ -206,10 +219,10 @@ class Answers:
                 max_seconds=plan.max_seconds, max_bytes=plan.limit)
         except AudioRejected as exc:
             if exc.reason is RejectReason.TOO_LONG and plan.draft_key is not None:
-                fx.send(plan.chat, over_limit(plan.allowed, plan.draft_seconds, None))
+                fx.send(plan.chat, over_limit(plan.allowed, plan.draft_seconds, None, plan.lang))
             else:
-                fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
-                    limit=texts.limit(plan.allowed)))
+                fx.send(plan.chat, t(plan.lang, texts.AUDIO_REJECTED[exc.reason],
+                                     limit=texts.limit(plan.allowed, plan.lang)))
             return None
         transcript = (cmd.media.transcript if cmd.media.transcript != TRANSCRIPT_PENDING
                       else None)
@@ -222,7 +235,7 @@ class Answers:
             joined = await self.s.audio.join([plan.draft_key, stored.key],
                                              key=f"{plan.interview_id}/{new_id()}")
         except Exception:
-            fx.send(plan.chat, texts.DOWNLOAD_FAILED)
+            fx.send(plan.chat, t(plan.lang, texts.DOWNLOAD_FAILED))
             return None
         finally:
             self.s.audio.delete(stored.key)
@@ -234,13 +247,14 @@ class Answers:
         """Record a stored recording if the interview still waits for it; False if not used
         (the candidate moved on meanwhile, or the interview ended)."""
         assert interview.chat is not None
+        moved_on = t(texts.lang_for(script, interview.language), texts.MOVED_ON)
         if interview.id != plan.interview_id:  # a newer interview began meanwhile
-            fx.send(interview.chat, texts.MOVED_ON)
+            fx.send(interview.chat, moved_on)
             return False
         if plan.follow_up_id is not None:
             follow_up = interview.open_follow_up() if interview.state is State.COMPLETED else None
             if follow_up is None or follow_up.id != plan.follow_up_id:
-                fx.send(interview.chat, texts.MOVED_ON)
+                fx.send(interview.chat, moved_on)
                 repeat_prompt(script, interview, fx)
                 return False
             if take.transcript is None:
@@ -252,7 +266,7 @@ class Answers:
         if (question is None or question.id != plan.question.id
                 or (draft.id if draft else None) != plan.draft_id
                 or (draft.media_key if draft else None) != plan.draft_key):
-            fx.send(interview.chat, texts.MOVED_ON)  # submitted, started over or added to
+            fx.send(interview.chat, moved_on)  # submitted, started over or added to
             repeat_prompt(script, interview, fx)
             return False
         if draft is not None:
@@ -279,7 +293,9 @@ class Answers:
         script = self.s.script(interview)
         question = current_question(script, interview) if interview.is_open else None
         kinds = question.answer.kinds if question else ("text",)
-        fx.send(cmd.chat, texts.UNSUPPORTED.format(what=cmd.what, kinds=texts.kinds_phrase(kinds)))
+        lang = texts.lang_for(script, interview.language)
+        fx.send(cmd.chat, t(lang, texts.UNSUPPORTED, what=t(lang, cmd.what),
+                            kinds=texts.kinds_phrase(kinds, lang)))
         return True
 
     def _record(self, uow: UnitOfWork, script: Script, interview: Interview, question: Question,
@@ -289,8 +305,9 @@ class Answers:
         assert interview.chat is not None
         answer = interview.answer_for(question.id)
         if answer and answer.takes and retakes_left(question, interview) == 0:
-            fx.send(interview.chat, "You have no re-records left for this question. "
-                                    "Tap Submit on your last answer to continue.")
+            fx.send(interview.chat, t(texts.lang_for(script, interview.language), N_(
+                "You have no re-records left for this question. Tap Submit on your last answer "
+                "to continue.")))
             return False
         take.number = len(answer.takes) + 1 if answer else 1
         start_answer(self.s, interview, question, take, self._now())
@@ -309,17 +326,18 @@ class Answers:
             return
         answer, take = found
         question = script.question(answer.question_id)
+        lang = texts.lang_for(script, interview.language)
+        label = texts.question_label(script, question, lang)
         if answer.draft(interview.awaiting_redo) is not take:
             if answer.draft(interview.awaiting_redo) is None:
-                fx.reply = (f"Nothing to submit: your answer to "
-                            f"{texts.question_label(script, question)} is empty. Send your "
-                            "answer first.")
+                fx.reply = t(lang, N_("Nothing to submit: your answer to {label} is empty. Send "
+                                      "your answer first."), label=label)
             else:
-                fx.reply = texts.STALE_BUTTON
+                fx.reply = t(lang, texts.STALE_BUTTON)
             return
-        fx.reply = "Submitted."
-        close(message, f"Submitted your answer to {texts.question_label(script, question)} "
-                       f"({draft_summary(take)}).", fx)
+        fx.reply = t(lang, N_("Submitted."))
+        close(message, t(lang, N_("Submitted your answer to {label} ({summary})."), label=label,
+                         summary=draft_summary(take, lang)), fx)
         submit(script, interview, question, take, self._now(), fx)
 
     def on_redo(self, script: Script, interview: Interview, payload: Payload,
@@ -335,11 +353,13 @@ class Answers:
             fx.reply = texts.STALE_BUTTON
             return
         interview.awaiting_redo = True
-        fx.reply = "OK, send your new answer."
-        close(message, f"Starting {texts.question_label(script, question)} over.", fx)
+        lang = texts.lang_for(script, interview.language)
+        label = texts.question_label(script, question, lang)
+        fx.reply = t(lang, N_("OK, send your new answer."))
+        close(message, t(lang, N_("Starting {label} over."), label=label), fx)
         fx.send(interview.chat, OutMessage(
-            f"OK, send your new answer to {texts.question_label(script, question)} (what you "
-            f"sent so far is set aside):\n\n{question.text}"))
+            t(lang, N_("OK, send your new answer to {label} (what you sent so far is set "
+                       "aside):"), label=label) + f"\n\n{question.text_in(lang)}"))
 
     def on_skip(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -356,8 +376,9 @@ class Answers:
         if interview.state is State.CONSENTED:
             interview.move_to(State.IN_PROGRESS, self._now())
             interview.started_at = self._now()
-        fx.reply = "Skipped."
-        close(message, "Practice question skipped.", fx)
+        lang = texts.lang_for(script, interview.language)
+        fx.reply = t(lang, texts.SKIPPED)
+        close(message, t(lang, texts.PRACTICE_SKIPPED), fx)
         submit(script, interview, question, None, self._now(), fx)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.capabilities import AudioFormat
 
@@ -87,6 +87,24 @@ class AudioProcessor(Protocol):
     def delete(self, key: str) -> None:
         """Remove every file derived from `key` (canonical, original, review copies)."""
         ...
+
+
+@runtime_checkable
+class MultilingualTranscriber(Protocol):
+    """A transcriber that takes the expected language and says which it heard."""
+
+    async def transcribe_in(self, key: str, language: str | None = None
+                            ) -> HeardSpeech | None: ...
+
+
+class HeardSpeech(Protocol):
+    """A transcript and the language it was heard in."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def language(self) -> str | None: ...
 
 
 class Transcriber(Protocol):

@@ -18,6 +18,7 @@ from core.commands import (
 )
 from core.effects import Effects
 from core.errors import DomainError
+from core.i18n import N_, t
 from core.model import Interview, Take
 from core.onboarding import TOKEN_ATTEMPTS, TOKEN_WINDOW, Onboarding
 from core.payloads import Payload
@@ -124,7 +125,8 @@ class CandidateFlow:
             self.account.confirmed(uow, script, interview, payload, message, fx)
             return
         if interview.is_open and not check_deadline(script, interview, self._now(), fx):
-            fx.reply = "The deadline has passed."
+            fx.reply = t(texts.lang_for(script, interview.language),
+                         N_("The deadline has passed."))
             return
         notice.on_consent(uow, script, interview, payload, self._now())
         handler = {
@@ -137,6 +139,7 @@ class CandidateFlow:
             pl.CONTINUE: self.onboarding.on_continue,
             pl.TIMEZONE: self.onboarding.on_zone,
             pl.CHOOSE: self.answers.choices.on_choose,
+            pl.LANGUAGE: self.onboarding.on_language,
         }[payload.action]
         handler(script, interview, payload, message, fx)
         fx.changed.append(interview.id)

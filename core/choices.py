@@ -6,6 +6,7 @@ from datetime import datetime
 
 from core import texts
 from core.effects import Effects
+from core.i18n import N_, t
 from core.model import Interview, Take, new_id
 from core.payloads import Payload
 from core.prompts import choice_message, close, current_question
@@ -31,9 +32,10 @@ class Choices:
         assert interview.chat is not None
         option = question.answer.option(clean_text(text))
         if option is None:
-            fx.send(interview.chat, "Please choose one of the options: "
-                    + ", ".join(question.answer.options)
-                    + ". Tap a button, or type the option as it is written.")
+            lang = texts.lang_for(script, interview.language)
+            fx.send(interview.chat, t(lang, N_(
+                "Please choose one of the options: {options}. Tap a button, or type the option "
+                "as it is written."), options=", ".join(question.answer.options)))
             return
         self._option_chosen(script, interview, question, option, None, fx)
 
@@ -43,8 +45,9 @@ class Choices:
         question = current_question(script, interview) if interview.is_open else None
         if (question is None or not question.answer.is_choice
                 or str(script.questions.index(question)) != payload.arg(0)):
-            fx.reply = ("That question is already answered, so nothing changed. Please "
-                        "answer the latest question.")
+            fx.reply = t(texts.lang_for(script, interview.language), N_(
+                "That question is already answered, so nothing changed. Please answer the "
+                "latest question."))
             return
         pick = payload.arg(1)
         options = question.answer.options
@@ -59,13 +62,15 @@ class Choices:
     def _option_chosen(self, script: Script, interview: Interview, question: Question,
                        option: str, message: MessageRef | None, fx: Effects) -> None:
         assert interview.chat is not None
-        label = texts.question_label(script, question)
+        lang = texts.lang_for(script, interview.language)
+        label = texts.question_label(script, question, lang)
         if not question.answer.multiple:
             take = Take(id=new_id(), number=1, kind="choice", received_at=self._now(),
                         text=option)
             start_answer(self.s, interview, question, take, self._now())
-            fx.reply = f"You chose {option}."
-            close(message, f"{label}: {question.text}\n\nYou chose: {option}", fx)
+            fx.reply = t(lang, N_("You chose {option}."), option=option)
+            close(message, f"{label}: {question.text_in(lang)}\n\n"
+                           + t(lang, texts.YOU_CHOSE, options=option), fx)
             submit(script, interview, question, take, self._now(), fx)
             fx.changed.append(interview.id)
             return
@@ -75,7 +80,8 @@ class Choices:
             start_answer(self.s, interview, question, draft, self._now())
         chosen = set(draft.choices) ^ {option}
         draft.text = "\n".join(o for o in question.answer.options if o in chosen)
-        fx.reply = f"{'Ticked' if option in chosen else 'Unticked'} {option}."
+        fx.reply = t(lang, N_("Ticked {option}.") if option in chosen else N_("Unticked {option}."),
+                     option=option)
         updated = choice_message(script, interview, question)
         if message is not None:
             fx.edits.append((message, updated))
@@ -86,11 +92,13 @@ class Choices:
     def _choices_done(self, script: Script, interview: Interview, question: Question,
                       message: MessageRef | None, fx: Effects) -> None:
         draft = draft_of(interview, question)
+        lang = texts.lang_for(script, interview.language)
         if draft is None or not draft.choices:
-            fx.reply = "Nothing is chosen yet: tap at least one option, then Done."
+            fx.reply = t(lang, N_("Nothing is chosen yet: tap at least one option, then Done."))
             return
-        fx.reply = "Saved."
-        close(message, f"{texts.question_label(script, question)}: {question.text}\n\n"
-                       f"You chose: {', '.join(draft.choices)}", fx)
+        fx.reply = t(lang, N_("Saved."))
+        close(message, f"{texts.question_label(script, question, lang)}: "
+                       f"{question.text_in(lang)}\n\n"
+                       + t(lang, texts.YOU_CHOSE, options=", ".join(draft.choices)), fx)
         submit(script, interview, question, draft, self._now(), fx)
         fx.changed.append(interview.id)

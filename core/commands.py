@@ -17,6 +17,7 @@ class CreateInvitation:
     platform: str  # the channel the candidate is invited on (a registered platform)
     tz: str | None = None
     external_ref: str | None = None  # the inviting system's own reference (an ATS id)
+    language: str | None = None  # the candidate's language; one the script offers
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class InviteAccepted:
     token: str | None
     tz: str | None = None
     delivery: str | None = None
+    locale: str | None = None  # the platform's language hint ("de", "es-ES"), if any
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class UserCommand:
     chat: ChatRef
     name: Verb
     delivery: str | None = None
+    argument: str | None = None  # what followed the command ("/language de" -> "de")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from core import payloads as pl
 from core import texts
 from core.candidate import status_text
 from core.errors import ScriptError
+from core.i18n import N_, t
 from core.outcome import OutcomeFlow
 from core.refs import ChatRef, UserRef
 from core.review import candidate_label, complete_reviewers, scored_answers
@@ -97,10 +98,14 @@ def home_page(services: Services, user: UserRef, channels: frozenset[str], page:
             answers = scored_answers(script, interview)
             done = sum(1 for a in answers if user in complete_reviewers(script, a, ratings))
             when = interview.completed_at or interview.invited_at
-            state = (f"You have rated {done} of {len(answers)} answers." if done < len(answers)
-                     else "You have rated every answer.")
-            waiting.append(HomeEntry(f"{candidate_label(script, interview)} · {script.title}",
-                                     f"Completed {when:%d %b %Y}. {state}"))
+            team = texts.review_lang(script)
+            state = (t(team, N_("You have rated {done} of {total} answers."), done=done,
+                       total=len(answers)) if done < len(answers)
+                     else t(team, N_("You have rated every answer.")))
+            waiting.append(HomeEntry(f"{candidate_label(script, interview)} · "
+                                     f"{script.text_in('title', team)}",
+                                     t(team, N_("Completed {when}."),
+                                       when=f"{when:%Y-%m-%d}") + f" {state}"))
     return HomePage(own, waiting, page, len(rows) > HOME_LIMIT)
 
 
@@ -137,9 +142,10 @@ def modal_prompt(services: Services, outcomes: OutcomeFlow, user: UserRef, chat:
         if isinstance(checked, str):
             return ModalPrompt(False, checked)
         script, decided, _ = checked
-        return ModalPrompt(True, f"Written feedback for {candidate_label(script, decided)}: "
-                                 "it takes the place of {feedback} in the message. A new "
-                                 "preview follows; nothing is sent before you press Send.")
+        return ModalPrompt(True, t(texts.review_lang(script), N_(
+            "Written feedback for {label}: it takes the place of {{feedback}} in the message. A "
+            "new preview follows; nothing is sent before you press Send."),
+            label=candidate_label(script, decided)))
     if payload is None or payload.action not in (pl.FOLLOW_UP, pl.REPLY):
         return ModalPrompt(False, texts.STALE_BUTTON)
     with services.uow() as uow:
@@ -153,17 +159,20 @@ def modal_prompt(services: Services, outcomes: OutcomeFlow, user: UserRef, chat:
         refusal = reviewer_refusal(services, uow, script, user, chat)
         if refusal is not None:
             return ModalPrompt(False, refusal)
+        team = texts.review_lang(script)
         if interview.state is not State.COMPLETED or interview.chat is None:
-            return ModalPrompt(False, "That can no longer reach the candidate.")
+            return ModalPrompt(False, t(team, N_("That can no longer reach the candidate.")))
         who = candidate_label(script, interview)
         if payload.action == pl.FOLLOW_UP:
             answer = interview.answer_by_id(payload.arg(0))
             if answer is None:
-                return ModalPrompt(False, texts.STALE_BUTTON)
-            label = texts.question_label(script, script.question(answer.question_id))
-            return ModalPrompt(True, f"Follow-up for {who} on {label}. The candidate gets your "
-                                     "question in their chat; the answer appears here.")
+                return ModalPrompt(False, t(team, texts.STALE_BUTTON))
+            label = texts.question_label(script, script.question(answer.question_id), team)
+            return ModalPrompt(True, t(team, N_(
+                "Follow-up for {label} on {question}. The candidate gets your question in their "
+                "chat; the answer appears here."), label=who, question=label))
         found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)), None)
         if found is None:
-            return ModalPrompt(False, texts.STALE_BUTTON)
-        return ModalPrompt(True, f"Reply to {who}'s question: \"{found.text}\"")
+            return ModalPrompt(False, t(team, texts.STALE_BUTTON))
+        return ModalPrompt(True, t(team, N_("Reply to {label}'s question: \"{question}\""),
+                                   label=who, question=found.text))

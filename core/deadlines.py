@@ -7,6 +7,7 @@ from datetime import timedelta
 from core import payloads as pl
 from core import texts
 from core.effects import Effects
+from core.i18n import N_, t
 from core.messages import Button, OutMessage
 from core.model import AuditEntry, Interview
 from core.ports import UnitOfWork
@@ -18,8 +19,9 @@ from core.states import State
 def progress(script: Script, interview: Interview) -> str:
     scored = script.scored_questions
     left = len([q for q in scored if q.id not in interview.done_ids()])
-    due = texts.local_time(interview.deadline, interview.tz)
-    return f"{left} of {len(scored)} questions left, due {due} your time."
+    lang = texts.lang_for(script, interview.language)
+    due = texts.local_time(interview.deadline, interview.tz, lang)
+    return t(lang, texts.PROGRESS, left=left, total=len(scored), due=due)
 
 
 def expiry_notice(script: Script, interview: Interview, label: str) -> OutMessage:
@@ -30,17 +32,22 @@ def expiry_notice(script: Script, interview: Interview, label: str) -> OutMessag
     """
     done = len([q for q in script.scored_questions if q.id in interview.done_ids()])
     hours = round(script.review.extend.total_seconds() / 3600)
+    team = texts.review_lang(script)
     return OutMessage(
-        f"{label}'s interview for {script.title} expired with {done} of "
-        f"{len(script.scored_questions)} answers.",
-        ((Button(f"Extend {hours} h",
+        t(team, N_("{label}'s interview for {title} expired with {done} of {total} answers."),
+          label=label, title=script.text_in("title", team), done=done,
+          total=len(script.scored_questions)),
+        ((Button(t(team, N_("Extend {hours} h"), hours=hours),
                  pl.make(pl.EXTEND, interview.id, int(interview.deadline.timestamp()))),),))
 
 
 def extended_notice(script: Script, interview: Interview, label: str) -> OutMessage:
     """The expiry notice once extended: the same words, the new deadline, no button."""
-    return OutMessage(f"{label}'s interview for {script.title} expired and was extended; "
-                      f"the new deadline is {interview.deadline:%Y-%m-%d %H:%M} UTC.")
+    team = texts.review_lang(script)
+    return OutMessage(t(team, N_("{label}'s interview for {title} expired and was extended; the "
+                                 "new deadline is {deadline} UTC."),
+                        label=label, title=script.text_in("title", team),
+                        deadline=f"{interview.deadline:%Y-%m-%d %H:%M}"))
 
 
 def extend_deadline(services: Services, uow: UnitOfWork, interview: Interview, by: timedelta,
@@ -63,9 +70,10 @@ def extend_deadline(services: Services, uow: UnitOfWork, interview: Interview, b
     fx.changed.append(interview.id)
     if interview.chat is not None:
         script = services.script(interview)
+        lang = texts.lang_for(script, interview.language)
+        due = texts.local_time(interview.deadline, interview.tz, lang)
         fx.send(interview.chat, OutMessage(
-            f"Good news: you have more time. New deadline: "
-            f"{texts.local_time(interview.deadline, interview.tz)}. "
-            f"{progress(script, interview)}",
-            ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
+            f"{t(lang, texts.DEADLINE_EXTENDED, deadline=due)} {progress(script, interview)}",
+            ((Button(t(lang, texts.CONTINUE), pl.make(pl.CONTINUE, interview.id),
+                     "primary"),),)))
     return True

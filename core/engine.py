@@ -19,17 +19,19 @@ from core import fair_flow, outbox, retention, texts
 from core import payloads as pl
 from core.bus import dispatch, rerun_on_conflict, work_of
 from core.candidate import CandidateFlow, clean_text, erase
-from core.capabilities import TimeZoneSource, capabilities
+from core.capabilities import TimeZoneSource, capabilities, with_commands
 from core.commands import ButtonPressed, Command, CreateInvitation, MediaReceived, ReviewerText
 from core.deadlines import extend_deadline
 from core.effects import Effects
-from core.errors import ScriptError
+from core.errors import DomainError, ScriptError
+from core.i18n import t
 from core.invitations import withdraw_by_team
 from core.locks import KeyedLocks
 from core.model import Interview, hash_token, new_id, new_token
 from core.outbox_runner import OutboxRunner
 from core.outcome import OutcomeFlow
 from core.ports import AlreadyHandled, Scheduler, UnitOfWork
+from core.refs import UserRef
 from core.reminders import TimerKind
 from core.review import ReviewFlow
 from core.review_posting import ReviewPosting
@@ -67,6 +69,9 @@ class Engine:
         token = new_token()
         with self.s.uow() as uow:
             script, revision = self.s.pin(uow, cmd.script_id)
+            if cmd.language is not None and not script.offers(cmd.language):
+                raise DomainError(f"{script.id} is not offered in {cmd.language!r}; its "
+                                  f"languages: {', '.join(script.languages)}")
             interview = Interview(
                 id=new_id(), script_id=script.id, number=uow.interviews.next_number(script.id),
                 candidate_name=clean_text(cmd.name)[:200], token_hash=hash_token(token),
@@ -75,13 +80,26 @@ class Engine:
                 tz_confirmed=cmd.tz is not None or capabilities(
                     cmd.platform).time_zone is TimeZoneSource.INVITATION,
                 external_ref=cmd.external_ref,
-                script_revision=revision,
+                script_revision=revision, language=cmd.language,
             )
             uow.interviews.add(interview)
             uow.commit()
         if self.scheduler is not None:
             self.scheduler.interview_changed(interview)
         return interview, token
+
+    def words_for(self, user: UserRef | None, text: str) -> str:
+        """`text` (a catalog message) in the language of `user`'s current interview, its
+        command placeholders in their channel's syntax; as it is when there is no user, in
+        English when there is no interview (an adapter's own notice, e.g. "edits are not
+        picked up")."""
+        if user is None:
+            return text
+        with self.s.uow() as uow:
+            interview = uow.interviews.current_for(user)
+        if interview is not None:
+            text = t(texts.lang_for(self.s.script(interview), interview.language), text)
+        return with_commands(text, user.platform)
 
     # -- commands ----------------------------------------------------------------------
     async def handle(self, cmd: Command,
@@ -103,8 +121,7 @@ class Engine:
             except ScriptError as exc:
                 log.error("script missing for an interview: %s", exc)
                 fx = Effects(reply=texts.STALE_BUTTON)
-                fx.send(cmd.chat, "Sorry, this interview is not available right now. Please "
-                                  "contact the person who invited you.")
+                fx.send(cmd.chat, texts.UNAVAILABLE)  # no script: no language to speak but English
                 self._commit_outbound(fx)
             duplicate = fx.duplicate
             if duplicate:

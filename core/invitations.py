@@ -3,14 +3,16 @@ core/deadlines.py)."""
 
 from __future__ import annotations
 
+from core import texts
 from core.effects import Effects
+from core.i18n import N_, t
 from core.model import AuditEntry, Interview
 from core.ports import UnitOfWork
 from core.services import Services
 from core.states import State
 
-WITHDRAWN_BY_TEAM = ("The hiring team has withdrawn this interview invitation, so there is "
-                     "nothing more to answer. Thank you for your time.")
+WITHDRAWN_BY_TEAM = N_("The hiring team has withdrawn this interview invitation, so there is "
+                       "nothing more to answer. Thank you for your time.")
 
 
 def withdraw_by_team(services: Services, uow: UnitOfWork, interview: Interview, actor: str,
@@ -24,5 +26,6 @@ def withdraw_by_team(services: Services, uow: UnitOfWork, interview: Interview, 
     uow.reviews.audit(AuditEntry(interview.id, actor, "withdrawn by team", "", now))
     fx.changed.append(interview.id)
     if interview.chat is not None:
-        fx.send(interview.chat, WITHDRAWN_BY_TEAM)
+        script = services.script(interview)
+        fx.send(interview.chat, t(texts.lang_for(script, interview.language), WITHDRAWN_BY_TEAM))
     return True

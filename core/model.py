@@ -62,6 +62,7 @@ class Take:
     checksum: str | None = None
     transcript: str | None = None
     pieces: int = 1
+    language: str | None = None  # asked in (the interview's), or heard in (a transcriber's)
 
     @property
     def words(self) -> int:
@@ -155,6 +156,7 @@ class Interview:
     state_before_expiry: State | None = None
     external_ref: str | None = None  # the inviting system's own reference (an ATS id)
     script_revision: str | None = None  # the pinned script (ScriptRevision.hash); None: legacy
+    language: str | None = None  # the candidate's language; None: the script's default
     answers: list[Answer] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     candidate_questions: list[CandidateQuestion] = field(default_factory=list)
@@ -199,6 +201,8 @@ class Interview:
             self.answers.append(answer)
         if answer.done:
             raise DomainError(f"question {question_id} is already answered")
+        if take.language is None:
+            take.language = self.language
         answer.takes.append(take)
         self.awaiting_redo = False
         return answer

@@ -19,11 +19,14 @@ from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.script import Script
 from core.states import State
+from core.texts import lang_for
 
 
-def consent_text(script: Script) -> str:
-    """What the candidate reads before I agree / No thanks: the notice, then the consent."""
-    return f"{script.notice}\n\n{script.consent}" if script.notice else script.consent
+def consent_text(script: Script, lang: str | None = None) -> str:
+    """What the candidate reads before I agree / No thanks: the notice, then the consent, in
+    `lang` (the script's default language when it has no translation)."""
+    consent = script.text_in("consent", lang)
+    return f"{script.text_in('notice', lang)}\n\n{consent}" if script.notice else consent
 
 
 def notice_sha256(text: str) -> str:
@@ -37,7 +40,7 @@ def on_consent(uow: UnitOfWork, script: Script, interview: Interview, payload: P
     if (payload.action != pl.CONSENT or payload.arg(0) != "y"
             or interview.state is not State.INVITED or now >= interview.deadline):
         return
-    digest = notice_sha256(consent_text(script))
+    digest = notice_sha256(consent_text(script, lang_for(script, interview.language)))
     uow.fairness.put_consent(ConsentRecord(interview.id, digest, now))
     if script.notice:
         uow.reviews.audit(AuditEntry(interview.id, str(interview.candidate), "accepted notice",

@@ -24,11 +24,13 @@ from core import (  # core.review imports this module: names used at call time
 from core.candidate import clean_text, unreadable
 from core.commands import ReviewerText
 from core.effects import Effects
+from core.i18n import N_, t
 from core.messages import Button, OutMessage
 from core.model import AuditEntry, Decision, Interview
 from core.ports import UnitOfWork
 from core.refs import ChatRef, MessageRef, UserRef
 from core.script import Script
+from core.script_translations import localized
 from core.services import Services
 from core.states import State
 
@@ -57,11 +59,14 @@ def template(script: Script, decision: Decision) -> str | None:
 
 def render(script: Script, interview: Interview, decision: Decision, feedback: str,
            name: str | None = None) -> str:
-    """The candidate's message; `name` replaces theirs in a preview of a blind script."""
-    text = template(script, decision) or ""
+    """The candidate's message, in their language; `name` replaces theirs in a preview of a
+    blind script."""
+    lang = texts.lang_for(script, interview.language)
+    text = localized(template(script, decision) or "", lang)
     booking = script.outcome.booking_url if script.outcome else ""
     out = text.format(name=name if name is not None else interview.candidate_name,
-                      booking_url=booking, feedback=feedback, title=script.title)
+                      booking_url=booking, feedback=feedback,
+                      title=script.text_in("title", lang))
     return "\n".join(line.rstrip() for line in out.strip().splitlines())
 
 
@@ -83,13 +88,19 @@ def preview(script: Script, interview: Interview, decision: Decision, feedback: 
     shown = render(script, interview, decision, feedback,
                    name=label if script.review.blind else None)
     code = CODES[decision]
-    note = " (their name is filled in when it is sent)" if script.review.blind else ""
+    team = texts.review_lang(script)
+    values = {"label": label, "decision": t(team, review.DECISION_LABELS[decision])}
+    head = (t(team, N_("Outcome for {label}: {decision}. The candidate will get this message "
+                       "(their name is filled in when it is sent):"), **values)
+            if script.review.blind else
+            t(team, N_("Outcome for {label}: {decision}. The candidate will get this message:"),
+              **values))
     return OutMessage(
-        f"Outcome for {label}: {review.DECISION_LABELS[decision]}. The candidate will get this "
-        f"message{note}:\n\n{shown}",
-        ((Button("Send", pl.make(pl.OUTCOME_SEND, interview.id, code), "primary"),
-          Button("Edit feedback", pl.make(pl.OUTCOME_FEEDBACK, interview.id, code)),
-          Button("Don't send", pl.make(pl.OUTCOME_SKIP, interview.id, code), "danger")),))
+        f"{head}\n\n{shown}",
+        ((Button(t(team, N_("Send")), pl.make(pl.OUTCOME_SEND, interview.id, code), "primary"),
+          Button(t(team, N_("Edit feedback")), pl.make(pl.OUTCOME_FEEDBACK, interview.id, code)),
+          Button(t(team, N_("Don't send")), pl.make(pl.OUTCOME_SKIP, interview.id, code),
+                 "danger")),))
 
 
 def review_chat(services: Services, script: Script, user: UserRef) -> ChatRef | None:
@@ -107,7 +118,8 @@ def decided(services: Services, uow: UnitOfWork, script: Script, interview: Inte
         return
     done = recorded(uow, interview.id)
     if done is not None:
-        fx.reply = (fx.reply or "") + " The candidate was already told the outcome."
+        fx.reply = (fx.reply or "") + " " + t(texts.review_lang(script), N_(
+            "The candidate was already told the outcome."))
         return
     fx.send(chat, preview(script, interview, decision,
                           latest_feedback(uow, interview.id, decision)))
@@ -130,20 +142,25 @@ class OutcomeFlow:
         if interview is None or decision is None:
             return texts.STALE_BUTTON
         script = self.s.script(interview)
+        team = texts.review_lang(script)
         if not reviewers.is_reviewer(self.s, uow, script, user, chat):
-            return texts.NOT_A_REVIEWER
+            return t(team, texts.NOT_A_REVIEWER)
         if not is_decider(self.s, script, user):
-            return "Only the deciders of this interview can send its outcome."
+            return t(team, N_("Only the deciders of this interview can send its outcome."))
         if interview.state is not State.COMPLETED or interview.chat is None:
-            return (f"This interview was {interview.state.value}: no message goes to the "
-                    "candidate.")
+            state = texts.STATES.get(interview.state.value, interview.state.value)
+            return t(team, N_("This interview was {state}: no message goes to the candidate."),
+                     state=t(team, state))
         done = recorded(uow, interview.id)
         if done is not None:
-            what = "sent" if done.action == SENT else "marked not to be sent"
-            return f"The outcome was already {what} ({done.at:%Y-%m-%d %H:%M} UTC, {done.actor})."
+            values = {"when": f"{done.at:%Y-%m-%d %H:%M}", "actor": done.actor}
+            return (t(team, N_("The outcome was already sent ({when} UTC, {actor})."), **values)
+                    if done.action == SENT else
+                    t(team, N_("The outcome was already marked not to be sent ({when} UTC, "
+                               "{actor})."), **values))
         mine = [d for d in uow.reviews.decisions(interview.id) if d.reviewer == user]
         if not mine or mine[-1].decision is not decision:
-            return "Your decision changed since this preview; use the newest one."
+            return t(team, N_("Your decision changed since this preview; use the newest one."))
         return script, interview, decision
 
     def button(self, uow: UnitOfWork, user: UserRef, chat: ChatRef, payload: pl.Payload,
@@ -154,27 +171,31 @@ class OutcomeFlow:
             return
         script, interview, decision = checked
         label = review.candidate_label(script, interview)
+        team = texts.review_lang(script)
+        said = t(team, review.DECISION_LABELS[decision])
         if payload.action == pl.OUTCOME_FEEDBACK:
-            fx.reply = "Write the feedback."
+            fx.reply = t(team, N_("Write the feedback."))
             fx.send(chat, OutMessage(
-                f"Feedback for {label} ({review.DECISION_LABELS[decision]}): reply with the "
-                "text for {feedback} in the message.",
+                t(team, N_("Feedback for {label} ({decision}): reply with the text for "
+                           "{{feedback}} in the message."), label=label, decision=said),
                 ask_reply=pl.make(pl.OUTCOME_FEEDBACK, interview.id, CODES[decision])))
             return
         uow.record_delivery(f"outcome:{interview.id}")  # a second sender's commit fails
         if payload.action == pl.OUTCOME_SKIP:
             uow.reviews.audit(AuditEntry(interview.id, str(user), SKIPPED, decision.value,
                                          self._now()))
-            fx.reply = "Not sent: the candidate gets no message from the bot about this."
-            done = f"Outcome for {label}: not sent ({user})."
+            fx.reply = t(team, N_("Not sent: the candidate gets no message from the bot about "
+                                  "this."))
+            done = t(team, N_("Outcome for {label}: not sent ({user})."), label=label, user=user)
         else:
             assert interview.chat is not None
             feedback = latest_feedback(uow, interview.id, decision)
             fx.send(interview.chat, render(script, interview, decision, feedback))
             uow.reviews.audit(AuditEntry(interview.id, str(user), SENT, decision.value,
                                          self._now()))
-            fx.reply = "Sent to the candidate."
-            done = f"Outcome for {label}: {review.DECISION_LABELS[decision]}, sent ({user})."
+            fx.reply = t(team, N_("Sent to the candidate."))
+            done = t(team, N_("Outcome for {label}: {decision}, sent ({user})."), label=label,
+                     decision=said, user=user)
         if message is not None:
             fx.edits.append((message, OutMessage(done)))
 
@@ -187,10 +208,12 @@ class OutcomeFlow:
             fx.notes.append((cmd.chat, cmd.user, checked))
             return
         script, interview, decision = checked
+        team = texts.review_lang(script)
         text = clean_text(cmd.text)
-        refusal = unreadable(text, "feedback")
+        refusal = unreadable(text, "feedback", team)
         if refusal is not None:
-            fx.send(cmd.chat, OutMessage(f"{refusal} Nothing was changed.", ask_reply=cmd.target))
+            fx.send(cmd.chat, OutMessage(f"{refusal} {t(team, texts.NOTHING_CHANGED)}",
+                                         ask_reply=cmd.target))
             return
         text = text[:FEEDBACK_LIMIT].rstrip()
         uow.reviews.audit(AuditEntry(interview.id, str(cmd.user), FEEDBACK,

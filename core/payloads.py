@@ -19,6 +19,7 @@ TIMEZONE = "tz"
 SELF_ID = "si"  # a voluntary self-identification answer (core/self_id.py)
 ADJUST = "aj"  # a request for adjustments (core/accommodations.py)
 CHOOSE = "ch"  # an option of a choice question (question position, option index or "d")
+LANGUAGE = "lg"  # the interview's language, chosen after the greeting (its index in the script)
 # reviewer actions
 RATE = "rt"
 DECIDE = "dc"
@@ -32,7 +33,7 @@ OUTCOME_SKIP = "on"
 ADJUST_DECIDE = "ad"  # approve or decline a request for adjustments
 
 CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDRAW, ERASE, CANCEL,
-                               CONTINUE, TIMEZONE, CHOOSE})
+                               CONTINUE, TIMEZONE, CHOOSE, LANGUAGE})
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 OUTCOME_ACTIONS = frozenset({OUTCOME_SEND, OUTCOME_FEEDBACK, OUTCOME_SKIP})
 FAIRNESS_ACTIONS = frozenset({SELF_ID, ADJUST, ADJUST_DECIDE})  # handled by core/fair_flow.py

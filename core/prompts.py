@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core import notice, texts
+from core import language_choice, notice, texts
 from core import payloads as pl
 from core.effects import Effects
+from core.i18n import N_, t, tn
 from core.messages import Button, OutMessage
 from core.model import FollowUp, Interview, Take, WrapUp
 from core.refs import MessageRef
@@ -36,12 +37,15 @@ def ask(script: Script, interview: Interview, fx: Effects) -> None:
     if question.answer.is_choice:
         fx.send(interview.chat, choice_message(script, interview, question))
         return
+    lang = texts.lang_for(script, interview.language)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if question.practice:
         position = script.questions.index(question)  # an id may not fit a payload; this does
-        buttons = ((Button("Skip practice", pl.make(pl.SKIP, interview.id, position)),),)
+        buttons = ((Button(t(lang, texts.SKIP_PRACTICE),
+                           pl.make(pl.SKIP, interview.id, position)),),)
     left = retakes_left(question, interview)
-    fx.send(interview.chat, OutMessage(texts.question_text(script, question, left), buttons))
+    fx.send(interview.chat, OutMessage(texts.question_text(script, question, left, lang),
+                                       buttons))
 
 
 def choice_message(script: Script, interview: Interview, question: Question) -> OutMessage:
@@ -51,91 +55,105 @@ def choice_message(script: Script, interview: Interview, question: Question) -> 
     answer = interview.answer_for(question.id)
     draft = answer.draft(interview.awaiting_redo) if answer else None
     chosen = set(draft.choices) if draft else set()
+    lang = texts.lang_for(script, interview.language)
     rows = [(Button(("✓ " if option in chosen else "") + option,
                     pl.make(pl.CHOOSE, interview.id, position, i)),)
             for i, option in enumerate(rules.options)]
     if rules.multiple:
-        rows.append((Button("Done", pl.make(pl.CHOOSE, interview.id, position, "d"), "primary"),))
-        how = ("Tap every option that applies, then Done (or type an option to tick or "
-               "untick it).")
+        rows.append((Button(t(lang, texts.DONE), pl.make(pl.CHOOSE, interview.id, position, "d"),
+                            "primary"),))
+        how = t(lang, N_("Tap every option that applies, then Done (or type an option to tick or "
+                         "untick it)."))
         if chosen:
-            how += "\nChosen so far: " + ", ".join(o for o in rules.options if o in chosen) + "."
+            how += "\n" + t(lang, N_("Chosen so far: {options}."),
+                            options=", ".join(o for o in rules.options if o in chosen))
     else:
-        how = "Tap one option, or type it."
-    return OutMessage(f"{texts.question_label(script, question)}\n\n{question.text}\n\n{how}",
-                      tuple(rows))
+        how = t(lang, N_("Tap one option, or type it."))
+    return OutMessage(f"{texts.question_label(script, question, lang)}\n\n"
+                      f"{question.text_in(lang)}\n\n{how}", tuple(rows))
 
 
-def draft_summary(take: Take) -> str:
+def draft_summary(take: Take, lang: str | None = None) -> str:
     """What a draft holds: "2 messages, 143 words", "2 clips, 1:42", or the chosen options."""
     n = take.pieces
     if take.kind == "voice":
-        return f"{n} clip{'s' if n != 1 else ''}, {texts.clock(take.duration)}"
+        return tn(lang, "{n} clip, {length}", "{n} clips, {length}", n,
+                  length=texts.clock(take.duration))
     if take.kind == "choice":
-        return ", ".join(take.choices) or "nothing chosen"
-    words = take.words
-    return f"{n} message{'s' if n != 1 else ''}, {words} word{'s' if words != 1 else ''}"
+        return ", ".join(take.choices) or t(lang, N_("nothing chosen"))
+    words = tn(lang, "{n} word", "{n} words", take.words)
+    return tn(lang, "{n} message, {words}", "{n} messages, {words}", n, words=words)
 
 
 def receipt(script: Script, interview: Interview, question: Question, take: Take,
             max_seconds: int | None = None) -> OutMessage:
     """The message after each piece of a draft: what it holds, with Submit / Start over.
     `max_seconds`: the answer's limit for this interview, when an adjustment changed it."""
-    label = texts.question_label(script, question)
+    lang = texts.lang_for(script, interview.language)
+    label = texts.question_label(script, question, lang)
+    summary = draft_summary(take, lang)
     if take.kind == "voice":
-        what = "voice answer"
         limit = question.answer.max_seconds if max_seconds is None else max_seconds
         room = limit - (take.duration or 0)
-        more = "To add more, just record another voice note" + (
-            f" ({texts.clock(room)} left)." if room >= 1 else ".")
+        got = t(lang, N_("Got your voice answer ({summary}) to {label}."), summary=summary,
+                label=label)
+        more = (t(lang, N_("To add more, just record another voice note ({left} left)."),
+                  left=texts.clock(room)) if room >= 1
+                else t(lang, N_("To add more, just record another voice note.")))
     else:
-        what = "written answer"
-        more = "To add more, just keep typing."
+        got = t(lang, N_("Got your written answer ({summary}) to {label}."), summary=summary,
+                label=label)
+        more = t(lang, N_("To add more, just keep typing."))
     left = retakes_left(question, interview)
-    row = [Button("Submit", pl.make(pl.KEEP, interview.id, take.id), "primary")]
+    row = [Button(t(lang, texts.SUBMIT), pl.make(pl.KEEP, interview.id, take.id), "primary")]
     if left:
-        row.append(Button(f"Start over ({left} left)", pl.make(pl.REDO, interview.id, take.id)))
-        tail = "Tap Submit when it is complete, or Start over."
+        row.append(Button(t(lang, N_("Start over ({left} left)"), left=left),
+                          pl.make(pl.REDO, interview.id, take.id)))
+        tail = t(lang, N_("Tap Submit when it is complete, or Start over."))
     else:
-        tail = "Tap Submit when it is complete."
-    return OutMessage(f"Got your {what} ({draft_summary(take)}) to {label}. {more} {tail}",
-                      (tuple(row),))
+        tail = t(lang, N_("Tap Submit when it is complete."))
+    return OutMessage(f"{got} {more} {tail}", (tuple(row),))
 
 
 def status_text(script: Script, interview: Interview, now: datetime) -> str:
+    lang = texts.lang_for(script, interview.language)
     if interview.state is State.COMPLETED:
-        return "Your interview is complete and with the hiring team. Thank you!"
+        return t(lang, texts.STATUS_COMPLETE)
     if not interview.is_open:
-        return f"This interview is {interview.state.value.replace('_', ' ')}."
+        state = texts.STATES.get(interview.state.value, interview.state.value.replace("_", " "))
+        return t(lang, texts.STATUS_CLOSED, state=t(lang, state))
     scored = script.scored_questions
     done = sum(1 for q in scored if q.id in interview.done_ids())
-    due = texts.local_time(interview.deadline, interview.tz)
-    return f"{done} of {len(scored)} questions answered, {len(scored) - done} left. Due {due}."
+    due = texts.local_time(interview.deadline, interview.tz, lang)
+    return t(lang, texts.STATUS_PROGRESS, done=done, total=len(scored), left=len(scored) - done,
+             due=due)
 
 
 def consent_message(script: Script, interview: Interview) -> OutMessage:
-    return OutMessage(notice.consent_text(script), ((
-        Button("I agree", pl.make(pl.CONSENT, interview.id, "y"), "primary"),
-        Button("No thanks", pl.make(pl.CONSENT, interview.id, "n")),
+    lang = texts.lang_for(script, interview.language)
+    return OutMessage(notice.consent_text(script, lang), ((
+        Button(t(lang, texts.AGREE), pl.make(pl.CONSENT, interview.id, "y"), "primary"),
+        Button(t(lang, texts.NO_THANKS), pl.make(pl.CONSENT, interview.id, "n")),
     ),))
 
 
-def zone_question(interview: Interview) -> OutMessage:
+def zone_question(interview: Interview, lang: str | None = None) -> OutMessage:
     buttons = [Button(name.rsplit("/", 1)[-1].replace("_", " "),
                       pl.make(pl.TIMEZONE, interview.id, i))
                for i, name in enumerate(texts.ZONE_CHOICES)]
-    return OutMessage(texts.ASK_ZONE, tuple(tuple(buttons[i:i + 3])
-                                            for i in range(0, len(buttons), 3)))
+    return OutMessage(t(lang, texts.ASK_ZONE), tuple(tuple(buttons[i:i + 3])
+                                                     for i in range(0, len(buttons), 3)))
 
 
-def questions_prompt(interview: Interview) -> OutMessage:
-    return OutMessage("Any questions for the team? Send them as text, or tap Done.",
-                      ((Button("Done", pl.make(pl.DONE, interview.id), "primary"),),))
+def questions_prompt(interview: Interview, lang: str | None = None) -> OutMessage:
+    return OutMessage(t(lang, N_("Any questions for the team? Send them as text, or tap Done.")),
+                      ((Button(t(lang, texts.DONE), pl.make(pl.DONE, interview.id),
+                               "primary"),),))
 
 
-def feedback_prompt(interview: Interview) -> OutMessage:
+def feedback_prompt(interview: Interview, lang: str | None = None) -> OutMessage:
     return OutMessage(
-        "One last thing: how was this interview for you? (1 = poor, 5 = great)",
+        t(lang, N_("One last thing: how was this interview for you? (1 = poor, 5 = great)")),
         (tuple(Button(str(n), pl.make(pl.FEEDBACK, interview.id, n)) for n in range(1, 6)),),
     )
 
@@ -144,29 +162,32 @@ def follow_up_message(script: Script, interview: Interview, follow_up: FollowUp)
     answer = interview.answer_by_id(follow_up.answer_id)
     assert answer is not None
     question = script.question(answer.question_id)
-    kinds = texts.kinds_phrase(question.answer.kinds)
-    return OutMessage(
-        f"The team has a follow-up question on your answer to "
-        f"{texts.question_label(script, question)}:\n\n\"{follow_up.text}\"\n\n"
-        f"Please reply with {kinds}."
-    )
+    lang = texts.lang_for(script, interview.language)
+    return OutMessage(t(lang, texts.FOLLOW_UP_QUESTION,
+                        label=texts.question_label(script, question, lang),
+                        question=follow_up.text,
+                        kinds=texts.kinds_phrase(question.answer.kinds, lang)))
 
 
 def repeat_prompt(script: Script, interview: Interview, fx: Effects) -> None:
     """Send again whatever is waiting for the candidate (consent, a question, a receipt...)."""
     assert interview.chat is not None
+    lang = texts.lang_for(script, interview.language)
     if interview.state is State.INVITED:
+        if language_choice.needs_choice(script, interview):
+            fx.send(interview.chat, language_choice.question(script, interview))
+            return
         fx.send(interview.chat, consent_message(script, interview) if interview.tz_confirmed
-                else zone_question(interview))
+                else zone_question(interview, lang))
         return
     if interview.state is State.COMPLETED:
         follow_up = interview.open_follow_up()
         if follow_up:
             fx.send(interview.chat, follow_up_message(script, interview, follow_up))
         elif interview.wrap_up is WrapUp.QUESTIONS:
-            fx.send(interview.chat, questions_prompt(interview))
+            fx.send(interview.chat, questions_prompt(interview, lang))
         elif interview.wrap_up is WrapUp.FEEDBACK:
-            fx.send(interview.chat, feedback_prompt(interview))
+            fx.send(interview.chat, feedback_prompt(interview, lang))
         return
     if not interview.is_open:
         return

@@ -36,6 +36,7 @@ class InterviewSummary:
     completed_at: datetime | None
     ended_at: datetime | None
     external_ref: str | None
+    language: str | None  # the candidate's language, when the script offers several
     reachable: bool  # the candidate's chat is known (the invitation was taken up)
     answers: int  # questions answered (a kept take, or a practice question skipped)
 

@@ -21,6 +21,7 @@ from core.reminders import TimerKind, started, timer_key_prefix
 from core.review import complete_reviewers, scored_answers
 from core.script import Script
 from core.states import OPEN_STATES, State
+from core.texts import lang_for
 
 CANDIDATE_REMINDERS = (TimerKind.NOT_STARTED, TimerKind.IDLE, TimerKind.BEFORE_DEADLINE)
 """Timers that message the candidate; the deadline itself and reviewer digests are not counted."""
@@ -118,6 +119,8 @@ class FunnelReport:
     agreement: Agreement
     # from completion to the outcome message (core/outcome.py), over interviews told
     time_to_outcome: Timing = field(default_factory=lambda: Timing(0, None, None))
+    # interviews by language (the candidate's, else the script's default), most first
+    languages: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready data (durations in seconds)."""
@@ -134,6 +137,7 @@ class FunnelReport:
                           "stopped": d.total, "open": d.open, "expired": d.expired,
                           "withdrawn": d.withdrawn} for d in self.drop_off],
             "erased": self.erased,
+            "languages": dict(self.languages),
             "time_to_complete": timing(self.time_to_complete),
             "reminders": {
                 "sent": self.reminders_sent,
@@ -238,6 +242,7 @@ def funnel_report(script: Script, interviews: Sequence[Interview],
         stages=stages,
         drop_off=_drop_off(script, mine),
         erased=sum(1 for i in mine if i.state is State.ERASED),
+        languages=dict(Counter(lang_for(script, i.language) for i in mine).most_common()),
         time_to_complete=Timing(len(durations), median(durations) if durations else None,
                                 percentile(durations, 0.9)),
         reminders_sent=sent,

@@ -10,6 +10,7 @@ from core.model import AuditEntry, Interview, Rating, ReviewerDecision, Take
 from core.review import candidate_label
 from core.reviewers import REVISED
 from core.script import Script
+from core.texts import lang_for
 
 
 @dataclass
@@ -20,8 +21,11 @@ class Scorecard:
     candidate: str
     state: str
     completed_at: str
+    language: str = "en"  # the interview's language (the script's default when none chosen)
     scores: dict[str, tuple[float | None, int]] = field(default_factory=dict)  # q.criterion
     answers: dict[str, str] = field(default_factory=dict)  # question id -> text or "voice m:ss"
+    # question id -> the answer's language (asked in, or heard by a multilingual transcriber)
+    languages: dict[str, str] = field(default_factory=dict)
     overall: float | None = None
     decision: str = ""
     decisions: str = ""
@@ -35,7 +39,7 @@ class Scorecard:
         """One flat row (for CSV): fixed columns, then answer and score columns."""
         row: dict[str, object] = {
             "number": self.number, "candidate": self.candidate, "state": self.state,
-            "completed_at": self.completed_at,
+            "language": self.language, "completed_at": self.completed_at,
             "overall": "" if self.overall is None else round(self.overall, 2),
             "decision": self.decision, "decisions": self.decisions, "reviewers": self.reviewers,
             "follow_ups": self.follow_ups,
@@ -44,6 +48,8 @@ class Scorecard:
         }
         for qid, text in self.answers.items():
             row[f"{qid}.answer"] = text
+        for qid, lang in self.languages.items():
+            row[f"{qid}.language"] = lang
         for key, (avg, count) in self.scores.items():
             row[f"{key}.mean"] = "" if avg is None else round(avg, 2)
             row[f"{key}.n"] = count
@@ -71,6 +77,7 @@ def scorecard(script: Script, interview: Interview, ratings: list[Rating],
         candidate=candidate_label(script, interview),
         state=interview.state.value,
         completed_at=interview.completed_at.isoformat() if interview.completed_at else "",
+        language=lang_for(script, interview.language),
         reviewers=len({r.reviewer for r in ratings}),
         follow_ups=len(interview.follow_ups),
         experience=interview.experience_rating,
@@ -82,6 +89,8 @@ def scorecard(script: Script, interview: Interview, ratings: list[Rating],
         take = answer.kept if answer else None
         if take is not None:
             card.answers[question.id] = answer_cell(take)
+            if len(script.languages) > 1:
+                card.languages[question.id] = take.language or card.language
         if not question.rated:  # a choice question without a rubric of its own
             continue
         for criterion in script.criteria_for(question):

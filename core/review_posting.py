@@ -14,6 +14,7 @@ import logging
 from core import outbox, texts
 from core import payloads as pl
 from core.capabilities import capabilities
+from core.i18n import N_, t
 from core.messages import Audio, Button, OutMessage
 from core.model import Interview, ReviewPost
 from core.outbox import Step
@@ -24,7 +25,7 @@ from core.services import Services
 from core.states import State
 
 log = logging.getLogger("interviewbot.review")
-ERASED_TEXT = "This answer was erased at the candidate's request."
+ERASED_TEXT = N_("This answer was erased at the candidate's request.")
 
 
 class ReviewPosting:
@@ -119,16 +120,19 @@ class ReviewPosting:
                 p.destination == dest and p.kind == "reel" for p in posts):
             return None
         script = self.s.script(interview)
-        clips = [(texts.question_label(script, script.question(a.question_id)),
+        team = texts.review_lang(script)
+        clips = [(texts.question_label(script, script.question(a.question_id), team),
                   a.kept.media_key) for a in scored_answers(script, interview)
                  if a.kept and a.kept.media_key]
         reel = await self.s.audio.reel(clips, key=f"{interview.id}/reel")
         path, mime = await self.s.audio.review_copy(
             reel.key, fmt=capabilities(dest.platform).inline_audio)
         chapters = "\n".join(f"{texts.clock(c.start)} {c.title}" for c in reel.chapters)
-        message = OutMessage(f"{candidate_label(script, interview)}: every voice answer in one "
-                             f"recording ({texts.clock(reel.duration)}).\n{chapters}",
-                             audio=Audio(path, mime, "Interview reel", reel.duration))
+        message = OutMessage(t(team, N_("{label}: every voice answer in one recording "
+                                        "({length})."), label=candidate_label(script, interview),
+                               length=texts.clock(reel.duration)) + f"\n{chapters}",
+                             audio=Audio(path, mime, t(team, N_("Interview reel")),
+                                         reel.duration))
         ref = await self.messenger(dest.platform).send(dest, message)
         await self.record(ReviewPost(interview.id, dest, ref.id, None, "reel"), ref)
         return ref.id
@@ -139,12 +143,17 @@ class ReviewPosting:
         interview, _ = self._interview(str(step.interview_id))
         if interview is None or interview.state is State.ERASED:
             return None
-        who = candidate_label(self.s.script(interview), interview)
-        what = "the reel" if step.kind == outbox.REEL else "a review card"
-        return outbox.send(step.chat(), OutMessage(
-            f"{who}: {what} could not be posted here after {step.attempts} attempts "
-            f"({step.error or 'unknown error'}). `interviewbot results` has every answer."),
-            about=interview.id)
+        script = self.s.script(interview)
+        team = texts.review_lang(script)
+        values = {"label": candidate_label(script, interview), "attempts": step.attempts,
+                  "error": step.error or t(team, N_("unknown error"))}
+        text = (t(team, N_("{label}: the reel could not be posted here after {attempts} attempts "
+                           "({error}). `interviewbot results` has every answer."), **values)
+                if step.kind == outbox.REEL else
+                t(team, N_("{label}: a review card could not be posted here after {attempts} "
+                           "attempts ({error}). `interviewbot results` has every answer."),
+                  **values))
+        return outbox.send(step.chat(), OutMessage(text), about=interview.id)
 
     # -- broadcasts --------------------------------------------------------------------
     async def broadcast(self, step: Step) -> list[Step]:
@@ -153,6 +162,7 @@ class ReviewPosting:
         if interview is None or interview.state is State.ERASED:
             return []
         script = self.s.script(interview)
+        team = texts.review_lang(script)
         who = candidate_label(script, interview)
         message: OutMessage | None = None
         audio: tuple[str, float] | None = None
@@ -160,18 +170,23 @@ class ReviewPosting:
             q = next((q for q in interview.candidate_questions
                       if q.id == step.args["question"]), None)
             if q is not None:
-                message = OutMessage(f"{who} asks the team: \"{q.text}\"",
-                                     ((Button("Reply", pl.make(pl.REPLY, interview.id, q.id)),),))
+                message = OutMessage(t(team, N_("{label} asks the team: \"{question}\""),
+                                       label=who, question=q.text),
+                                     ((Button(t(team, N_("Reply")),
+                                              pl.make(pl.REPLY, interview.id, q.id)),),))
         else:
             follow_up = interview.follow_up(str(step.args.get("follow_up")))
             reply = follow_up.reply if follow_up else None
             answer = interview.answer_by_id(follow_up.answer_id) if follow_up else None
             if follow_up is not None and reply is not None and answer is not None:
-                label = texts.question_label(script, script.question(answer.question_id))
-                body = (reply.text if reply.kind == "text"
-                        else f"voice reply, {texts.clock(reply.duration)}")
-                message = OutMessage(f"{who} answered the follow-up on {label}:\n"
-                                     f"Q: {follow_up.text}\nA: {body}")
+                label = texts.question_label(script, script.question(answer.question_id), team)
+                body = (reply.text or "" if reply.kind == "text"
+                        else t(team, N_("voice reply, {length}"),
+                               length=texts.clock(reply.duration)))
+                message = OutMessage(t(team, N_("{label} answered the follow-up on {question}:"),
+                                       label=who, question=label) + "\n"
+                                     + t(team, N_("Q: {question}"), question=follow_up.text)
+                                     + "\n" + t(team, N_("A: {answer}"), answer=body))
                 if reply.media_key:
                     audio = (reply.media_key, reply.duration or 0.0)
         if message is None:
@@ -183,7 +198,7 @@ class ReviewPosting:
                 path, mime = await self.s.audio.review_copy(
                     audio[0], fmt=capabilities(dest.platform).inline_audio)
                 out = OutMessage(message.text, message.buttons,
-                                 Audio(path, mime, "Follow-up reply", audio[1]))
+                                 Audio(path, mime, t(team, N_("Follow-up reply")), audio[1]))
             steps.append(outbox.send(dest, out, about=interview.id))
         return steps
 

@@ -12,46 +12,26 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
 
-from core.capabilities import examples, ids_help, is_person, is_user_group, known, people_help
-from core.durations import parse_duration
-from core.review_settings import ReviewSettings
+from core.i18n import N_
+from core.review_settings import ReviewSettings, parse_review
 from core.script_choices import choice_options, knockout_options
 from core.script_fairness import FIELDS as FAIRNESS_FIELDS
 from core.script_fairness import Accommodations, SelfIdCategory, parse_fairness
 from core.script_hiring import Outcome, WebhookTarget, parse_outcome, parse_webhooks
+from core.script_problems import Collector, Path
+from core.script_problems import Problem as Problem  # re-exported: loaders use them
+from core.script_problems import ScriptInvalid as ScriptInvalid
+from core.script_translations import Text, localized, parse_languages
+from core.vocabulary import Verb
 
 ANSWER_KINDS = ("voice", "text", "choice")
-DEFAULT_KNOCKOUT_MESSAGE = (
+DEFAULT_KNOCKOUT_MESSAGE = N_(
     "Thank you for your time, {name}. This role has a requirement your answer does not meet, "
     "so the interview ends here and your answers will not be reviewed. You can use {delete} "
     "to erase them."
 )
 MAX_QUESTIONS = 50  # an asynchronous interview longer than this is a mistake, not a plan
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-Path = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation error: the field path (e.g. ("questions", 2, "answer", "kinds")) and why."""
-
-    path: Path
-    message: str
-
-    @property
-    def field(self) -> str:
-        out = ""
-        for part in self.path:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-        return out or "(script)"
-
-
-class ScriptInvalid(ValueError):
-    """Raised with every problem found in a script."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -87,6 +67,10 @@ class Question:
     practice: bool = False
     rubric: tuple[str, ...] = ()
     knockout: tuple[str, ...] = ()  # choice options that end the interview
+
+    def text_in(self, lang: str | None) -> str:
+        """The question in `lang`, or in the script's default language."""
+        return localized(self.text, lang)
 
     @property
     def rated(self) -> bool:
@@ -139,13 +123,29 @@ class Script:
     rubric: Rubric
     review: ReviewSettings
     reminders: Reminders = field(default_factory=Reminders)
-    outro: str = "Thank you! Any questions for the team? Send them now, or tap Done."
+    outro: str = N_("Thank you! Any questions for the team? Send them now, or tap Done.")
     outcome: Outcome | None = None
     webhooks: WebhookTarget | None = None
     notice: str = ""  # shown before consent (core/notice.py)
     self_id: tuple[SelfIdCategory, ...] = ()  # the voluntary survey (core/self_id.py)
     accommodations: Accommodations | None = None  # adjustments on request
     knockout_message: str = DEFAULT_KNOCKOUT_MESSAGE
+    languages: tuple[str, ...] = ("en",)  # the first is the default
+
+    @property
+    def language(self) -> str:
+        """The default language: the first the script lists."""
+        return self.languages[0]
+
+    def text_in(self, name: str, lang: str | None) -> str:
+        """A script-level text ("title", "intro", "consent", "outro", "notice",
+        "knockout_message") in `lang`; the default language's when it has no translation."""
+        value = getattr(self, name)
+        assert isinstance(value, str)
+        return localized(value, lang)
+
+    def offers(self, lang: str | None) -> bool:
+        return lang is not None and lang in self.languages
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -174,66 +174,7 @@ class Script:
         return max(1, round(seconds / 60))
 
 
-class _Collector:
-    """Accumulates problems while reading nested plain data."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(path, message))
-
-    def text(self, data: Mapping[str, Any], key: str, path: Path, *, required: bool = True,
-             default: str = "") -> str:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.add((*path, key), "is required")
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.add((*path, key), "must be non-empty text")
-            return default
-        return value.strip()
-
-    def mapping(self, data: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
-        value = data.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.add((*path, key), "must be a mapping")
-            return {}
-        return value
-
-    def duration(self, value: Any, path: Path) -> timedelta | None:
-        try:
-            delta = parse_duration(value)
-        except (ValueError, TypeError):
-            self.add(path, f"{value!r} is not a duration like 7d, 24h or 30m")
-            return None
-        if delta <= timedelta(0):
-            self.add(path, "must be longer than zero")
-            return None
-        return delta
-
-    def integer(self, value: Any, path: Path, *, low: int, high: int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(path, f"{value!r} is not a whole number")
-            return None
-        if not low <= value <= high:
-            self.add(path, f"{value} is not between {low} and {high}")
-            return None
-        return value
-
-    def flag(self, value: Any, path: Path, default: bool) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.add(path, f"{value!r} is not true or false")
-            return default
-        return value
-
-
-def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> AnswerRules:
+def _answer_rules(c: Collector, raw: Any, path: Path, base: AnswerRules) -> AnswerRules:
     if raw is None:
         return base
     if not isinstance(raw, Mapping):
@@ -276,7 +217,7 @@ def _answer_rules(c: _Collector, raw: Any, path: Path, base: AnswerRules) -> Ans
                        multiple=multiple)
 
 
-def _rubric(c: _Collector, raw: Any) -> Rubric:
+def _rubric(c: Collector, raw: Any) -> Rubric:
     if not isinstance(raw, Mapping) or not raw:
         c.add(("rubric",), "is required: criteria with descriptions, and a scale")
         return Rubric(criteria={})
@@ -306,7 +247,7 @@ def _rubric(c: _Collector, raw: Any) -> Rubric:
     return Rubric(criteria=criteria, scale=scale)
 
 
-def _questions(c: _Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tuple[Question, ...]:
+def _questions(c: Collector, raw: Any, base: AnswerRules, rubric: Rubric) -> tuple[Question, ...]:
     if not isinstance(raw, list) or not raw:
         c.add(("questions",), "must be a non-empty list")
         return ()
@@ -358,7 +299,7 @@ def _clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def _reminders(c: _Collector, raw: Mapping[str, Any]) -> Reminders:
+def _reminders(c: Collector, raw: Mapping[str, Any]) -> Reminders:
     base = Reminders()
     path: Path = ("reminders",)
     not_started = base.not_started
@@ -397,68 +338,18 @@ def _reminders(c: _Collector, raw: Mapping[str, Any]) -> Reminders:
     )
 
 
-REVIEW_FIELDS = ("reviewers", "blind", "independent", "members", "allow_public_channel",
-                 "extend", "deciders")
-MAX_EXTEND = timedelta(days=14)
-
-
-def _refs(c: _Collector, raw: Mapping[str, Any], key: str, *, people: bool) -> list[str] | None:
-    """A list of "platform:id" entries; `people` allows only persons and user groups."""
-    if raw.get(key) is None:
-        return None
-    value = raw[key]
-    example = examples(people=people)
-    if not isinstance(value, list):
-        c.add(("review", key), f"must be a list like {example}")
-        return []
-    found: list[str] = []
-    for i, entry in enumerate(value):
-        platform, _, ident = str(entry).partition(":")
-        ref = f"{platform}:{ident}"
-        if not known(ref):
-            c.add(("review", key, i), f"{entry!r} is not {ids_help()}")
-        elif people and not (is_person(ref) or is_user_group(ref)):
-            c.add(("review", key, i), f"{entry!r} is not {people_help()}")
-        else:
-            found.append(ref)
-    return found
-
-
-def _review(c: _Collector, raw: Mapping[str, Any]) -> ReviewSettings:
-    reviewers = _refs(c, raw, "reviewers", people=False) or []
-    members = _refs(c, raw, "members", people=True)
-    deciders = _refs(c, raw, "deciders", people=True) or []
-    extend = timedelta(hours=48)
-    if raw.get("extend") is not None:
-        extend = c.duration(raw["extend"], ("review", "extend")) or extend
-        if extend > MAX_EXTEND:
-            c.add(("review", "extend"), "may be at most 14d")
-    for key in raw:
-        if key not in REVIEW_FIELDS:
-            c.add(("review", str(key)), f"is not a known review field ({', '.join(REVIEW_FIELDS)})")
-    return ReviewSettings(
-        reviewers=tuple(reviewers),
-        blind=c.flag(raw.get("blind"), ("review", "blind"), True),
-        independent=c.flag(raw.get("independent"), ("review", "independent"), True),
-        members=tuple(members) if members is not None else None,
-        allow_public_channel=c.flag(raw.get("allow_public_channel"),
-                                    ("review", "allow_public_channel"), False),
-        extend=extend,
-        deciders=tuple(deciders),
-    )
-
-
 KNOWN_FIELDS = (
     "id", "title", "intro", "consent", "deadline", "answer", "reminders", "questions", "rubric",
-    "review", "outro", "outcome", "webhooks", "knockout_message", *FAIRNESS_FIELDS,
+    "review", "outro", "outcome", "webhooks", "knockout_message", "languages", *FAIRNESS_FIELDS,
 )
 
 
 def parse_script(raw: Any) -> Script:
     """Validate plain data into a `Script`; raise `ScriptInvalid` listing every problem."""
-    c = _Collector()
     if not isinstance(raw, Mapping):
         raise ScriptInvalid([Problem((), "a script must be a mapping of fields")])
+    c = Collector()
+    c.languages = parse_languages(c, raw.get("languages"))
     sid = raw.get("id")
     if sid is None or sid == "":
         c.add(("id",), "is required: lower-case letters, digits, _ or - (e.g. backend-engineer)")
@@ -468,7 +359,7 @@ def parse_script(raw: Any) -> Script:
                        "at most 64, e.g. backend-engineer")
         sid = "invalid"
     title = c.text(raw, "title", ())
-    intro = c.text(raw, "intro", (), required=False, default="Hi {name}! Thanks for your time.")
+    intro = c.text(raw, "intro", (), required=False, default=N_("Hi {name}! Thanks for your time."))
     consent = c.text(raw, "consent", ())
     outro = c.text(raw, "outro", (), required=False, default=Script.outro)
     knockout_message = c.text(raw, "knockout_message", (), required=False,
@@ -478,28 +369,33 @@ def parse_script(raw: Any) -> Script:
     rubric = _rubric(c, raw.get("rubric"))
     questions = _questions(c, raw.get("questions"), base, rubric)
     reminders = _reminders(c, c.mapping(raw, "reminders", ()))
-    review = _review(c, c.mapping(raw, "review", ()))
+    review = parse_review(c, c.mapping(raw, "review", ()))
     outcome = parse_outcome(c, c.mapping(raw, "outcome", ()))
     webhooks = parse_webhooks(c, c.mapping(raw, "webhooks", ()))
     fair = parse_fairness(raw, c.add)
+    notice = (c.text(raw, "notice", (), required=False) if isinstance(raw.get("notice"), Mapping)
+              else fair.notice)
     for key in raw:
         if key not in KNOWN_FIELDS:
             c.add((str(key),), f"is not a known field ({', '.join(KNOWN_FIELDS)})")
-    for key in ("intro", "outro", "knockout_message"):
-        text = raw.get(key)
-        if isinstance(text, str):
+    for key, value in (("intro", intro), ("outro", outro),
+                       ("knockout_message", knockout_message)):
+        commands = {v.value: "x" for v in Verb} if key == "knockout_message" else {}
+        for text in (value.translations.values() if isinstance(value, Text) else [value]):
             try:
-                text.format(name="x", deadline="x", questions="x", minutes="x")
+                text.format(name="x", deadline="x", questions="x", minutes="x", **commands)
             except (KeyError, IndexError, ValueError) as exc:
                 c.add((key,), f"has an unknown placeholder {exc}; use {{name}}, {{deadline}}, "
-                              "{questions} or {minutes}")
+                              "{questions} or {minutes}"
+                              + (" (or a command: {delete}, {status})" if commands else ""))
+                break
     if c.problems:
         raise ScriptInvalid(c.problems)
     return Script(
         id=sid, title=title, intro=intro, consent=consent, deadline=deadline, questions=questions,
         rubric=rubric, review=review, reminders=reminders, outro=outro, outcome=outcome,
         webhooks=webhooks,
-        notice=fair.notice, self_id=fair.self_id, accommodations=fair.accommodations,
-        knockout_message=knockout_message,
+        notice=notice, self_id=fair.self_id, accommodations=fair.accommodations,
+        knockout_message=knockout_message, languages=c.languages,
     )
 

@@ -15,15 +15,16 @@ from typing import Any
 
 from core.capabilities import ids_help, known
 from core.durations import parse_duration
+from core.i18n import N_
 
-PREFER_NOT = "Prefer not to say"
+PREFER_NOT = N_("Prefer not to say")  # stored as is; shown in the candidate's language
 """Always offered in every self-identification category, and counted apart in the report."""
 ADJUSTMENTS = ("more_time", "longer_answers", "text_instead_of_voice", "other")
 FIELDS = ("notice", "self_id", "accommodations")
 MAX_CATEGORIES = 6
 MAX_OPTIONS = 12
 MAX_OPTION_LENGTH = 48  # a button label; also keeps the survey short
-LABELS = {"race_ethnicity": "Race / ethnicity", "sex": "Sex", "gender": "Gender"}
+LABELS = {"race_ethnicity": N_("Race / ethnicity"), "sex": N_("Sex"), "gender": N_("Gender")}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
 _PERIOD = re.compile(r"\b\d+\s*(d|days?|weeks?|months?|years?)\b", re.IGNORECASE)
 
@@ -145,7 +146,9 @@ def _accommodations(raw: Any, add: AddProblem) -> Accommodations | None:
 def parse_fairness(raw: Mapping[str, Any], add: AddProblem) -> FairnessSettings:
     """Read `notice`, `self_id` and `accommodations` from a script's plain data."""
     notice = raw.get("notice")
-    if notice is not None and (not isinstance(notice, str) or not notice.strip()):
+    if isinstance(notice, Mapping):  # translated: read by parse_script
+        notice = None
+    elif notice is not None and (not isinstance(notice, str) or not notice.strip()):
         add(("notice",), "must be non-empty text")
         notice = None
     self_id = _self_id(raw["self_id"], add) if raw.get("self_id") is not None else ()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.script import _Collector as Collector
+    from core.script_problems import Collector
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from datetime import datetime
 from core import texts
 from core.capabilities import with_commands
 from core.effects import Effects
+from core.i18n import N_, t
 from core.model import Interview, Take
 from core.prompts import ask, current_question, draft_summary
-from core.script import Question, Script
+from core.script import DEFAULT_KNOCKOUT_MESSAGE, Question, Script
 from core.services import Services
 from core.states import State
 from core.wrap_up import finish
@@ -31,10 +32,11 @@ def check_deadline(script: Script, interview: Interview, now: datetime, fx: Effe
         if interview.state is State.COMPLETED:
             return False
     if interview.state is State.EXPIRED:
-        when = texts.local_time(interview.deadline, interview.tz)
-        fx.send(interview.chat, f"Sorry, the deadline for this interview passed on {when}, "
-                                "so I can't take more answers. Please contact the hiring "
-                                "team if you need more time.")
+        lang = texts.lang_for(script, interview.language)
+        when = texts.local_time(interview.deadline, interview.tz, lang)
+        fx.send(interview.chat, t(lang, N_(
+            "Sorry, the deadline for this interview passed on {when}, so I can't take more "
+            "answers. Please contact the hiring team if you need more time."), when=when))
         return False
     return True
 
@@ -49,9 +51,11 @@ def submit_at_deadline(script: Script, interview: Interview, now: datetime, fx: 
         assert answer is not None
         interview.keep(answer, draft, now)
         if interview.chat is not None:
-            fx.send(interview.chat, f"The deadline has come: your answer to "
-                                    f"{texts.question_label(script, question)} "
-                                    f"({draft_summary(draft)}) was submitted as it stood.")
+            lang = texts.lang_for(script, interview.language)
+            fx.send(interview.chat, t(lang, N_(
+                "The deadline has come: your answer to {label} ({summary}) was submitted as it "
+                "stood."), label=texts.question_label(script, question, lang),
+                summary=draft_summary(draft, lang)))
         if question.knockout and set(draft.choices) & set(question.knockout):
             screen_out(script, interview, now, fx)
             return
@@ -65,8 +69,12 @@ def screen_out(script: Script, interview: Interview, now: datetime, fx: Effects)
     """A knock-out answer: the interview ends politely and goes to no reviewer."""
     interview.move_to(State.SCREENED_OUT, now)
     if interview.chat is not None:
-        fx.send(interview.chat, with_commands(script.knockout_message.replace(
-            "{name}", interview.candidate_name or "there"), interview.chat.platform))
+        lang = texts.lang_for(script, interview.language)
+        message = script.text_in("knockout_message", lang)
+        if message == DEFAULT_KNOCKOUT_MESSAGE:
+            message = t(lang, DEFAULT_KNOCKOUT_MESSAGE)
+        fx.send(interview.chat, with_commands(message.replace(
+            "{name}", interview.candidate_name or t(lang, N_("there"))), interview.chat.platform))
 
 
 def start_answer(services: Services, interview: Interview, question: Question, take: Take,

@@ -9,6 +9,7 @@ from core import payloads as pl
 from core import texts
 from core.deadlines import expiry_notice, progress
 from core.effects import Effects
+from core.i18n import N_, t, tn
 from core.messages import Button, OutMessage
 from core.model import Interview
 from core.ports import UnitOfWork
@@ -65,26 +66,30 @@ class TimerFlow:
 
     def _remind(self, script: Script, interview: Interview, kind: TimerKind, fx: Effects) -> None:
         assert interview.chat is not None
-        lead = {
-            TimerKind.NOT_STARTED: f"A reminder: your interview for {script.title} is waiting "
-                                   "for you.",
-            TimerKind.IDLE: "A reminder: you stopped part-way through your interview.",
-            TimerKind.BEFORE_DEADLINE: "Your interview deadline is near.",
-        }[kind]
+        lang = texts.lang_for(script, interview.language)
+        lead = t(lang, {
+            TimerKind.NOT_STARTED: texts.REMIND_NOT_STARTED,
+            TimerKind.IDLE: texts.REMIND_IDLE,
+            TimerKind.BEFORE_DEADLINE: texts.REMIND_BEFORE_DEADLINE,
+        }[kind], title=script.text_in("title", lang))
         question = current_question(script, interview) if interview.is_open else None
         draft = draft_of(interview, question) if question is not None else None
         if question is not None and draft is not None and not (
                 draft.kind == "choice" and not draft.choices):
-            label = texts.question_label(script, question)
+            label = texts.question_label(script, question, lang)
+            waiting = t(lang, N_("Your answer to {label} is not submitted yet ({summary}). Tap "
+                                 "Submit if it is complete, or add more."),
+                        label=label, summary=draft_summary(draft, lang))
             fx.send(interview.chat, OutMessage(
-                f"{lead} Your answer to {label} is not submitted yet ({draft_summary(draft)}). "
-                f"Tap Submit if it is complete, or add more. {progress(script, interview)}",
-                ((Button("Submit", pl.make(pl.KEEP, interview.id, draft.id), "primary"),
-                  Button("Continue", pl.make(pl.CONTINUE, interview.id))),)))
+                f"{lead} {waiting} {progress(script, interview)}",
+                ((Button(t(lang, texts.SUBMIT), pl.make(pl.KEEP, interview.id, draft.id),
+                         "primary"),
+                  Button(t(lang, texts.CONTINUE), pl.make(pl.CONTINUE, interview.id))),)))
         else:
             fx.send(interview.chat, OutMessage(
                 f"{lead} {progress(script, interview)}",
-                ((Button("Continue", pl.make(pl.CONTINUE, interview.id), "primary"),),)))
+                ((Button(t(lang, texts.CONTINUE), pl.make(pl.CONTINUE, interview.id),
+                         "primary"),),)))
         self.s.observer.reminder_sent(kind.value)
 
     def _expire(self, script: Script, interview: Interview, now: datetime, fx: Effects) -> None:
@@ -93,9 +98,8 @@ class TimerFlow:
         if interview.state is not State.EXPIRED:
             return  # the draft completed the interview (or screened it out)
         if interview.chat is not None:
-            fx.send(interview.chat, "The deadline for your interview has passed, so it is now "
-                                    "closed. If you need more time, please contact the hiring "
-                                    "team.")
+            fx.send(interview.chat, t(texts.lang_for(script, interview.language),
+                                      texts.DEADLINE_PASSED))
         notice = expiry_notice(script, interview, candidate_label(script, interview))
         for dest in self.s.destinations(script):
             fx.send(dest, notice)
@@ -104,6 +108,7 @@ class TimerFlow:
         """One message per review destination listing every interview waiting for ratings."""
         after = script.reminders.reviewer_after
         assert after is not None
+        team = texts.review_lang(script)
         lines: list[str] = []
         for interview in uow.interviews.for_script(script.id):
             if interview.state is not State.COMPLETED or interview.completed_at is None:
@@ -122,13 +127,16 @@ class TimerFlow:
             if not uow.first_delivery(f"nudge:{interview.id}:{nudge}"):
                 continue
             days = waited.days
-            age = f"{days} day{'s' if days != 1 else ''}" if days else (
-                f"{int(waited.total_seconds() // 3600)} hours")
-            what = f"{unrated} answers unrated" if unrated else "no decision yet"
-            lines.append(f"- {candidate_label(script, interview)}: completed {age} ago, {what}")
+            age = (tn(team, "{n} day", "{n} days", days) if days else
+                   tn(team, "{n} hour", "{n} hours", int(waited.total_seconds() // 3600)))
+            what = (tn(team, "{n} answer unrated", "{n} answers unrated", unrated) if unrated
+                    else t(team, N_("no decision yet")))
+            lines.append("- " + t(team, N_("{label}: completed {age} ago, {what}"),
+                                  label=candidate_label(script, interview), age=age, what=what))
         if not lines:
             return
-        text = (f"{len(lines)} interview{'s' if len(lines) != 1 else ''} for {script.title} "
-                "wait for your review:\n" + "\n".join(lines))
+        text = tn(team, "{n} interview for {title} waits for your review:",
+                  "{n} interviews for {title} wait for your review:", len(lines),
+                  title=script.text_in("title", team)) + "\n" + "\n".join(lines)
         for dest in self.s.destinations(script):
             fx.send(dest, text)

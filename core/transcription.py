@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from core.audio import MultilingualTranscriber
 from core.services import Services
 
 log = logging.getLogger("interviewbot.engine")
@@ -32,10 +33,16 @@ class Transcription:
             interview = uow.interviews.get(interview_id)
             found = interview.take_by_id(take_id) if interview else None
             key = found[1].media_key if found else None
+            hint = found[1].language if found else None  # asked in; else the model detects
         if key is None:
             return
+        heard: str | None = None
         try:
-            transcript = await self.s.transcriber.transcribe(key)
+            if isinstance(self.s.transcriber, MultilingualTranscriber):
+                result = await self.s.transcriber.transcribe_in(key, hint)
+                transcript, heard = (result.text, result.language) if result else (None, None)
+            else:
+                transcript = await self.s.transcriber.transcribe(key)
         except Exception:
             log.exception("transcription failed")
             return
@@ -46,6 +53,7 @@ class Transcription:
             found = interview.take_by_id(take_id) if interview else None
             if found is not None and found[1].transcript is None and found[1].media_key == key:
                 found[1].transcript = transcript  # not a draft's recording since replaced
+                found[1].language = heard or found[1].language
                 uow.commit()
 
     async def idle(self) -> None:

@@ -17,6 +17,7 @@ class Verb(enum.StrEnum):
     WITHDRAW = "withdraw"
     DELETE = "delete"
     ADJUST = "adjust"
+    LANGUAGE = "language"
 
     @classmethod
     def parse(cls, word: str) -> Verb | None:

@@ -10,6 +10,7 @@ from core import self_id, texts
 from core.capabilities import with_commands
 from core.effects import Effects
 from core.events import CandidateAsked, FollowUpAnswered, InterviewCompleted
+from core.i18n import N_, t
 from core.messages import Button, OutMessage
 from core.model import CandidateQuestion, FollowUp, Interview, Take, WrapUp, new_id
 from core.payloads import Payload
@@ -28,9 +29,14 @@ def finish(script: Script, interview: Interview, now: datetime, fx: Effects) -> 
     interview.completed_at = now
     interview.wrap_up = WrapUp.QUESTIONS
     fx.emit(InterviewCompleted(interview.id))
+    lang = texts.lang_for(script, interview.language)
+    outro = script.text_in("outro", lang)
+    if outro == texts.DEFAULT_OUTRO:
+        outro = t(lang, texts.DEFAULT_OUTRO)
     fx.send(interview.chat, OutMessage(
-        "That was the last question. Your answers are saved and on their way to the team.\n\n"
-        + script.outro, ((Button("Done", pl.make(pl.DONE, interview.id), "primary"),),)))
+        t(lang, N_("That was the last question. Your answers are saved and on their way to the "
+                   "team.")) + "\n\n" + outro,
+        ((Button(t(lang, texts.DONE), pl.make(pl.DONE, interview.id), "primary"),),)))
 
 
 class WrapUpFlow:
@@ -45,13 +51,15 @@ class WrapUpFlow:
     def text_after_completion(self, script: Script, interview: Interview, text: str,
                               fx: Effects) -> None:
         assert interview.chat is not None
+        lang = texts.lang_for(script, interview.language)
         follow_up = interview.open_follow_up()
         if follow_up is not None:
             question = script.question(interview.answer_by_id(follow_up.answer_id).question_id)  # type: ignore[union-attr]
             if not question.answer.allows("text"):
-                fx.send(interview.chat, "Please answer the follow-up with a voice note.")
+                fx.send(interview.chat, t(lang, N_("Please answer the follow-up with a voice "
+                                                   "note.")))
                 return
-            refusal = unreadable(clean_text(text), "reply")
+            refusal = unreadable(clean_text(text), "reply", lang)
             if refusal is not None:
                 fx.send(interview.chat, refusal)
                 return
@@ -60,7 +68,7 @@ class WrapUpFlow:
             self.follow_up_reply(script, interview, follow_up, take, fx)
             return
         if interview.wrap_up is WrapUp.QUESTIONS:
-            refusal = unreadable(clean_text(text), "question")
+            refusal = unreadable(clean_text(text), "question", lang)
             if refusal is not None:
                 fx.send(interview.chat, refusal)
                 return
@@ -69,11 +77,11 @@ class WrapUpFlow:
             interview.candidate_questions.append(cq)
             fx.emit(CandidateAsked(interview.id, cq.id))
             fx.send(interview.chat, OutMessage(
-                "Noted, the team will see your question. Send another, or tap Done.",
-                ((Button("Done", pl.make(pl.DONE, interview.id), "primary"),),)))
+                t(lang, N_("Noted, the team will see your question. Send another, or tap Done.")),
+                ((Button(t(lang, texts.DONE), pl.make(pl.DONE, interview.id), "primary"),),)))
             return
         if interview.wrap_up is WrapUp.FEEDBACK:
-            fx.send(interview.chat, texts.PRESS_A_BUTTON.format(labels="1 to 5"))
+            fx.send(interview.chat, t(lang, texts.PRESS_A_BUTTON, labels=t(lang, N_("1 to 5"))))
             return
         fx.send(interview.chat, status_text(script, interview, self._now()))
 
@@ -82,7 +90,8 @@ class WrapUpFlow:
         assert interview.chat is not None
         follow_up.reply = take
         fx.emit(FollowUpAnswered(interview.id, follow_up.id))
-        fx.send(interview.chat, "Thanks, your reply is on its way to the team.")
+        fx.send(interview.chat, t(texts.lang_for(script, interview.language),
+                                  N_("Thanks, your reply is on its way to the team.")))
         nxt = interview.open_follow_up()
         if nxt is not None:
             fx.send(interview.chat, follow_up_message(script, interview, nxt))
@@ -95,10 +104,11 @@ class WrapUpFlow:
             fx.reply = texts.STALE_BUTTON
             return
         interview.wrap_up = WrapUp.FEEDBACK
-        fx.reply = "Done."
+        lang = texts.lang_for(script, interview.language)
+        fx.reply = t(lang, N_("Done."))
         if message is not None:
-            fx.edits.append((message, OutMessage("Thanks for your questions.")))
-        fx.send(interview.chat, feedback_prompt(interview))
+            fx.edits.append((message, OutMessage(t(lang, N_("Thanks for your questions.")))))
+        fx.send(interview.chat, feedback_prompt(interview, lang))
 
     def on_feedback(self, script: Script, interview: Interview, payload: Payload,
                     message: MessageRef | None, fx: Effects) -> None:
@@ -109,10 +119,11 @@ class WrapUpFlow:
             return
         interview.experience_rating = int(score)
         interview.wrap_up = WrapUp.DONE
-        fx.reply = "Thank you!"
-        close(message, f"You rated this interview {score} of 5.", fx)
-        fx.send(interview.chat, with_commands(
+        lang = texts.lang_for(script, interview.language)
+        fx.reply = t(lang, texts.THANK_YOU)
+        close(message, t(lang, N_("You rated this interview {score} of 5."), score=score), fx)
+        fx.send(interview.chat, with_commands(t(lang, N_(
             "Thank you for your time! The hiring team will review your answers and get back to "
-            "you. You can use {delete} at any time to erase your answers and recordings.",
+            "you. You can use {delete} at any time to erase your answers and recordings.")),
             interview.chat.platform))
         self_id.offer(script, interview, fx)

@@ -25,7 +25,8 @@ _SUMMARY = select(
     INTERVIEW.c.state, INTERVIEW.c.platform, INTERVIEW.c.tz, INTERVIEW.c.invited_at,
     INTERVIEW.c.deadline, INTERVIEW.c.accepted_at, INTERVIEW.c.started_at,
     INTERVIEW.c.completed_at, INTERVIEW.c.ended_at, INTERVIEW.c.external_ref,
-    INTERVIEW.c.chat_id, func.coalesce(_ANSWERED.c.answered, 0).label("answered"),
+    INTERVIEW.c.language, INTERVIEW.c.chat_id,
+    func.coalesce(_ANSWERED.c.answered, 0).label("answered"),
 ).select_from(INTERVIEW.outerjoin(_ANSWERED, _ANSWERED.c.interview_id == INTERVIEW.c.id))
 
 
@@ -35,7 +36,7 @@ def _summary(r: Any) -> InterviewSummary:
         state=State(r.state), platform=r.platform, tz=r.tz, invited_at=r.invited_at,
         deadline=r.deadline, accepted_at=r.accepted_at, started_at=r.started_at,
         completed_at=r.completed_at, ended_at=r.ended_at, external_ref=r.external_ref,
-        reachable=r.chat_id is not None, answers=int(r.answered))
+        language=r.language, reachable=r.chat_id is not None, answers=int(r.answered))
 
 
 class SqlInterviewQueries:

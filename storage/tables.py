@@ -45,6 +45,7 @@ class InterviewRow(SQLModel, table=True):
     external_ref: str | None = Field(default=None, max_length=128)  # the ATS's own id
     # the script revision the interview was invited to (script_revision.hash); NULL: legacy
     script_revision: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)  # the candidate's language
     version: int = 0  # bumped by every write; a stale writer's update matches no row
 
     __table_args__ = (
@@ -82,6 +83,7 @@ class TakeRow(SQLModel, table=True):
     checksum: str | None = Field(default=None, max_length=64)
     transcript: str | None = None
     pieces: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    language: str | None = Field(default=None, max_length=8)  # the answer's language
 
 
 class FollowUpRow(SQLModel, table=True):

@@ -69,14 +69,16 @@ DELIVERY_SEEN = core_select(DELIVERY.c.key).where(DELIVERY.c.key == bindparam("k
 def _take(row: Any) -> Take:
     return Take(id=row.id, number=row.number, kind=row.kind, received_at=row.received_at,
                 text=row.text, media_key=row.media_key, duration=row.duration,
-                checksum=row.checksum, transcript=row.transcript, pieces=row.pieces)
+                checksum=row.checksum, transcript=row.transcript, pieces=row.pieces,
+                language=row.language)
 
 
 def _take_values(take: Take, interview_id: str, answer_id: str | None) -> Values:
     return {"id": take.id, "answer_id": answer_id, "interview_id": interview_id,
             "number": take.number, "kind": take.kind, "received_at": take.received_at,
             "text": take.text, "media_key": take.media_key, "duration": take.duration,
-            "checksum": take.checksum, "transcript": take.transcript, "pieces": take.pieces}
+            "checksum": take.checksum, "transcript": take.transcript, "pieces": take.pieces,
+            "language": take.language}
 
 
 def _user(platform: str | None, ident: str | None) -> UserRef | None:
@@ -104,7 +106,7 @@ def _interview_values(i: Interview) -> Values:
         "experience_rating": i.experience_rating,
         "state_before_expiry": i.state_before_expiry.value if i.state_before_expiry else None,
         "external_ref": i.external_ref,
-        "script_revision": i.script_revision,
+        "script_revision": i.script_revision, "language": i.language,
     }
 
 
@@ -248,7 +250,7 @@ class SqlInterviews:
             experience_rating=row.experience_rating,
             state_before_expiry=State(row.state_before_expiry) if row.state_before_expiry else None,
             external_ref=row.external_ref,
-            script_revision=row.script_revision,
+            script_revision=row.script_revision, language=row.language,
             answers=[Answer(id=a.id, question_id=a.question_id,
                             takes=takes_by_answer.get(a.id, []), kept_take_id=a.kept_take_id,
                             kept_at=a.kept_at) for a in answers],

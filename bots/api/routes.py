@@ -124,7 +124,8 @@ def out(interview: InterviewSummary) -> s.InterviewOut:
         id=interview.id, script_id=interview.script_id, number=interview.number,
         state=interview.state.value,
         channel=interview.platform, name=interview.candidate_name or None,
-        external_ref=interview.external_ref, tz=interview.tz, invited_at=interview.invited_at,
+        external_ref=interview.external_ref, tz=interview.tz, language=interview.language,
+        invited_at=interview.invited_at,
         deadline=interview.deadline, accepted_at=interview.accepted_at,
         started_at=interview.started_at, completed_at=interview.completed_at,
         ended_at=interview.ended_at, answers=interview.answers)
@@ -169,7 +170,8 @@ class Api:
                 raise ApiError(503, "channel_unavailable", str(exc)) from None
         try:
             interview, token = app.engine.invite(CreateInvitation(
-                data.script_id, data.name, data.channel, data.tz, external_ref=data.external_ref))
+                data.script_id, data.name, data.channel, data.tz, external_ref=data.external_ref,
+                language=data.lang))
         except DomainError as exc:
             raise ApiError(400, "invalid_body", str(exc)) from None
         await audit(app, request, [interview.id], "api invite")

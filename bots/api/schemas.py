@@ -90,6 +90,9 @@ class InterviewOut(BaseModel):
     name: str | None = Field(description="The candidate's name; null once erased.")
     external_ref: str | None
     tz: str
+    language: str | None = Field(None, description="The candidate's language: chosen by the "
+                                 "invitation, the chat app or the candidate; null: not chosen "
+                                 "yet, the script's default is spoken.")
     invited_at: datetime
     deadline: datetime
     accepted_at: datetime | None

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bots.channels import ChannelDeclaration
 from core.capabilities import AudioFormat, Capabilities, IdSyntax, TimeZoneSource
+from core.i18n import N_
 
 if TYPE_CHECKING:
     from bots.channels import Channel
@@ -17,7 +18,7 @@ CAPABILITIES = Capabilities(
     time_zone=TimeZoneSource.PROFILE,  # the adapter reads the person's zone from users.info
     command_syntax="/interview {}",  # one slash command, the verb as its argument
     inline_audio=AudioFormat.M4A_AAC,  # plays inline in every Slack client
-    record_voice="hold the microphone button",
+    record_voice=N_("hold the microphone button"),
     ids=IdSyntax(
         people=r"[UW].*", groups=r"S.*", chat_help="<channel, user or user group id>",
         person_help="U…", group_help="a Slack user group (slack:S…)",

@@ -30,6 +30,7 @@ from core import payloads as pl
 from core.candidate import clean_text, unreadable
 from core.commands import ButtonPressed, ReviewerText
 from core.engine import Engine
+from core.i18n import N_
 from core.locks import KeyedLocks
 from core.messages import OutMessage
 from core.observe import Observer
@@ -259,13 +260,15 @@ class SlackChannel:
         async def on_command(ack: Callable[..., Awaitable[None]],
                              command: dict[str, Any]) -> None:
             words = str(command.get("text") or "").split()
+            person = UserRef(translate.PLATFORM, str(command.get("user_id", "")))
             if not words or Verb.parse(words[0]) in (None, Verb.HELP):
-                await ack(text=translate.HELP)
+                await ack(text=self.engine.words_for(person, translate.HELP))
                 return
             if str(command.get("channel_id", "")).startswith("D"):
                 await ack()
             else:
-                await ack(text="I'll answer in our direct messages.")
+                await ack(text=self.engine.words_for(person, N_(
+                    "I'll answer in our direct messages.")))
             self._spawn(self._command(command))
 
     # -- handlers (after the ack) ----------------------------------------------------------
@@ -286,7 +289,8 @@ class SlackChannel:
             inbound = translate.message_event(event, event_id=body.get("event_id"),
                                               bot_user_id=bot_user_id)
             if isinstance(inbound, translate.Reply):
-                await self.slack.send(inbound.chat, OutMessage(inbound.text))
+                await self.slack.send(inbound.chat, OutMessage(
+                    self.engine.words_for(inbound.user, inbound.text)))
             elif inbound is not None:
                 await self.engine.handle(inbound)
 
@@ -344,7 +348,8 @@ class SlackChannel:
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
             await self.slack.notify(cmd.chat, cmd.user,
-                                        "That took too long; please press the button again.")
+                                        N_("That took too long; please press the button "
+                                           "again."))
 
     async def _command(self, command: dict[str, Any]) -> None:
         user = str(command["user_id"])

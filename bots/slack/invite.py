@@ -54,7 +54,7 @@ def slack_messenger(app: App) -> SlackMessenger:
 async def _reach(messenger: SlackMessenger, user_id: str) -> tuple[dict[str, Any], str]:
     """The person (`users.info`) and their DM (`conversations.open`), or `SlackInviteFailed`."""
     try:
-        info = await messenger.client.users_info(user=user_id)
+        info = await messenger.client.users_info(user=user_id, include_locale=True)
         person = dict(info.get("user") or {})
         if person.get("deleted") or person.get("is_bot"):
             raise SlackInviteFailed(f"Slack user {user_id} is deactivated or a bot")
@@ -83,7 +83,8 @@ async def _start(engine: Engine, token: str, user_id: str, tz: str | None,
     zone = str(tz or person.get("tz") or "UTC")
     invite = SlackInvite(UserRef("slack", user_id), ChatRef("slack", dm), zone,
                          str(person.get("real_name") or person.get("name") or user_id))
-    await engine.handle(InviteAccepted(invite.user, invite.dm, token, tz=invite.tz))
+    await engine.handle(InviteAccepted(invite.user, invite.dm, token, tz=invite.tz,
+                                       locale=person.get("locale")))
     return invite
 
 

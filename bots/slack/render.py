@@ -10,6 +10,7 @@ from bots.slack import CAPABILITIES
 from bots.slack.translate import REPLY_BLOCK, REPLY_CALLBACK, REPLY_INPUT, modal_metadata
 from bots.text_parts import split_text
 from core import payloads as pl
+from core.i18n import N_
 from core.messages import Button, OutMessage
 from core.vocabulary import Verb
 
@@ -19,7 +20,7 @@ SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
 BUTTON_LABEL_LIMIT = 75
 ACTIONS_LIMIT = 25  # elements in one actions block
 FALLBACK_LIMIT = 3900
-REPLY_LABEL = "Write your reply"
+REPLY_LABEL = N_("Write your reply")
 HOME_COMMANDS = (Verb.STATUS, Verb.WITHDRAW, Verb.DELETE, Verb.HELP)  # listed on App Home
 
 
@@ -86,7 +87,7 @@ def blocks(message: OutMessage) -> list[Block]:
 
 def fallback(message: OutMessage) -> str:
     """The notification / screen-reader text that goes with the blocks (always set)."""
-    text = slack_text(message.text).strip() or (message.title or "New message")
+    text = slack_text(message.text).strip() or (message.title or N_("New message"))
     return text if len(text) <= FALLBACK_LIMIT else text[: FALLBACK_LIMIT - 1] + "…"
 
 
@@ -120,13 +121,13 @@ def reply_modal(target: str, channel: str, prompt: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": REPLY_CALLBACK,
         "private_metadata": modal_metadata(target, channel),
-        "title": _plain("Ask a follow-up" if follow_up else "Reply to candidate", 24),
-        "submit": _plain("Send", 24),
-        "close": _plain("Cancel", 24),
+        "title": _plain(N_("Ask a follow-up") if follow_up else N_("Reply to candidate"), 24),
+        "submit": _plain(N_("Send"), 24),
+        "close": _plain(N_("Cancel"), 24),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": slack_text(prompt)[:3000]}},
             {"type": "input", "block_id": REPLY_BLOCK,
-             "label": _plain("Your question" if follow_up else "Your reply", 2000),
+             "label": _plain(N_("Your question") if follow_up else N_("Your reply"), 2000),
              "element": {"type": "plain_text_input", "action_id": REPLY_INPUT,
                          "multiline": True, "min_length": 2, "max_length": 2000}},
         ],
@@ -143,17 +144,17 @@ class HomeItem:
 
 def home_view(own: list[HomeItem], waiting: list[HomeItem]) -> dict[str, Any]:
     """The App Home tab: the person's own interviews and, for reviewers, what waits for them."""
-    out: list[Block] = [{"type": "header", "text": _plain("Your interviews", 150)}]
+    out: list[Block] = [{"type": "header", "text": _plain(N_("Your interviews"), 150)}]
     if own:
         out.extend({"type": "section", "text": {"type": "mrkdwn", "text":
                     f"*{escape(i.title)}*\n{escape(i.detail)}"}} for i in own[:10])
     else:
         out.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                    "No interviews for you. If you were invited, the questions arrive in the "
-                    "Messages tab."}]})
+                    N_("No interviews for you. If you were invited, the questions arrive in "
+                       "the Messages tab.")}]})
     if waiting:
         out.append({"type": "divider"})
-        out.append({"type": "header", "text": _plain("Waiting for your review", 150)})
+        out.append({"type": "header", "text": _plain(N_("Waiting for your review"), 150)})
         out.extend({"type": "section", "text": {"type": "mrkdwn", "text":
                     f"*{escape(i.title)}*\n{escape(i.detail)}"}} for i in waiting[:20])
     out.append({"type": "context", "elements": [{"type": "mrkdwn", "text":

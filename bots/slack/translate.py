@@ -17,6 +17,7 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
+from core.i18n import N_
 from core.refs import TRANSCRIPT_PENDING, ChatRef, MediaRef, MessageRef, UserRef
 from core.vocabulary import Verb
 
@@ -39,22 +40,23 @@ IGNORED_SUBTYPES = frozenset({
     "me_message", "pinned_item", "unpinned_item", "huddle_thread", "assistant_app_thread",
 })
 
-EDITED = (
+EDITED = N_(
     "I noticed you edited an earlier message. Edits aren't picked up: what you first sent is "
     "what I received. To change an answer, use Re-record while it is offered, or send a new "
     "message."
 )
-DELETED = (
+DELETED = N_(
     "I noticed you deleted a message. Deleting it in Slack doesn't remove anything I already "
-    f"received; use `{command(Verb.DELETE)}` to erase your answers and recordings."
+    "received; use `{delete}` to erase your answers and recordings."
 )
-HELP = (
+HELP = N_(
     "I run asynchronous interviews in our direct messages: answer each question with an audio "
     "clip or text, whenever it suits you.\n"
-    f"`{command(Verb.STATUS)}` - your progress and deadline\n"
-    f"`{command(Verb.WITHDRAW)}` - stop the interview\n"
-    f"`{command(Verb.DELETE)}` - erase your answers and recordings\n"
-    f"`{command(Verb.HELP)}` - this message"
+    "`{status}` - your progress and deadline\n"
+    "`{withdraw}` - stop the interview\n"
+    "`{delete}` - erase your answers and recordings\n"
+    "`{language} es` - answer in another language the interview offers\n"
+    "`{help}` - this message"
 )
 
 
@@ -63,7 +65,8 @@ class Reply:
     """Something the adapter answers by itself, without the engine (e.g. an edit notice)."""
 
     chat: ChatRef
-    text: str
+    text: str  # a catalog message, said in the user's interview language when `user` is set
+    user: UserRef | None = None
 
 
 Inbound = Command | Reply | None
@@ -100,7 +103,7 @@ def message_event(event: Mapping[str, Any], *, event_id: str | None,
     if subtype == "message_deleted":
         previous = event.get("previous_message") or {}
         if previous.get("user") and not _from_bot(previous, bot_user_id):
-            return Reply(chat, DELETED)
+            return Reply(chat, DELETED, _user(str(previous["user"])))
         return None
     if subtype in IGNORED_SUBTYPES or _from_bot(event, bot_user_id) or not event.get("user"):
         return None
@@ -125,7 +128,7 @@ def _edited(event: Mapping[str, Any], chat: ChatRef, bot_user_id: str | None) ->
         return None
     if message.get("text") == previous.get("text") or not message.get("edited"):
         return None
-    return Reply(chat, EDITED)
+    return Reply(chat, EDITED, _user(str(message["user"])))
 
 
 def _files(files: list[Mapping[str, Any]], user: UserRef, chat: ChatRef,
@@ -189,12 +192,12 @@ def unsupported_what(file: Mapping[str, Any]) -> str:
     """How to name a file we cannot take, for "Sorry, I can't use a {what} as an answer"."""
     mime = str(file.get("mimetype") or "")
     if mime.startswith("image/"):
-        return "picture"
+        return N_("picture")
     if mime.startswith("video/"):
-        return "video of that format"
+        return N_("video of that format")
     if mime.startswith("audio/"):
-        return "recording in that format"
-    return "document"
+        return N_("recording in that format")
+    return N_("document")
 
 
 # -- interactivity ---------------------------------------------------------------------------
@@ -259,4 +262,5 @@ def slash_command(body: Mapping[str, Any], dm: ChatRef) -> UserCommand | None:
         return None
     user = str(body["user_id"])
     return UserCommand(_user(user), dm, name,
-                       delivery=f"slack:command:{body.get('trigger_id')}")
+                       delivery=f"slack:command:{body.get('trigger_id')}",
+                       argument=words[1] if len(words) > 1 else None)

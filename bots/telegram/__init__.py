@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bots.channels import ChannelDeclaration
 from bots.logs import webhook_secret_for
 from core.capabilities import AudioFormat, Capabilities, IdSyntax, TimeZoneSource
+from core.i18n import N_
 
 if TYPE_CHECKING:
     from bots.app import App
@@ -19,7 +20,7 @@ CAPABILITIES = Capabilities(
     time_zone=TimeZoneSource.ASK,  # Telegram does not tell a bot where a person is
     command_syntax="/{}",
     inline_audio=AudioFormat.OGG_OPUS,  # shown as a voice message
-    record_voice="hold the microphone button",
+    record_voice=N_("hold the microphone button"),
     max_download=20 * 1024 * 1024,  # what the Bot API lets a bot download
     ids=IdSyntax(people=r"\d+", chat_help="<chat or user id>", person_help="<user id>",
                  chat_examples=("-1001234",), person_examples=("123456",)),

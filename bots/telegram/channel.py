@@ -32,6 +32,7 @@ from bots.telegram.translate import Notice, translate
 from bots.telegram.updates import PerChatUpdateProcessor, UpdatesRequest, parse_update
 from core.commands import ButtonPressed
 from core.engine import Engine
+from core.i18n import N_, available, t
 from core.messages import OutMessage
 from core.observe import Observer
 from core.refs import ChatRef, MessageRef
@@ -42,13 +43,22 @@ log = logging.getLogger("interviewbot.telegram")
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-COMMANDS = (  # the menu Telegram shows next to the text box
-    BotCommand(Verb.STATUS, "Your progress and deadline"),
-    BotCommand(Verb.HELP, "How this works"),
-    BotCommand(Verb.WITHDRAW, "Stop the interview"),
-    BotCommand(Verb.DELETE, "Erase your answers and recordings"),
+SORRY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+MENU = (  # the menu Telegram shows next to the text box
+    (Verb.STATUS, N_("Your progress and deadline")),
+    (Verb.HELP, N_("How this works")),
+    (Verb.WITHDRAW, N_("Stop the interview")),
+    (Verb.DELETE, N_("Erase your answers and recordings")),
+    (Verb.LANGUAGE, N_("Answer in another language")),
 )
+
+
+def commands(lang: str | None = None) -> list[BotCommand]:
+    """The command menu, described in `lang` (Telegram shows the one of the user's language)."""
+    return [BotCommand(name, t(lang, about)) for name, about in MENU]
+
+
+COMMANDS = tuple(commands())
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -142,6 +152,8 @@ class TelegramChannel:
         app = self.application
         try:
             await app.bot.set_my_commands(COMMANDS)
+            for lang in available()[1:]:  # English is the menu for every other language
+                await app.bot.set_my_commands(commands(lang), language_code=lang)
         except TelegramError as exc:
             log.warning("setMyCommands failed: %s", exc.message)
         if self.webhook_url:
@@ -216,7 +228,8 @@ class TelegramChannel:
                 await self.messenger.answer_callback(query.id, None)
             return
         if isinstance(inbound, Notice):
-            await self.messenger.send(inbound.chat, OutMessage(inbound.text))
+            await self.messenger.send(inbound.chat, OutMessage(
+                self.engine.words_for(inbound.user, inbound.text)))
             return
         if isinstance(inbound, ButtonPressed) and query is not None:
             query_id = query.id

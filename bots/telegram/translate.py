@@ -26,6 +26,7 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
+from core.i18n import N_
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
 from core.vocabulary import Verb
 
@@ -33,28 +34,28 @@ PLATFORM = CAPABILITIES.platform
 # What a reply to one of the bot's messages is for: (chat, replied-to message id) -> target,
 # from the ids recorded when the bot sent its force-reply prompts (never from message text)
 PromptLookup = Callable[[ChatRef, str], str | None]
-EDITS_IGNORED = (
+EDITS_IGNORED = N_(
     "I don't pick up edited messages. If you want to change something, please send a new "
     "message."
 )
-REPLY_AS_TEXT = "Please reply to that prompt with text."
+REPLY_AS_TEXT = N_("Please reply to that prompt with text.")
 
 # What people call the things the bot cannot take, as in "Sorry, I can't use a {what}".
 _UNSUPPORTED = (
-    ("sticker", "sticker"),
-    ("photo", "photo"),
-    ("animation", "GIF"),
-    ("video", "video"),
-    ("location", "location"),
-    ("venue", "location"),
-    ("contact", "contact"),
-    ("poll", "poll"),
-    ("dice", "dice"),
-    ("game", "game"),
-    ("story", "story"),
-    ("paid_media", "paid media"),
-    ("checklist", "checklist"),
-    ("invoice", "invoice"),
+    ("sticker", N_("sticker")),
+    ("photo", N_("photo")),
+    ("animation", N_("GIF")),
+    ("video", N_("video")),
+    ("location", N_("location")),
+    ("venue", N_("location")),
+    ("contact", N_("contact")),
+    ("poll", N_("poll")),
+    ("dice", N_("dice")),
+    ("game", N_("game")),
+    ("story", N_("story")),
+    ("paid_media", N_("paid media")),
+    ("checklist", N_("checklist")),
+    ("invoice", N_("invoice")),
 )
 
 
@@ -63,7 +64,8 @@ class Notice:
     """A reply the adapter gives itself, without the engine (e.g. to an edited message)."""
 
     chat: ChatRef
-    text: str
+    text: str  # a catalog message, said in the user's interview language when `user` is set
+    user: UserRef | None = None
 
 
 Inbound = Command | Notice | None
@@ -83,7 +85,8 @@ def translate(update: Update, *, bot_username: str | None = None,
     if update.edited_message is not None:
         edited = update.edited_message
         if edited.chat.type == Chat.PRIVATE and _person(edited.from_user):
-            return Notice(chat_ref(edited.chat), EDITS_IGNORED)
+            assert edited.from_user is not None
+            return Notice(chat_ref(edited.chat), EDITS_IGNORED, user_ref(edited.from_user))
         return None
     message = update.message
     if message is None or not _person(message.from_user):
@@ -101,11 +104,12 @@ def translate(update: Update, *, bot_username: str | None = None,
         return ReviewerText(user, chat, target, message.text, delivery)
 
     if message.text is not None and _is_command(message):
-        return _command(message.text, user, chat, delivery, private, bot_username)
+        return _command(message.text, user, chat, delivery, private, bot_username,
+                        message.from_user.language_code)
     if not private:
         return None
     if message.forward_origin is not None:
-        return UnsupportedReceived(user, chat, "forwarded message")
+        return UnsupportedReceived(user, chat, N_("forwarded message"))
     if message.text is not None:
         return TextReceived(user, chat, message.text, delivery)
     media = media_ref(message)
@@ -164,7 +168,7 @@ def _is_command(message: Message) -> bool:
 
 
 def _command(text: str, user: UserRef, chat: ChatRef, delivery: str, private: bool,
-             bot_username: str | None) -> Inbound:
+             bot_username: str | None, locale: str | None = None) -> Inbound:
     head, _, rest = text.partition(" ")
     name, _, addressee = head[1:].partition("@")
     name = name.lower()
@@ -176,8 +180,10 @@ def _command(text: str, user: UserRef, chat: ChatRef, delivery: str, private: bo
             return UserCommand(user, chat, Verb.HELP, delivery)
         return None
     if name == "start":
-        return InviteAccepted(user, chat, rest.strip() or None, delivery=delivery)
-    return UserCommand(user, chat, Verb.parse(name) or Verb.HELP, delivery)
+        return InviteAccepted(user, chat, rest.strip() or None, delivery=delivery,
+                              locale=locale)
+    return UserCommand(user, chat, Verb.parse(name) or Verb.HELP, delivery,
+                       argument=rest.strip() or None)
 
 
 def _reply_target(message: Message, bot_id: int | None,
@@ -201,8 +207,8 @@ def _unsupported_kind(message: Message) -> str:
         if getattr(message, attribute, None):
             return what
     if message.document is not None:
-        return "document"
-    return "message of this kind"
+        return N_("document")
+    return N_("message of this kind")
 
 
 def _seconds(media: object, attribute: str) -> float | None:

@@ -78,4 +78,7 @@ class Conversations(Files):
         return {"channel": self._public_channel(self._channels[str(cid)])}
 
     def _users_info(self, params: JSON) -> JSON:
-        return {"user": copy.deepcopy(self._user_obj(params.get("user")))}
+        user = copy.deepcopy(self._user_obj(params.get("user")))
+        if str(params.get("include_locale", "")).lower() in ("1", "true"):
+            user["locale"] = self._locales.get(str(user["id"]), "en-US")  # only when asked
+        return {"user": user}

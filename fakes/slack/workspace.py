@@ -84,6 +84,7 @@ class Workspace:
         self.pacing_violations: list[PacingViolation] = []
 
         self._users: dict[str, JSON] = {}
+        self._locales: dict[str, str] = {}  # users.info gives a locale with include_locale
         self._channels: dict[str, JSON] = {}
         self._dm_by_user: dict[str, str] = {}
         self._messages: dict[str, list[PostedMessage]] = {}
@@ -148,6 +149,7 @@ class Workspace:
         email: str | None = None,
         is_bot: bool = False,
         deleted: bool = False,
+        locale: str = "en-US",
     ) -> JSON:
         """Add (or replace) a workspace member; returns the Slack user object."""
         zone = ZoneInfo(tz)
@@ -181,6 +183,7 @@ class Workspace:
         }
         if is_bot:
             obj["profile"]["bot_id"] = self.bot_id
+        self._locales[id] = locale
         self._users[id] = obj
         return copy.deepcopy(obj)
 

@@ -86,8 +86,8 @@ def test_file_stub_needs_files_info_first() -> None:
 
 
 def test_a_persons_edit_and_deletion_get_a_polite_reply() -> None:
-    assert event("dm_message_changed_by_user") == tr.Reply(DM, tr.EDITED)
-    assert event("dm_message_deleted_by_user") == tr.Reply(DM, tr.DELETED)
+    assert event("dm_message_changed_by_user") == tr.Reply(DM, tr.EDITED, GRACE)
+    assert event("dm_message_deleted_by_user") == tr.Reply(DM, tr.DELETED, GRACE)
 
 
 @pytest.mark.parametrize("name", [

@@ -67,12 +67,23 @@ def test_a_slash_without_a_command_entity_is_text() -> None:
 
 def test_start_with_token_accepts_the_invitation() -> None:
     assert run("start_token") == InviteAccepted(
-        ADA, ADA_CHAT, "Zk3q9vX2c8LmT0aBfR7yPw", delivery=delivery("start_token"))
+        ADA, ADA_CHAT, "Zk3q9vX2c8LmT0aBfR7yPw", delivery=delivery("start_token"), locale="en")
+
+
+def test_start_carries_the_telegram_language_as_a_locale_hint() -> None:
+    assert run("start_token_de") == InviteAccepted(
+        ADA, ADA_CHAT, "Zk3q9vX2c8LmT0aBfR7yPw", delivery=delivery("start_token_de"),
+        locale="de")
+
+
+def test_language_command_carries_its_argument() -> None:
+    assert run("language_de") == UserCommand(ADA, ADA_CHAT, Verb.LANGUAGE, delivery("language_de"),
+                                             argument="de")
 
 
 def test_start_without_token() -> None:
     assert run("start_plain") == InviteAccepted(ADA, ADA_CHAT, None,
-                                                delivery=delivery("start_plain"))
+                                                delivery=delivery("start_plain"), locale="en")
 
 
 @pytest.mark.parametrize("name", ["help", "status", "withdraw", "delete"])
@@ -185,7 +196,7 @@ def test_group_chatter_is_ignored() -> None:
 
 
 def test_edited_message_gets_a_polite_notice() -> None:
-    assert run("edited_message") == Notice(ADA_CHAT, EDITS_IGNORED)
+    assert run("edited_message") == Notice(ADA_CHAT, EDITS_IGNORED, ADA)
 
 
 @pytest.mark.parametrize("name", ["channel_post", "my_chat_member"])

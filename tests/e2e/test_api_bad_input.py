@@ -101,6 +101,7 @@ async def test_refused_requests_answer_clearly_and_change_nothing(tmp_path: Path
         await bad(invitation(name="   "), "name")
         await bad(invitation(colour="blue"), "colour")
         await bad(invitation(lang="Deutsch"), "lang")
+        assert "is not offered in 'de'; its languages: en" in await bad(invitation(lang="de"))
         status, body = await api.call("POST", "/invitations", key,
                                       json=invitation(script_id="astronaut"))
         assert status == 404 and body["error"]["code"] == "unknown_script"
@@ -141,6 +142,12 @@ async def test_refused_requests_answer_clearly_and_change_nothing(tmp_path: Path
         (event,) = api.ats.of_type("interview.erased")
         assert event.event["data"]["interview_id"] == interview_id
         assert "Grace" not in repr([r.event for r in api.ats.events.values()])
+
+        # a language the script offers is kept on the interview
+        status, created = await api.call("POST", "/invitations", key, json=invitation(lang="en"))
+        assert status == 201, created
+        status, body = await api.call("GET", f"/interviews/{created['interview_id']}", key)
+        assert status == 200 and body["language"] == "en"
 
 
 async def test_list_pages_and_the_openapi_document(tmp_path: Path) -> None:

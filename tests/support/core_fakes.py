@@ -132,6 +132,7 @@ def summarise(i: Interview) -> InterviewSummary:
         state=i.state, platform=i.platform, tz=i.tz, invited_at=i.invited_at,
         deadline=i.deadline, accepted_at=i.accepted_at, started_at=i.started_at,
         completed_at=i.completed_at, ended_at=i.ended_at, external_ref=i.external_ref,
+        language=i.language,
         reachable=i.chat is not None, answers=len(i.done_ids()))
 
 
