@@ -94,7 +94,8 @@ class Onboarding:
         fx.changed.append(interview.id)
 
     def after_language(self, script: Script, interview: Interview, fx: Effects) -> None:
-        """The time zone (asked where the channel does not know it), then expectations and consent."""
+        """The time zone (asked where the channel does not know it), then expectations and
+        consent."""
         assert interview.chat is not None
         if interview.tz_confirmed or capabilities(
                 interview.chat.platform).time_zone is not TimeZoneSource.ASK:

@@ -81,7 +81,8 @@ def test_every_string_of_texts_is_in_the_catalog() -> None:
 SPOKEN = [p for p in sorted((ROOT / "core").glob("*.py")) if p.stem not in {
     "report", "fairness", "script", "script_problems", "script_translations", "script_fairness",
     "script_hiring", "script_choices", "review_settings", "durations", "outbox_runner",
-    "i18n", "capabilities"}] + [ROOT / "bots" / "telegram" / name for name in ("translate.py", "channel.py")] + [
+    "i18n", "capabilities"}] + [
+    ROOT / "bots" / "telegram" / name for name in ("translate.py", "channel.py")] + [
     ROOT / "bots" / "slack" / name for name in ("translate.py", "render.py")]
 # Literals that are names, not sentences: audit actions and the kinds of written input.
 NOT_SAID = {"answers, media and name", "deadline extended", "recording a take",
