@@ -131,14 +131,14 @@ PRACTICE_SKIPPED = N_("Practice question skipped.")
 DEFAULT_INTRO = N_("Hi {name}! Thanks for your time.")
 DEFAULT_OUTRO = N_("Thank you! Any questions for the team? Send them now, or tap Done.")
 
-# Choosing the language (buttons after the greeting, /language).
+# Choosing the language (buttons after the greeting, the language command).
 CHOOSE_LANGUAGE = N_("Please choose the language of your interview.")
 LANGUAGE_SET = N_("From now on I will write in {name}.")
 LANGUAGE_UNKNOWN = N_("This interview is not available in \"{code}\". You can choose: {choices}. "
-                      "Send for example /language {example}.")
+                      "Send for example {language} {example}.")
 LANGUAGE_ONLY_ONE = N_("This interview is available in {name} only.")
 LANGUAGE_CURRENT = N_("This interview is in {name}. You can choose: {choices}. "
-                      "Send for example /language {example}.")
+                      "Send for example {language} {example}.")
 
 
 ZONE_CHOICES = (
