@@ -23,7 +23,7 @@ from core.model import Interview, Take
 from core.onboarding import TOKEN_ATTEMPTS, TOKEN_WINDOW, Onboarding
 from core.payloads import Payload
 from core.ports import UnitOfWork
-from core.prompts import ask, current_question, receipt, status_text
+from core.prompts import ask, current_question, pressed_by_candidate, receipt, status_text
 from core.refs import ChatRef, MessageRef, UserRef
 from core.script import Script
 from core.services import Services
@@ -111,12 +111,8 @@ class CandidateFlow:
     # -- buttons -----------------------------------------------------------------------
     def button(self, uow: UnitOfWork, user: UserRef, payload: Payload,
                message: MessageRef | None, fx: Effects) -> None:
-        interview = uow.interviews.get(payload.interview_id)
-        if interview is None or interview.candidate is None:
-            fx.reply = texts.STALE_BUTTON
-            return
-        if interview.candidate != user:
-            fx.reply = texts.NOT_YOUR_BUTTON
+        interview = pressed_by_candidate(uow, user, payload.interview_id, fx)
+        if interview is None:
             return
         assert interview.chat is not None
         interview.last_activity_at = self._now()

@@ -11,7 +11,8 @@ from core.effects import Effects
 from core.i18n import N_, t, tn
 from core.messages import Button, OutMessage
 from core.model import FollowUp, Interview, Take, WrapUp
-from core.refs import MessageRef
+from core.ports import UnitOfWork
+from core.refs import MessageRef, UserRef
 from core.script import Question, Script
 from core.states import State
 
@@ -205,3 +206,17 @@ def close(message: MessageRef | None, text: str, fx: Effects) -> None:
     """Replace a pressed message's buttons by a line saying what was chosen."""
     if message is not None:
         fx.edits.append((message, OutMessage(text)))
+
+
+def pressed_by_candidate(uow: UnitOfWork, user: UserRef, interview_id: str, fx: Effects
+                         ) -> Interview | None:
+    """The interview a candidate's button is about, when `user` is its candidate; None (the
+    press answered "no longer active" or "not for you") otherwise."""
+    interview = uow.interviews.get(interview_id)
+    if interview is None or interview.candidate is None:
+        fx.reply = texts.STALE_BUTTON
+        return None
+    if interview.candidate != user:
+        fx.reply = texts.NOT_YOUR_BUTTON
+        return None
+    return interview

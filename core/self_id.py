@@ -17,6 +17,7 @@ from core.messages import Button, OutMessage
 from core.model import Interview
 from core.payloads import Payload
 from core.ports import UnitOfWork
+from core.prompts import pressed_by_candidate
 from core.refs import MessageRef, UserRef
 from core.script import Script
 from core.services import Services
@@ -66,12 +67,8 @@ def offer(script: Script, interview: Interview, fx: Effects) -> None:
 def on_button(services: Services, uow: UnitOfWork, user: UserRef, payload: Payload,
               message: MessageRef | None, fx: Effects) -> None:
     """A survey answer or Skip; anything stale or foreign changes nothing."""
-    interview = uow.interviews.get(payload.interview_id)
-    if interview is None or interview.candidate is None:
-        fx.reply = texts.STALE_BUTTON
-        return
-    if interview.candidate != user:
-        fx.reply = texts.NOT_YOUR_BUTTON
+    interview = pressed_by_candidate(uow, user, payload.interview_id, fx)
+    if interview is None:
         return
     script = services.script(interview.script_id)
     lang = texts.lang_for(script, interview.language)
