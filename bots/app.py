@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -67,7 +68,9 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         uow=SqlUnitOfWorkFactory(db),
         scripts=catalog,
         clock=SystemClock(),
-        audio=PydubAudioProcessor(settings.media_dir, bucket=bucket),
+        audio=PydubAudioProcessor(settings.media_dir, bucket=bucket,
+                                  processes=len(os.sched_getaffinity(0)),
+                                  review_platforms=review_platforms(settings, messengers)),
         messengers=dict(messengers or {}),
         review_destinations=review_destinations,
         outbox_retry=timedelta(seconds=settings.outbox_retry),
@@ -82,6 +85,25 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
     app = App(settings, db, catalog, services, Engine(services))
     record_webhooks(app)
     return app
+
+
+def review_platforms(settings: Settings, messengers: dict[str, Messenger] | None
+                     ) -> tuple[str, ...]:
+    """The platforms whose review copies are made with each recording: those configured."""
+    platforms = [*(messengers or {})]
+    if settings.telegram_bot_token:
+        platforms.append("telegram")
+    if settings.slack_bot_token:
+        platforms.append("slack")
+    return tuple(dict.fromkeys(platforms)) or ("console",)
+
+
+async def close_audio(app: App) -> None:
+    """Stop the audio pipeline's worker processes (in a thread: it waits for them)."""
+    from bots.audio import PydubAudioProcessor
+
+    if isinstance(app.services.audio, PydubAudioProcessor):
+        await asyncio.to_thread(app.services.audio.close)
 
 
 def media_bucket(settings: Settings) -> S3Bucket | None:
@@ -144,6 +166,7 @@ async def run_console(settings: Settings) -> None:
     try:
         await ConsoleChannel(app.engine, messenger, script.id).run()
     finally:
+        await close_audio(app)
         app.db.dispose()
 
 
@@ -212,6 +235,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
         for channel in reversed(started):
             await channel.stop()
         await runner.cleanup()
+        await close_audio(app)
         app.db.dispose()
 
 

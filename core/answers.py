@@ -5,6 +5,7 @@ interview. Also: Submit / Start over, skipping a practice question, and the dead
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,7 @@ from core.submitting import draft_of, start_answer, submit
 from core.wrap_up import WrapUpFlow
 from core.written import clean_text, unreadable
 
+log = logging.getLogger(__name__)
 GRACE_SECONDS = 2.0  # a recording may run this much over a question's limit
 TEXT_LIMIT = 4000  # characters of one written answer, all its messages together
 
@@ -210,6 +212,10 @@ class Answers:
                 fx.send(plan.chat, texts.AUDIO_REJECTED[exc.reason].format(
                     limit=texts.limit(plan.allowed)))
             return None
+        except Exception as exc:  # the pipeline failed (ffmpeg, a worker, the disk), not the clip
+            log.warning("storing a recording failed: %s", type(exc).__name__)
+            fx.send(plan.chat, texts.AUDIO_FAILED)
+            return None
         transcript = cmd.media.transcript if cmd.media.transcript != "processing" else None
         clip = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
                     media_key=stored.key, duration=stored.duration, checksum=stored.checksum,
@@ -219,8 +225,9 @@ class Answers:
         try:  # the draft's recording and this clip, as one new recording
             joined = await self.s.audio.join([plan.draft_key, stored.key],
                                              key=f"{plan.interview_id}/{new_id()}")
-        except Exception:
-            fx.send(plan.chat, texts.DOWNLOAD_FAILED)
+        except Exception as exc:
+            log.warning("joining a recording to its draft failed: %s", type(exc).__name__)
+            fx.send(plan.chat, texts.AUDIO_FAILED)
             return None
         finally:
             self.s.audio.delete(stored.key)

@@ -37,6 +37,8 @@ UNSUPPORTED = (
 ONLY_TEXT_HERE = "Please type your message as text here."
 PRESS_A_BUTTON = "Please use the buttons above: {labels}."
 DOWNLOAD_FAILED = "I couldn't fetch that file. Please try sending it again."
+AUDIO_FAILED = ("Something went wrong on our side while saving that recording, so it was not "
+                "added. Your answers so far are kept. Please send it again.")
 PROCESSING = "Slack is still processing that clip. Please send it again in a moment."
 
 AUDIO_REJECTED = {
