@@ -20,7 +20,6 @@ from core.model import Interview, Take, WrapUp, new_id
 from core.payloads import Payload
 from core.ports import MediaTooLarge, UnitOfWork
 from core.prompts import (
-    close,
     current_question,
     draft_summary,
     receipt,
@@ -323,9 +322,11 @@ class Answers:
                 fx.reply = texts.STALE_BUTTON
             return
         fx.reply = "Submitted."
-        close(message, f"Submitted your answer to {texts.question_label(script, question)} "
-                       f"({draft_summary(take)}).", fx)
-        submit(script, interview, question, take, self._now(), fx)
+        # the latest receipt (or a reminder) carries the next question; an earlier receipt,
+        # further up the chat, only shows what happened, and the question comes below
+        pieces = payload.arg(1)
+        submit(script, interview, question, take, self._now(), fx, message,
+               carry=pieces in ("", str(take.pieces)))
 
     def on_redo(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -341,10 +342,15 @@ class Answers:
             return
         interview.awaiting_redo = True
         fx.reply = "OK, send your new answer."
-        close(message, f"Starting {texts.question_label(script, question)} over.", fx)
-        fx.send(interview.chat, OutMessage(
+        again = OutMessage(
             f"OK, send your new answer to {texts.question_label(script, question)} (what you "
-            f"sent so far is set aside):\n\n{question.text}"))
+            f"sent so far is set aside):\n\n{question.text}")
+        if message is None:
+            fx.send(interview.chat, again)
+            return
+        fx.edits.append((message, OutMessage(  # one message: what happened, and what next
+            f"Starting {texts.question_label(script, question)} over.\n\n{again.text}")))
+        fx.carrying.append(message)
 
     def on_skip(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -362,8 +368,7 @@ class Answers:
             interview.move_to(State.IN_PROGRESS, self._now())
             interview.started_at = self._now()
         fx.reply = "Skipped."
-        close(message, "Practice question skipped.", fx)
-        submit(script, interview, question, None, self._now(), fx)
+        submit(script, interview, question, None, self._now(), fx, message, payload.arg(1))
 
 
 __all__ = ["GRACE_SECONDS", "Answers", "MediaPlan"]

@@ -27,43 +27,104 @@ def retakes_left(question: Question, interview: Interview) -> int:
     return max(0, question.answer.retakes - used)
 
 
-def ask(script: Script, interview: Interview, fx: Effects) -> None:
-    """Send the current question (a choice question with its options as buttons)."""
+CARRY_LIMIT = 3000  # characters: an edit carrying the next question fits one message anywhere
+
+
+def ask(script: Script, interview: Interview, fx: Effects, into: MessageRef | None = None,
+        head: str = "", since: int | None = None) -> None:
+    """Send the current question (a choice question with its options as buttons).
+
+    With `into` (the message a button was pressed on), the question travels in that message's
+    edit instead, below `head` (what the press did, and what the message showed before);
+    `since` is the first question whose result `head` shows. The edit falls back to a new
+    message when it cannot be made (`fx.carrying`). Too long to carry: `into` shows `head`,
+    and the question is sent."""
     assert interview.chat is not None
     question = current_question(script, interview)
     if question is None:
         return
+    if into is not None:
+        carried = question_message(script, interview, question, since)
+        text = f"{head}\n\n{carried.text}"
+        if len(text) <= CARRY_LIMIT:
+            fx.edits.append((into, OutMessage(text, carried.buttons)))
+            fx.carrying.append(into)
+            return
+        close(into, head, fx)
+    fx.send(interview.chat, question_message(script, interview, question))
+
+
+def question_message(script: Script, interview: Interview, question: Question,
+                     since: int | None = None) -> OutMessage:
+    """A question as asked: its rules and text, its buttons (options, Skip practice).
+
+    `since`: the message also shows the results of the questions from that position on (it
+    carried them before), and its buttons say so, so that a press keeps them in view."""
     if question.answer.is_choice:
-        fx.send(interview.chat, choice_message(script, interview, question))
-        return
+        return choice_message(script, interview, question, since)
+    position = script.questions.index(question)  # an id may not fit a payload; this does
     buttons: tuple[tuple[Button, ...], ...] = ()
     if question.practice:
-        position = script.questions.index(question)  # an id may not fit a payload; this does
-        buttons = ((Button("Skip practice", pl.make(pl.SKIP, interview.id, position)),),)
+        buttons = ((Button("Skip practice", pl.make(pl.SKIP, interview.id, position,
+                                                    *_chain(position, since))),),)
     left = retakes_left(question, interview)
-    fx.send(interview.chat, OutMessage(texts.question_text(script, question, left), buttons))
+    return OutMessage(texts.question_text(script, question, left), buttons)
 
 
-def choice_message(script: Script, interview: Interview, question: Question) -> OutMessage:
-    """A choice question: one button per option (ticked when chosen), and Done for several."""
+def _chain(position: int, since: int | None) -> tuple[int, ...]:
+    """The payload argument naming where a message's chain of results starts, if before."""
+    return (since,) if since is not None and since < position else ()
+
+
+def chain_start(script: Script, question: Question, since: str) -> int:
+    """Where the results shown above `question` start: a payload's `since`, checked."""
+    position = script.questions.index(question)
+    return int(since) if since.isdigit() and int(since) < position else position
+
+
+def answer_result(script: Script, interview: Interview, question: Question) -> str:
+    """What became of a question's answer, as the message it was given on says afterwards."""
+    label = texts.question_label(script, question)
+    answer = interview.answer_for(question.id)
+    kept = answer.kept if answer else None
+    if kept is None:
+        return "Practice question skipped." if question.practice else f"{label}: skipped."
+    if kept.kind == "choice":
+        return f"{label}: {question.text}\n\nYou chose: {', '.join(kept.choices)}"
+    return f"Submitted your answer to {label} ({draft_summary(kept)})."
+
+
+def results(script: Script, interview: Interview, start: int, end: int) -> str:
+    """The results of the questions at positions [start, end), one paragraph each."""
+    return "\n\n".join(answer_result(script, interview, q)
+                         for q in script.questions[start:end])
+
+
+def choice_message(script: Script, interview: Interview, question: Question,
+                   since: int | None = None) -> OutMessage:
+    """A choice question: one button per option (ticked when chosen), and Done for several;
+    below the results of the questions from `since` on, when the message carried them."""
     rules = question.answer
     position = script.questions.index(question)
+    chain = _chain(position, since)
     answer = interview.answer_for(question.id)
     draft = answer.draft(interview.awaiting_redo) if answer else None
     chosen = set(draft.choices) if draft else set()
     rows = [(Button(("✓ " if option in chosen else "") + option,
-                    pl.make(pl.CHOOSE, interview.id, position, i)),)
+                    pl.make(pl.CHOOSE, interview.id, position, i, *chain)),)
             for i, option in enumerate(rules.options)]
     if rules.multiple:
-        rows.append((Button("Done", pl.make(pl.CHOOSE, interview.id, position, "d"), "primary"),))
+        rows.append((Button("Done", pl.make(pl.CHOOSE, interview.id, position, "d", *chain),
+                            "primary"),))
         how = ("Tap every option that applies, then Done (or type an option to tick or "
                "untick it).")
         if chosen:
             how += "\nChosen so far: " + ", ".join(o for o in rules.options if o in chosen) + "."
     else:
         how = "Tap one option, or type it."
-    return OutMessage(f"{texts.question_label(script, question)}\n\n{question.text}\n\n{how}",
-                      tuple(rows))
+    head = results(script, interview, chain[0], position) + "\n\n" if chain else ""
+    return OutMessage(f"{head}{texts.question_label(script, question)}\n\n{question.text}"
+                      f"\n\n{how}", tuple(rows))
 
 
 def draft_summary(take: Take) -> str:
@@ -92,7 +153,7 @@ def receipt(script: Script, interview: Interview, question: Question, take: Take
         what = "written answer"
         more = "To add more, just keep typing."
     left = retakes_left(question, interview)
-    row = [Button("Submit", pl.make(pl.KEEP, interview.id, take.id), "primary")]
+    row = [Button("Submit", pl.make(pl.KEEP, interview.id, take.id, take.pieces), "primary")]
     if left:
         row.append(Button(f"Start over ({left} left)", pl.make(pl.REDO, interview.id, take.id)))
         tail = "Tap Submit when it is complete, or Start over."
