@@ -137,6 +137,10 @@ def step_of(message: BotMessage) -> int | None:
     body = message.text or ""
     if body.startswith("Question ") and (m := re.match(r"Question (\d) of 3 ·", body)):
         return 2 * int(m[1]) - 1
+    # a submitted receipt, edited into the result with the next question below it
+    if body.startswith("Submitted your answer") and (
+            m := re.search(r"\n\nQuestion (\d) of 3 ·", body)):
+        return 2 * int(m[1]) - 1
     if body.startswith("Got your") and (m := re.search(r" to Question (\d) of 3\.", body)):
         return 2 * int(m[1])
     if body == CONSENT and "I agree" in message.button_labels:
@@ -356,7 +360,10 @@ class Candidate:
                 await self.fake.wait_for(lambda: check() is not None, timeout=0.5)
 
     def _after(self, mark: int) -> list[BotMessage]:
-        return [m for m in self.fake.messages(self.user.id) if m.seq > mark]
+        """Messages sent or edited since `mark` (a Submit edits the receipt into the result
+        and the next question)."""
+        return [m for m in self.fake.messages(self.user.id)
+                if m.seq > mark or m.updated_seq > mark]
 
     def _reply(self, mark: int, current: int, epoch: int) -> Prompt | str | None:
         """The next step shown since `mark`; "retry" on a please-try-again reply; "killed" if
@@ -630,7 +637,8 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
         if shown != sorted(shown):
             disorder[candidate.number] = shown
         # every answer is a draft until Submit, so each question may show its receipt (a
-        # submitted receipt is edited to "Submitted your answer…", so it may no longer show)
+        # submitted receipt is edited to "Submitted your answer…" with the next question
+        # below it, so it shows that question instead)
         assert {1, 3, 5, DONE} <= set(shown), (candidate.number, shown)
         assert set(shown) <= {0, 1, 2, 3, 4, 5, 6, DONE}, (candidate.number, shown)
         bodies = [m.text or "" for m in fake.messages(candidate.user.id)]
