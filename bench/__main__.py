@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark in turn (each prints its own table), then a summary table.
 
-Run: .venv/bin/python -m bench [--quick] [NAME ...]   (NAME: audio, engine, engine-postgres,
+Run: .venv/bin/python -m bench [--quick] [NAME ...]   (NAME: audio, voice, engine, engine-postgres,
 scheduler, pacing, realistic, scale-out; default all). `--quick` trims every benchmark to a
 few minutes in all.
 
@@ -23,6 +23,7 @@ from bench.common import MISSED, Row, summary
 # (name, module, arguments)
 BENCHES = [
     ("audio", "bench.audio", []),
+    ("voice", "bench.voice", []),
     ("engine", "bench.engine", []),
     ("engine-postgres", "bench.engine", ["--db", "postgres"]),
     ("scheduler", "bench.scheduler", []),

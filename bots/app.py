@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from bots.outbox_sweeper import OutboxSweeper
 from bots.scheduler import ReminderScheduler
 from bots.scripts import ScriptCatalog, log_retired
 from bots.settings import Settings
+from core.capabilities import CHANNELS, AudioFormat, capabilities
 from core.engine import Engine
 from core.ports import Messenger
 from core.refs import ChatRef
@@ -71,7 +73,9 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
         uow=SqlUnitOfWorkFactory(db),
         scripts=catalog,
         clock=SystemClock(),
-        audio=PydubAudioProcessor(settings.media_dir, bucket=bucket),
+        audio=PydubAudioProcessor(settings.media_dir, bucket=bucket,
+                                  processes=len(os.sched_getaffinity(0)),
+                                  review_formats=review_formats(settings, messengers)),
         queries=SqlInterviewQueries(db),
         messengers=dict(messengers or {}),
         review_destinations=review_destinations,
@@ -98,6 +102,23 @@ def build(settings: Settings, *, messengers: dict[str, Messenger] | None = None,
     app = App(settings, db, catalog, services, Engine(services))
     record_webhooks(app)
     return app
+
+
+def review_formats(settings: Settings, messengers: dict[str, Messenger] | None
+                   ) -> tuple[AudioFormat, ...]:
+    """The review copies made with each recording: those the configured channels play
+    inline (Ogg/Opus for a console preview)."""
+    platforms = [*(messengers or {}), *(d.name for d in declarations() if d.enabled(settings))]
+    return tuple(dict.fromkeys(capabilities(p).inline_audio for p in platforms
+                               if p in CHANNELS)) or (AudioFormat.OGG_OPUS,)
+
+
+async def close_audio(app: App) -> None:
+    """Stop the audio pipeline's worker processes (in a thread: it waits for them)."""
+    from bots.audio import PydubAudioProcessor
+
+    if isinstance(app.services.audio, PydubAudioProcessor):
+        await asyncio.to_thread(app.services.audio.close)
 
 
 def media_bucket(settings: Settings) -> S3Bucket | None:
@@ -161,6 +182,7 @@ async def run_console(settings: Settings) -> None:
     try:
         await ConsoleChannel(app.engine, messenger, script.id).run()
     finally:
+        await close_audio(app)
         app.db.dispose()
 
 
@@ -241,6 +263,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
         for channel in reversed(started):
             await channel.stop()
         await runner.cleanup()
+        await close_audio(app)
         app.db.dispose()
 
 

@@ -5,6 +5,7 @@ interview. Also: Submit / Start over, skipping a practice question, and the dead
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,6 @@ from core.model import Interview, Take, WrapUp, new_id
 from core.payloads import Payload
 from core.ports import MediaTooLarge, UnitOfWork
 from core.prompts import (
-    close,
     current_question,
     draft_summary,
     receipt,
@@ -37,6 +37,7 @@ from core.submitting import draft_of, start_answer, submit
 from core.wrap_up import WrapUpFlow
 from core.written import clean_text, unreadable
 
+log = logging.getLogger(__name__)
 GRACE_SECONDS = 2.0  # a recording may run this much over a question's limit
 TEXT_LIMIT = 4000  # characters of one written answer, all its messages together
 
@@ -224,6 +225,10 @@ class Answers:
                 fx.send(plan.chat, t(plan.lang, texts.AUDIO_REJECTED[exc.reason],
                                      limit=texts.limit(plan.allowed, plan.lang)))
             return None
+        except Exception as exc:  # the pipeline failed (ffmpeg, a worker, the disk), not the clip
+            log.warning("storing a recording failed: %s", type(exc).__name__)
+            fx.send(plan.chat, t(plan.lang, texts.AUDIO_FAILED))
+            return None
         transcript = (cmd.media.transcript if cmd.media.transcript != TRANSCRIPT_PENDING
                       else None)
         clip = Take(id=take_id, number=0, kind="voice", received_at=self._now(),
@@ -234,8 +239,9 @@ class Answers:
         try:  # the draft's recording and this clip, as one new recording
             joined = await self.s.audio.join([plan.draft_key, stored.key],
                                              key=f"{plan.interview_id}/{new_id()}")
-        except Exception:
-            fx.send(plan.chat, t(plan.lang, texts.DOWNLOAD_FAILED))
+        except Exception as exc:
+            log.warning("joining a recording to its draft failed: %s", type(exc).__name__)
+            fx.send(plan.chat, t(plan.lang, texts.AUDIO_FAILED))
             return None
         finally:
             self.s.audio.delete(stored.key)
@@ -336,9 +342,11 @@ class Answers:
                 fx.reply = t(lang, texts.STALE_BUTTON)
             return
         fx.reply = t(lang, N_("Submitted."))
-        close(message, t(lang, N_("Submitted your answer to {label} ({summary})."), label=label,
-                         summary=draft_summary(take, lang)), fx)
-        submit(script, interview, question, take, self._now(), fx)
+        # the latest receipt (or a reminder) carries the next question; an earlier receipt,
+        # further up the chat, only shows what happened, and the question comes below
+        pieces = payload.arg(1)
+        submit(script, interview, question, take, self._now(), fx, message,
+               carry=pieces in ("", str(take.pieces)))
 
     def on_redo(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -356,10 +364,15 @@ class Answers:
         lang = texts.lang_for(script, interview.language)
         label = texts.question_label(script, question, lang)
         fx.reply = t(lang, N_("OK, send your new answer."))
-        close(message, t(lang, N_("Starting {label} over."), label=label), fx)
-        fx.send(interview.chat, OutMessage(
+        again = OutMessage(
             t(lang, N_("OK, send your new answer to {label} (what you sent so far is set "
-                       "aside):"), label=label) + f"\n\n{question.text_in(lang)}"))
+                       "aside):"), label=label) + f"\n\n{question.text_in(lang)}")
+        if message is None:
+            fx.send(interview.chat, again)
+            return
+        fx.edits.append((message, OutMessage(  # one message: what happened, and what next
+            t(lang, N_("Starting {label} over."), label=label) + f"\n\n{again.text}")))
+        fx.carrying.append(message)
 
     def on_skip(self, script: Script, interview: Interview, payload: Payload,
                 message: MessageRef | None, fx: Effects) -> None:
@@ -378,8 +391,7 @@ class Answers:
             interview.started_at = self._now()
         lang = texts.lang_for(script, interview.language)
         fx.reply = t(lang, texts.SKIPPED)
-        close(message, t(lang, texts.PRACTICE_SKIPPED), fx)
-        submit(script, interview, question, None, self._now(), fx)
+        submit(script, interview, question, None, self._now(), fx, message, payload.arg(1))
 
 
 __all__ = ["GRACE_SECONDS", "Answers", "MediaPlan"]

@@ -127,7 +127,7 @@ def work_of(fx: Effects, candidate_chat: str | None = None) -> Work:
 
     With `fx.about` set (a reviewer's command, a timer), a send to any chat but the
     candidate's (`candidate_chat`) is recorded as a post about that interview."""
-    steps = [outbox.edit(ref, m) for ref, m in fx.edits]
+    steps = [outbox.edit(ref, m, or_send=ref in fx.carrying) for ref, m in fx.edits]
     steps += [outbox.send(chat, m, fx.about if fx.about and str(chat) != candidate_chat
                           else None) for chat, m in fx.sends]
     steps += [outbox.note(chat, user, text) for chat, user, text in fx.notes]

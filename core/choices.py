@@ -9,7 +9,7 @@ from core.effects import Effects
 from core.i18n import N_, t
 from core.model import Interview, Take, new_id
 from core.payloads import Payload
-from core.prompts import choice_message, close, current_question
+from core.prompts import chain_start, choice_message, current_question
 from core.refs import MessageRef
 from core.script import Question, Script
 from core.services import Services
@@ -52,26 +52,25 @@ class Choices:
         pick = payload.arg(1)
         options = question.answer.options
         if pick == "d" and question.answer.multiple:
-            self._choices_done(script, interview, question, message, fx)
+            self._choices_done(script, interview, question, message, fx, payload.arg(2))
             return
         if not pick.isdigit() or int(pick) >= len(options):
             fx.reply = texts.STALE_BUTTON
             return
-        self._option_chosen(script, interview, question, options[int(pick)], message, fx)
+        self._option_chosen(script, interview, question, options[int(pick)], message, fx,
+                            payload.arg(2))
 
     def _option_chosen(self, script: Script, interview: Interview, question: Question,
-                       option: str, message: MessageRef | None, fx: Effects) -> None:
+                       option: str, message: MessageRef | None, fx: Effects,
+                       since: str = "") -> None:
         assert interview.chat is not None
         lang = texts.lang_for(script, interview.language)
-        label = texts.question_label(script, question, lang)
         if not question.answer.multiple:
             take = Take(id=new_id(), number=1, kind="choice", received_at=self._now(),
                         text=option)
             start_answer(self.s, interview, question, take, self._now())
             fx.reply = t(lang, N_("You chose {option}."), option=option)
-            close(message, f"{label}: {question.text_in(lang)}\n\n"
-                           + t(lang, texts.YOU_CHOSE, options=option), fx)
-            submit(script, interview, question, take, self._now(), fx)
+            submit(script, interview, question, take, self._now(), fx, message, since)
             fx.changed.append(interview.id)
             return
         draft = draft_of(interview, question)
@@ -82,7 +81,8 @@ class Choices:
         draft.text = "\n".join(o for o in question.answer.options if o in chosen)
         fx.reply = t(lang, N_("Ticked {option}.") if option in chosen else N_("Unticked {option}."),
                      option=option)
-        updated = choice_message(script, interview, question)
+        updated = choice_message(script, interview, question,
+                                 chain_start(script, question, since))
         if message is not None:
             fx.edits.append((message, updated))
         else:
@@ -90,15 +90,12 @@ class Choices:
         fx.changed.append(interview.id)
 
     def _choices_done(self, script: Script, interview: Interview, question: Question,
-                      message: MessageRef | None, fx: Effects) -> None:
+                      message: MessageRef | None, fx: Effects, since: str = "") -> None:
         draft = draft_of(interview, question)
         lang = texts.lang_for(script, interview.language)
         if draft is None or not draft.choices:
             fx.reply = t(lang, N_("Nothing is chosen yet: tap at least one option, then Done."))
             return
         fx.reply = t(lang, N_("Saved."))
-        close(message, f"{texts.question_label(script, question, lang)}: "
-                       f"{question.text_in(lang)}\n\n"
-                       + t(lang, texts.YOU_CHOSE, options=", ".join(draft.choices)), fx)
-        submit(script, interview, question, draft, self._now(), fx)
+        submit(script, interview, question, draft, self._now(), fx, message, since)
         fx.changed.append(interview.id)

@@ -17,6 +17,9 @@ class Effects:
 
     sends: list[tuple[ChatRef, OutMessage]] = field(default_factory=list)
     edits: list[tuple[MessageRef, OutMessage]] = field(default_factory=list)
+    # edited messages that carry what must reach the person (the next question): sent anew
+    # if the edit cannot be made
+    carrying: list[MessageRef] = field(default_factory=list)
     notes: list[tuple[ChatRef, UserRef, str]] = field(default_factory=list)
     reply: str | None = None  # private answer to a button press
     events: list[Event] = field(default_factory=list)  # typed domain events (core/events.py)
@@ -40,6 +43,7 @@ class Effects:
         """Forget what a conflicting attempt collected, before the command runs again."""
         self.sends.clear()
         self.edits.clear()
+        self.carrying.clear()
         self.notes.clear()
         self.events.clear()
         self.changed.clear()

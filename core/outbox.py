@@ -110,8 +110,12 @@ def send(chat: ChatRef, m: OutMessage, about: str | None = None) -> Step:
     return Step(SEND, args)
 
 
-def edit(ref: MessageRef, m: OutMessage) -> Step:
-    return Step(EDIT, {"chat": str(ref.chat), "id": ref.id, "message": message(m)})
+def edit(ref: MessageRef, m: OutMessage, *, or_send: bool = False) -> Step:
+    """Edit a message; with `or_send`, send it as a new message if the edit fails."""
+    args: dict[str, Any] = {"chat": str(ref.chat), "id": ref.id, "message": message(m)}
+    if or_send:
+        args["or_send"] = True
+    return Step(EDIT, args)
 
 
 def note(chat: ChatRef, user: UserRef, text: str) -> Step:

@@ -261,10 +261,20 @@ class OutboxRunner:
             await self.posting.record(ReviewPost(about, ref.chat, ref.id, None, "post"), ref)
         return ref.id
 
-    async def _edit(self, step: Step) -> None:
+    async def _edit(self, step: Step) -> str | None:
         chat = step.chat()
-        await self.posting.messenger(chat.platform).edit(MessageRef(chat, step.args["id"]),
-                                                         step.message())
+        messenger = self.posting.messenger(chat.platform)
+        try:
+            await messenger.edit(MessageRef(chat, step.args["id"]), step.message())
+        except Exception as exc:
+            if not step.args.get("or_send"):
+                raise
+            # it carries the next question: a new message rather than none (the message
+            # may be gone, too old, or refused)
+            log.warning("an edit carrying the next question failed; sending it instead",
+                        extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+            return (await messenger.send(chat, step.message())).id
+        return None
 
     async def _note(self, step: Step) -> None:
         chat = step.chat()

@@ -29,39 +29,101 @@ def retakes_left(question: Question, interview: Interview) -> int:
     return max(0, question.answer.retakes - used)
 
 
-def ask(script: Script, interview: Interview, fx: Effects) -> None:
-    """Send the current question (a choice question with its options as buttons)."""
+CARRY_LIMIT = 3000  # characters: an edit carrying the next question fits one message anywhere
+
+
+def ask(script: Script, interview: Interview, fx: Effects, into: MessageRef | None = None,
+        head: str = "", since: int | None = None) -> None:
+    """Send the current question (a choice question with its options as buttons).
+
+    With `into` (the message a button was pressed on), the question travels in that message's
+    edit instead, below `head` (what the press did, and what the message showed before);
+    `since` is the first question whose result `head` shows. The edit falls back to a new
+    message when it cannot be made (`fx.carrying`). Too long to carry: `into` shows `head`,
+    and the question is sent."""
     assert interview.chat is not None
     question = current_question(script, interview)
     if question is None:
         return
+    if into is not None:
+        carried = question_message(script, interview, question, since)
+        text = f"{head}\n\n{carried.text}"
+        if len(text) <= CARRY_LIMIT:
+            fx.edits.append((into, OutMessage(text, carried.buttons)))
+            fx.carrying.append(into)
+            return
+        close(into, head, fx)
+    fx.send(interview.chat, question_message(script, interview, question))
+
+
+def question_message(script: Script, interview: Interview, question: Question,
+                     since: int | None = None) -> OutMessage:
+    """A question as asked: its rules and text, its buttons (options, Skip practice).
+
+    `since`: the message also shows the results of the questions from that position on (it
+    carried them before), and its buttons say so, so that a press keeps them in view."""
     if question.answer.is_choice:
-        fx.send(interview.chat, choice_message(script, interview, question))
-        return
+        return choice_message(script, interview, question, since)
     lang = texts.lang_for(script, interview.language)
+    position = script.questions.index(question)  # an id may not fit a payload; this does
     buttons: tuple[tuple[Button, ...], ...] = ()
     if question.practice:
-        position = script.questions.index(question)  # an id may not fit a payload; this does
         buttons = ((Button(t(lang, texts.SKIP_PRACTICE),
-                           pl.make(pl.SKIP, interview.id, position)),),)
+                           pl.make(pl.SKIP, interview.id, position, *_chain(position, since))),),)
     left = retakes_left(question, interview)
-    fx.send(interview.chat, OutMessage(texts.question_text(script, question, left, lang),
-                                       buttons))
+    return OutMessage(texts.question_text(script, question, left, lang), buttons)
 
 
-def choice_message(script: Script, interview: Interview, question: Question) -> OutMessage:
-    """A choice question: one button per option (ticked when chosen), and Done for several."""
+def _chain(position: int, since: int | None) -> tuple[int, ...]:
+    """The payload argument naming where a message's chain of results starts, if before."""
+    return (since,) if since is not None and since < position else ()
+
+
+def chain_start(script: Script, question: Question, since: str) -> int:
+    """Where the results shown above `question` start: a payload's `since`, checked."""
+    position = script.questions.index(question)
+    return int(since) if since.isdigit() and int(since) < position else position
+
+
+def answer_result(script: Script, interview: Interview, question: Question) -> str:
+    """What became of a question's answer, as the message it was given on says afterwards."""
+    lang = texts.lang_for(script, interview.language)
+    label = texts.question_label(script, question, lang)
+    answer = interview.answer_for(question.id)
+    kept = answer.kept if answer else None
+    if kept is None:
+        return (t(lang, texts.PRACTICE_SKIPPED) if question.practice
+                else t(lang, N_("{label}: skipped."), label=label))
+    if kept.kind == "choice":
+        return (f"{label}: {question.text_in(lang)}\n\n"
+                + t(lang, texts.YOU_CHOSE, options=", ".join(kept.choices)))
+    return t(lang, N_("Submitted your answer to {label} ({summary})."), label=label,
+             summary=draft_summary(kept, lang))
+
+
+def results(script: Script, interview: Interview, start: int, end: int) -> str:
+    """The results of the questions at positions [start, end), one paragraph each."""
+    return "\n\n".join(answer_result(script, interview, q)
+                         for q in script.questions[start:end])
+
+
+def choice_message(script: Script, interview: Interview, question: Question,
+                   since: int | None = None) -> OutMessage:
+    """A choice question: one button per option (ticked when chosen), and Done for several;
+    below the results of the questions from `since` on, when the message carried them."""
     rules = question.answer
     position = script.questions.index(question)
+    chain = _chain(position, since)
     answer = interview.answer_for(question.id)
     draft = answer.draft(interview.awaiting_redo) if answer else None
     chosen = set(draft.choices) if draft else set()
     lang = texts.lang_for(script, interview.language)
     rows = [(Button(("✓ " if option in chosen else "") + option,
-                    pl.make(pl.CHOOSE, interview.id, position, i)),)
+                    pl.make(pl.CHOOSE, interview.id, position, i, *chain)),)
             for i, option in enumerate(rules.options)]
     if rules.multiple:
-        rows.append((Button(t(lang, texts.DONE), pl.make(pl.CHOOSE, interview.id, position, "d"),
+        rows.append((Button(t(lang, texts.DONE),
+                            pl.make(pl.CHOOSE, interview.id, position, "d", *chain),
                             "primary"),))
         how = t(lang, N_("Tap every option that applies, then Done (or type an option to tick or "
                          "untick it)."))
@@ -70,7 +132,8 @@ def choice_message(script: Script, interview: Interview, question: Question) -> 
                             options=", ".join(o for o in rules.options if o in chosen))
     else:
         how = t(lang, N_("Tap one option, or type it."))
-    return OutMessage(f"{texts.question_label(script, question, lang)}\n\n"
+    head = results(script, interview, chain[0], position) + "\n\n" if chain else ""
+    return OutMessage(f"{head}{texts.question_label(script, question, lang)}\n\n"
                       f"{question.text_in(lang)}\n\n{how}", tuple(rows))
 
 
@@ -106,7 +169,8 @@ def receipt(script: Script, interview: Interview, question: Question, take: Take
                 label=label)
         more = t(lang, N_("To add more, just keep typing."))
     left = retakes_left(question, interview)
-    row = [Button(t(lang, texts.SUBMIT), pl.make(pl.KEEP, interview.id, take.id), "primary")]
+    row = [Button(t(lang, texts.SUBMIT), pl.make(pl.KEEP, interview.id, take.id, take.pieces),
+                  "primary")]
     if left:
         row.append(Button(t(lang, N_("Start over ({left} left)"), left=left),
                           pl.make(pl.REDO, interview.id, take.id)))

@@ -10,7 +10,8 @@ from core.capabilities import with_commands
 from core.effects import Effects
 from core.i18n import N_, t
 from core.model import Interview, Take
-from core.prompts import ask, current_question, draft_summary
+from core.prompts import ask, chain_start, close, current_question, draft_summary, results
+from core.refs import MessageRef
 from core.script import DEFAULT_KNOCKOUT_MESSAGE, Question, Script
 from core.services import Services
 from core.states import State
@@ -88,15 +89,28 @@ def start_answer(services: Services, interview: Interview, question: Question, t
 
 
 def submit(script: Script, interview: Interview, question: Question, take: Take | None,
-           now: datetime, fx: Effects) -> None:
-    """Submit (keep) an answer, then ask the next question, screen out, or finish."""
+           now: datetime, fx: Effects, pressed: MessageRef | None = None,
+           since: str = "", carry: bool = True) -> None:
+    """Submit (keep) an answer, then ask the next question, screen out, or finish.
+
+    `pressed`: the message whose button submitted it. It is edited into the answer's result
+    (below the results it showed before, from position `since`), and with `carry` the next
+    question travels in that same edit: one message per step."""
     answer = interview.answer_for(question.id)
     assert answer is not None
     interview.keep(answer, take, now)
+    start = chain_start(script, question, since)
+    head = results(script, interview, start, script.questions.index(question) + 1)
     if take is not None and question.knockout and set(take.choices) & set(question.knockout):
+        close(pressed, head, fx)
         screen_out(script, interview, now, fx)
         return
     if current_question(script, interview) is not None:
-        ask(script, interview, fx)
+        if pressed is not None and carry:
+            ask(script, interview, fx, into=pressed, head=head, since=start)
+        else:
+            close(pressed, head, fx)
+            ask(script, interview, fx)
         return
+    close(pressed, head, fx)
     finish(script, interview, now, fx)

@@ -53,6 +53,8 @@ UNSUPPORTED = N_(
 ONLY_TEXT_HERE = N_("Please type your message as text here.")
 PRESS_A_BUTTON = N_("Please use the buttons above: {labels}.")
 DOWNLOAD_FAILED = N_("I couldn't fetch that file. Please try sending it again.")
+AUDIO_FAILED = N_("Something went wrong on our side while saving that recording, so it was "
+                  "not added. Your answers so far are kept. Please send it again.")
 PROCESSING = N_("That clip is still being processed. Please send it again in a moment.")
 
 AUDIO_REJECTED = {

@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
     from pydub import AudioSegment
 
-__all__ = ["SAMPLE_RATE", "AudioSegment", "FfmpegError", "configure", "decode", "encode"]
+__all__ = ["SAMPLE_RATE", "AudioSegment", "FfmpegError", "configure", "decode", "encode", "run"]
 
 SAMPLE_RATE = 48_000  # Opus's native rate; every clip is decoded to mono s16 at this rate
 _OUTPUT_SIDE = ("[out#", "[aost#", "[s16le @")  # log contexts of the output side, not the input
@@ -45,6 +45,11 @@ def _run(args: list[str], stdin: bytes | None = None) -> tuple[bytes, list[str]]
     if proc.returncode != 0:
         raise FfmpegError(f"ffmpeg exited with {proc.returncode}: {' | '.join(errors[-3:])}")
     return proc.stdout, errors
+
+
+def run(args: list[str], stdin: bytes | None = None) -> None:
+    """Run ffmpeg with `args` (after the common options); raise `FfmpegError` if it fails."""
+    _run(args, stdin)
 
 
 def decode(path: Path, *, fmt: str, codec: str | None, limit: float | None = None,

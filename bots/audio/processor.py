@@ -11,22 +11,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from bots.audio import ffmpeg
 from bots.audio.bucket import ObjectStoreError, S3Bucket
+from bots.audio.convert import CANONICAL, convert, ogg_opus_seconds
 from bots.audio.decode import Container, complete, resolve
 from bots.audio.ffmpeg import AudioSegment, FfmpegError
 from bots.audio.join import join_sync
 from bots.audio.levels import MIN_SPEECH_SECONDS, speech_seconds, window_levels
 from bots.audio.review import (
-    CANONICAL_BITRATE,
-    CANONICAL_OPUS,
     REEL,
     REVIEW_OUTPUTS,
     Output,
@@ -63,9 +64,13 @@ class Rejection:
 class PydubAudioProcessor:
     """The audio pipeline on pydub and imageio-ffmpeg's ffmpeg, storing files under `root`.
 
-    `executor` runs the heavy work (None: the event loop's default thread pool).
-    `keep_originals` keeps each upload next to its canonical file instead of deleting it once
-    the canonical file has been verified.
+    The heavy work runs in `executor`, or with `processes` in a process pool of that many
+    workers owned by the processor (started on first use, replaced when a worker dies: the
+    work it held is run once more in the new pool), or else in the event loop's default
+    thread pool. `keep_originals` keeps each upload next to its canonical file instead of
+    deleting it once the canonical file has been verified. `review_formats`: the review
+    copies made with the canonical file, in the same ffmpeg run (others are made when first
+    asked for).
 
     With a `bucket`, `root` is a working copy: each canonical file (and kept original, and
     reel) is uploaded before `ingest` (`reel`) returns, a file missing from `root` is fetched
@@ -73,16 +78,49 @@ class PydubAudioProcessor:
     """
 
     def __init__(self, root: Path, *, executor: Executor | None = None,
-                 keep_originals: bool = False, bucket: S3Bucket | None = None) -> None:
+                 processes: int | None = None, keep_originals: bool = False,
+                 bucket: S3Bucket | None = None,
+                 review_formats: tuple[AudioFormat, ...] = tuple(REVIEW_OUTPUTS)) -> None:
         self.store = MediaStore(root)
         self.executor = executor
+        self.processes = processes
         self.keep_originals = keep_originals
         self.bucket = bucket
+        self.reviews = tuple(dict.fromkeys(REVIEW_OUTPUTS[f] for f in review_formats))
+        self._pool: ProcessPoolExecutor | None = None
         self._deleting: set[asyncio.Future[int]] = set()
+
+    def _executor(self) -> Executor | None:
+        if self.processes is None:
+            return self.executor
+        if self._pool is None:
+            # spawned, not forked: no copy of the event loop's threads, and the environment
+            # (IMAGEIO_FFMPEG_EXE) as it is when the pool starts
+            self._pool = ProcessPoolExecutor(max_workers=self.processes,
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+        for attempt in (1, 2):
+            executor = self._executor()
+            try:
+                return await loop.run_in_executor(executor, functools.partial(fn, *args))
+            except BrokenProcessPool as exc:
+                if executor is self._pool and self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None  # the next call starts a new pool
+                if attempt == 2 or self.processes is None:
+                    log.error("an audio worker died twice running %s", fn.__name__)
+                    raise AudioStoreError(f"an audio worker died running {fn.__name__}") from exc
+                log.warning("an audio worker died running %s; running it again", fn.__name__)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Stop the worker processes this processor started, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def path(self, key: str) -> Path:
         """The canonical OGG/Opus file of `key`."""
@@ -102,7 +140,7 @@ class PydubAudioProcessor:
             raise AudioRejected(RejectReason.TOO_SHORT, "empty file")
         try:
             result = await self._run(ingest_sync, self.store, data, mime, key, max_seconds,
-                                     self.keep_originals, self.bucket)
+                                     self.keep_originals, self.bucket, self.reviews)
         except AudioStoreError as exc:  # channels log only the type: say why here
             log.error("storing %s failed: %s", key, exc)
             raise
@@ -134,7 +172,8 @@ class PydubAudioProcessor:
             raise ValueError("joining needs at least one clip")
         for clip in [key, *keys]:
             self.store.check_key(clip)
-        return await self._run(join_sync, self.store, self.bucket, keys, key)
+        return await self._run(join_sync, self.store, self.bucket, keys, key, False,
+                               self.reviews)
 
     def delete(self, key: str) -> None:
         """Remove the canonical file, original and review copies of `key`, and its objects.
@@ -150,7 +189,8 @@ class PydubAudioProcessor:
         except RuntimeError:  # no event loop (`interviewbot purge`): wait for it
             self.bucket.delete(key)
             return
-        future = loop.run_in_executor(self.executor, self.bucket.delete, key)
+        future = loop.run_in_executor(self.executor if self.processes is None else None,
+                                      self.bucket.delete, key)
         self._deleting.add(future)
         future.add_done_callback(functools.partial(self._deleted, key))
 
@@ -179,17 +219,19 @@ def _is_fresh(target: Path, source: Path) -> bool:
         return False
 
 
-def validate(segment: AudioSegment, max_seconds: float) -> Rejection | None:
-    """Why a decoded clip cannot be an answer, or None."""
+def validate(segment: AudioSegment, max_seconds: float) -> Rejection | list[float]:
+    """Why a decoded clip cannot be an answer, or its window levels (kept for the review
+    copies' trim and gain)."""
     duration = segment.duration_seconds
     if duration < MIN_SECONDS:
         return Rejection(RejectReason.TOO_SHORT, f"{duration:.2f} s < {MIN_SECONDS} s")
     if duration > max_seconds + GRACE_SECONDS:
         return Rejection(RejectReason.TOO_LONG, f"over {max_seconds + GRACE_SECONDS:.2f} s")
-    speech = speech_seconds(window_levels(segment))
+    levels = window_levels(segment)
+    speech = speech_seconds(levels)
     if speech < MIN_SPEECH_SECONDS:
         return Rejection(RejectReason.SILENT, f"{speech:.2f} s of speech energy")
-    return None
+    return levels
 
 
 def decode_upload(path: Path, container: Container, max_seconds: float
@@ -203,9 +245,12 @@ def decode_upload(path: Path, container: Container, max_seconds: float
 
 
 def ingest_sync(store: MediaStore, data: bytes, mime: str, key: str, max_seconds: float,
-                keep_original: bool, bucket: S3Bucket | None = None) -> StoredAudio | Rejection:
-    """Blocking part of `ingest`: with a `bucket`, the verified files are uploaded before it
-    returns (when that fails nothing is kept and `AudioStoreError` says why)."""
+                keep_original: bool, bucket: S3Bucket | None = None,
+                reviews: tuple[Output, ...] = ()) -> StoredAudio | Rejection:
+    """Blocking part of `ingest`: one ffmpeg run decodes the upload, a second writes the
+    canonical file and the `reviews` copies. With a `bucket`, the verified canonical file is
+    uploaded before it returns (when that fails nothing is kept and `AudioStoreError` says
+    why)."""
     store.sweep_scratch()
     container = resolve(mime, data)
     if container is None:
@@ -217,13 +262,13 @@ def ingest_sync(store: MediaStore, data: bytes, mime: str, key: str, max_seconds
         decoded = decode_upload(staged, container, max_seconds)
         if isinstance(decoded, Rejection):
             return decoded
-        rejection = validate(decoded, max_seconds)
-        if rejection is not None:
-            return rejection
+        levels = validate(decoded, max_seconds)
+        if isinstance(levels, Rejection):
+            return levels
         original = store.path(key, f"orig.{container.extension}")
         store.make_dirs(original.parent)
         os.replace(staged, original)
-    stored = store_canonical(store, key, decoded, original, keep_original)
+    stored = store_canonical(store, key, decoded, original, keep_original, levels, reviews)
     if bucket is not None:
         try:
             bucket.upload(store.path(key, "ogg"), key, "ogg", stored.checksum)
@@ -259,24 +304,32 @@ def reel_from(store: MediaStore, bucket: S3Bucket | None, keys: list[tuple[str, 
 
 
 def store_canonical(store: MediaStore, key: str, segment: AudioSegment, original: Path,
-                    keep_original: bool) -> StoredAudio:
-    """Encode `segment` as the canonical file, check it decodes back, then drop the original."""
+                    keep_original: bool, levels: list[float] | None = None,
+                    reviews: tuple[Output, ...] = ()) -> StoredAudio:
+    """Encode `segment` as the canonical file and the `reviews` copies in one ffmpeg run,
+    check the canonical file's length from its pages, then drop the original."""
     canonical = store.path(key, "ogg")
+    made: list[Path] = []
     try:
-        with store.scratch("ogg") as part:
-            ffmpeg.encode(segment, part, fmt="ogg", codec="libopus", bitrate=CANONICAL_BITRATE,
-                          options=CANONICAL_OPUS)
-            check = ffmpeg.decode(part, fmt="ogg", codec="opus")
-            drift = abs(check.duration_seconds - segment.duration_seconds)
+        with convert(store, segment, window_levels(segment) if levels is None else levels,
+                     reviews) as parts:
+            seconds = ogg_opus_seconds(parts[CANONICAL])
+            drift = abs(seconds - segment.duration_seconds)
             if drift > VERIFY_TOLERANCE:
                 raise AudioStoreError(f"canonical file is {drift:.3f} s off")
             store.make_dirs(canonical.parent)
-            os.replace(part, canonical)
-    except (FfmpegError, OSError, AudioStoreError) as exc:
+            os.replace(parts[CANONICAL], canonical)
+            for output in reviews:  # made after the canonical file, so they count as fresh
+                target = store.path(key, output.suffix)
+                os.replace(parts[output], target)
+                os.utime(target)
+                made.append(target)
+    except (FfmpegError, OSError, ValueError, AudioStoreError) as exc:
         raise AudioStoreError(f"could not store {key!r}; the upload is kept at {original}") from exc
     for output in REVIEW_OUTPUTS.values():  # copies of an earlier clip under the same key
-        store.path(key, output.suffix).unlink(missing_ok=True)
+        if store.path(key, output.suffix) not in made:
+            store.path(key, output.suffix).unlink(missing_ok=True)
     if not keep_original:
         original.unlink(missing_ok=True)
-    return StoredAudio(key=key, duration=check.duration_seconds, checksum=sha256(canonical),
+    return StoredAudio(key=key, duration=seconds, checksum=sha256(canonical),
                        size=canonical.stat().st_size)

@@ -185,7 +185,10 @@ class Session:
 
     async def reply(self, user: FakeUser, contains: str | None = None,
                     timeout: float = 20) -> BotMessage:
-        return await self.fake.wait_for_message(user.id, contains, timeout=timeout)
+        """The bot's answer to the person's latest action: a new message, or a message edited
+        since (a pressed button's message, edited into its result and the next question)."""
+        return await self.fake.wait_for_message(user.id, contains, timeout=timeout,
+                                                include_edits=True)
 
     async def begin(self, user: FakeUser, name: str = "Ada") -> Interview:
         """Invite (time zone known), open the link, agree: the candidate is at the practice

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bots.audio import ffmpeg
+from bots.audio import PydubAudioProcessor, ffmpeg
+from core import texts
 from core.commands import CreateInvitation
 from core.report import read_report
 from core.results import scorecard
@@ -20,6 +21,7 @@ from tests.e2e.telegram_support import (
     Session,
     audio,
 )
+from tests.support.ffmpeg_faults import KILL_WORKER, encodes, ffmpeg_wrapper
 
 CHOICE_ID = "qa-choice"
 CHOICE_SCRIPT = f"""\
@@ -166,3 +168,38 @@ async def test_typed_option_multiple_choice_order_and_an_earlier_questions_optio
     card = scorecard(script, interview, [], [])
     assert card.answers["stack"] == "PostgreSQL; Kubernetes"
     assert not any(k.startswith("stack.") for k in card.scores)  # not rated: no rubric
+
+
+@pytest.mark.parametrize("fault", ["worker killed", "ffmpeg fails"])
+async def test_a_recording_the_pipeline_cannot_store_gets_a_clear_answer_and_loses_nothing(
+        session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    """Converting a voice note fails on our side: every audio worker running it is killed
+    (twice: once in the first pool, once in its replacement), or ffmpeg fails to encode. The
+    candidate is told, the interview is unchanged, and the same note sent again is taken."""
+    fake = session.fake
+    ada = fake.user(1001, "Ada")
+    interview = await session.to_question(ada)
+    fake.send_voice(ada, audio("voice.ogg"), duration=6)
+    await session.reply(ada, "(1 clip, 0:06)")
+    before = session.recorded(interview.id)
+    files_before = session.media_files()
+    on_encode = KILL_WORKER if fault == "worker killed" else "exit 1"
+    exe = ffmpeg_wrapper(tmp_path, "ffmpeg-faulty", on_encode)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(exe))  # read by workers when they start
+    audio_pipeline = session.app.services.audio
+    assert isinstance(audio_pipeline, PydubAudioProcessor)
+    audio_pipeline.close()  # the next clip starts new workers
+
+    fake.send_voice(ada, audio("voice.ogg"), duration=6)
+    await session.reply(ada, texts.AUDIO_FAILED, timeout=60)
+    assert encodes(exe) == (2 if fault == "worker killed" else 1)
+    after = session.recorded(interview.id)
+    assert after[:4] == before[:4]  # the interview and its draft as they were
+    added = set(session.media_files()) - set(files_before)  # and the upload, kept until the
+    assert len(added) == 1 and added.pop().endswith(".orig.ogg")  # orphan sweep removes it
+
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE")
+    audio_pipeline.close()
+    fake.send_voice(ada, audio("voice.ogg"), duration=6)
+    receipt = await session.reply(ada, "(2 clips, 0:12)", timeout=60)
+    assert await session.press(ada, receipt, "Submit") == "Submitted."

@@ -202,7 +202,7 @@ async def candidate_answers(tg: FakeTelegram, token: str) -> None:
     await tg.wait_for_message(ada.id, "Question 1 of 2", timeout=30)
     tg.send_voice(ada, audio("voice.ogg"), duration=6)
     await press("Submit", "Got your voice answer")
-    await tg.wait_for_message(ada.id, "Question 2 of 2", timeout=30)
+    await tg.wait_for_message(ada.id, "Question 2 of 2", timeout=30, include_edits=True)
     tg.send_text(ada, "Urgency first, then impact, then age.")
     await press("Submit", "Got your written answer")
 

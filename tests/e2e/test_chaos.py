@@ -143,6 +143,10 @@ def step_of(message: BotMessage, *, as_sent: bool = False) -> int | None:
     body = first_text(message) if as_sent else message.text or ""
     if body.startswith("Question ") and (m := re.match(r"Question (\d) of 3 ·", body)):
         return 2 * int(m[1]) - 1
+    # a submitted receipt, edited into the result with the next question below it
+    if body.startswith("Submitted your answer") and (
+            m := re.search(r"\n\nQuestion (\d) of 3 ·", body)):
+        return 2 * int(m[1]) - 1
     if body.startswith("Got your") and (m := re.search(r" to Question (\d) of 3\.", body)):
         return 2 * int(m[1])
     if body == CONSENT and "I agree" in message.button_labels:
@@ -382,7 +386,10 @@ class Candidate:
                 await self.fake.wait_for(lambda: check() is not None, timeout=0.5)
 
     def _after(self, mark: int) -> list[BotMessage]:
-        return [m for m in self.fake.messages(self.user.id) if m.seq > mark]
+        """Messages sent or edited since `mark` (a Submit edits the receipt into the result
+        and the next question)."""
+        return [m for m in self.fake.messages(self.user.id)
+                if m.seq > mark or m.updated_seq > mark]
 
     def _reply(self, mark: int, current: int, epoch: int) -> Prompt | str | None:
         """The next step shown since `mark`; "retry" on a please-try-again reply; "killed" if
@@ -698,11 +705,16 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
 
     disorder: dict[int, list[int]] = {}
     for candidate in candidates:
-        shown = [s for m in fake.messages(candidate.user.id) if (s := step_of(m)) is not None]
+        # in the order the steps appeared: an edited receipt shows the next question from
+        # the moment of its edit (a receipt restated after a kill may sit below it)
+        shown = [s for m in sorted(fake.messages(candidate.user.id),
+                                   key=lambda m: max(m.seq, m.updated_seq))
+                 if (s := step_of(m)) is not None]
         if shown != sorted(shown):
             disorder[candidate.number] = shown
         # every answer is a draft until Submit, so each question may show its receipt (a
-        # submitted receipt is edited to "Submitted your answer…", so it may no longer show)
+        # submitted receipt is edited to "Submitted your answer…" with the next question
+        # below it, so it shows that question instead)
         assert {1, 3, 5, DONE} <= set(shown), (candidate.number, shown)
         assert set(shown) <= {0, 1, 2, 3, 4, 5, 6, DONE}, (candidate.number, shown)
         bodies = [m.text or "" for m in fake.messages(candidate.user.id)]

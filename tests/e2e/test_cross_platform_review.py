@@ -140,7 +140,7 @@ async def run_interview(app: Any, tg: FakeTelegram, slack: FakeSlack, channel: S
     await tg.wait_for_message(ada.id, "Question 1 of 2", timeout=20)
     tg.send_voice(ada, audio("voice.ogg"), duration=6)
     await press("Submit", "Got your voice answer")
-    await tg.wait_for_message(ada.id, "Question 2 of 2", timeout=20)
+    await tg.wait_for_message(ada.id, "Question 2 of 2", timeout=20, include_edits=True)
     tg.send_text(ada, "Urgency first, then impact, then age; I re-check the queue hourly.")
     await press("Submit", "Got your written answer")
     await tg.wait_for_message(ada.id, "That was the last question", timeout=20)

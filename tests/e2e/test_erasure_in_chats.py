@@ -125,11 +125,11 @@ async def complete_interview(b: Both) -> tuple[str, FakeUser]:
     consent = await tg.wait_for_message(ada.id, "90 days", timeout=30)
     await press(tg, ada, consent, "I agree")
     for number in (1, 2):
-        await tg.wait_for_message(ada.id, f"Question {number} of 3", timeout=30)
+        await tg.wait_for_message(ada.id, f"Question {number} of 3", timeout=30, include_edits=True)
         tg.send_voice(ada, audio("voice.ogg"), duration=6)
         receipt = await tg.wait_for_message(ada.id, f"to Question {number} of 3", timeout=30)
         await press(tg, ada, receipt, "Submit")
-    await tg.wait_for_message(ada.id, "Question 3 of 3", timeout=30)
+    await tg.wait_for_message(ada.id, "Question 3 of 3", timeout=30, include_edits=True)
     tg.send_text(ada, LONG)
     receipt = await tg.wait_for_message(ada.id, "Got your written answer", timeout=30)
     await press(tg, ada, receipt, "Submit")

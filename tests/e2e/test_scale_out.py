@@ -134,9 +134,16 @@ THANKS = "Thank you for your time!"
 TRY_AGAIN = (SORRY, texts.DOWNLOAD_FAILED, texts.PROCESSING)
 
 
+def carried(text: str) -> bool:
+    """A submitted receipt, edited into the result with the next question below it."""
+    return text.startswith("Submitted your answer") and "\n\nQuestion " in text
+
+
 def step_of(text: str, labels: list[str]) -> int | None:
     """The interview step a bot message asks for, None if it asks for nothing."""
     if m := re.match(r"Question (\d) of 3 ·", text):
+        return 2 * int(m[1]) - 1
+    if carried(text) and (m := re.search(r"\n\nQuestion (\d) of 3 ·", text)):
         return 2 * int(m[1]) - 1
     if text.startswith("Got your") and (m := re.search(r" to Question (\d) of 3\.", text)):
         return 2 * int(m[1])
@@ -509,7 +516,14 @@ class TelegramPerson(Person):
         return f"telegram:{self.chat}"
 
     def shown(self) -> list[Shown]:
-        return [Shown(original_text(m), original_labels(m), m) for m in self.tg.messages(self.chat)]
+        """Each message as first sent, and a receipt's edit carrying the next question, in
+        the order they appeared."""
+        entries = []
+        for m in self.tg.messages(self.chat):
+            entries.append((m.seq, Shown(original_text(m), original_labels(m), m)))
+            if m.updated_seq > m.seq and carried(m.text or ""):
+                entries.append((m.updated_seq, Shown(m.text or "", m.button_labels, m)))
+        return [shown for _, shown in sorted(entries, key=lambda e: e[0])]
 
     async def wait(self, check: Callable[[], Any]) -> None:
         with contextlib.suppress(TimeoutError):
@@ -573,13 +587,16 @@ class SlackPerson(Person):
         return f"slack:{self.user}"
 
     def shown(self) -> list[Shown]:
-        out = []
+        out: list[tuple[float, Shown]] = []
         for message in self.slack.messages(self.dm):
             first: dict[str, Any] = (message.versions[0] if message.versions
                                      else {"text": message.text, "blocks": message.blocks})
             labels = [label for label, _ref, _el in iter_buttons(first["blocks"] or [])]
-            out.append(Shown(str(first["text"]), labels, message))
-        return out
+            out.append((float(message.ts), Shown(str(first["text"]), labels, message)))
+            if message.edited and message.edited_ts and carried(message.text):
+                now = [label for label, _ref, _el in iter_buttons(message.blocks or [])]
+                out.append((float(message.edited_ts), Shown(message.text, now, message)))
+        return [shown for _, shown in sorted(out, key=lambda e: e[0])]
 
     async def wait(self, check: Callable[[], Any]) -> None:
         with contextlib.suppress(TimeoutError):

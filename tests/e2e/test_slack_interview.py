@@ -114,7 +114,8 @@ async def test_whole_referral_interview_with_clips_text_and_reviewers(world: Sla
     await world.say(GRACE, "A billing service, in Go.")
     assert world.last(dm).startswith("Got your written answer")
     await world.press(dm, "Start over", GRACE)
-    assert "Starting Question 1 of 3 over" in world.texts(dm)[-2]
+    # the receipt is edited into what happened and what next: one message
+    assert world.last(dm).startswith("Starting Question 1 of 3 over.\n\nOK, send your new")
     await world.share(GRACE, M4A, transcription={
         "status": "complete", "preview": {"content": "I built a billing service.",
                                           "has_more": False}})
@@ -123,7 +124,7 @@ async def test_whole_referral_interview_with_clips_text_and_reviewers(world: Sla
     await world.press(dm, "Submit", GRACE)
     assert "Submitted." in world.whispers(GRACE)
     # Question 2 (voice only): a desktop webm clip.
-    assert world.last(dm).startswith("Question 2 of 3 · A voice note")
+    assert "(1 clip, 0:06).\n\nQuestion 2 of 3 · A voice note" in world.last(dm)  # one edit
     await world.share(GRACE, WEBM)
     await world.press(dm, "Submit", GRACE)
     # Question 3 (text only).
@@ -276,8 +277,10 @@ async def test_bad_input_gets_a_clear_reply_and_records_nothing(world: SlackWorl
                                           message=receipt.as_slack()))
     assert world.whispers(GRACE)[-1] == texts.STALE_BUTTON and world.snapshot() == before
 
-    # Question 2 takes voice only; Question 3 text only.
-    assert world.last(dm).startswith("Question 2 of 3")
+    # Question 2 takes voice only; Question 3 text only. It came in the receipt's edit.
+    carried = world.fake.message(dm, receipt.ts).text
+    assert carried.startswith("Submitted your answer to Question 1 of 3")
+    assert "\n\nQuestion 2 of 3 · A voice note" in carried
     await refused("This question needs a voice note, not text. Please record your answer "
                   "(hold the microphone button).", world.say(GRACE, "Can I type this one?"))
     await world.share(GRACE, M4A)

@@ -7,6 +7,7 @@ import hashlib
 import multiprocessing
 import stat
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -92,7 +93,9 @@ async def test_every_format_is_stored_as_private_ogg_opus(audio: PydubAudioProce
                                 max_bytes=MAX_BYTES)
 
     canonical = root / "interview1" / "take1.ogg"
-    assert files_under(root) == [canonical]  # the original is gone once the copy is verified
+    # the original is gone once the copy is verified; the review copies were made with it
+    assert files_under(root) == [canonical, *(root / "interview1" / f"take1.review.{ext}"
+                                               for ext in ("m4a", "ogg"))]
     data = canonical.read_bytes()
     assert data.startswith(b"OggS") and b"OpusHead" in data[:100] and ogg_complete(data)
     assert stored.key == "interview1/take1"
@@ -100,7 +103,8 @@ async def test_every_format_is_stored_as_private_ogg_opus(audio: PydubAudioProce
     assert stored.checksum == hashlib.sha256(data).hexdigest()
     assert stored.duration == pytest.approx(SPEECH_SECONDS, abs=0.05)
     assert decode_ogg(canonical).duration_seconds == pytest.approx(stored.duration, abs=0.001)
-    assert stat.S_IMODE(canonical.stat().st_mode) == 0o600
+    for path in files_under(root):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(canonical.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
 
@@ -112,7 +116,7 @@ async def test_magic_bytes_win_over_a_wrong_mime_type(audio: PydubAudioProcessor
 
 
 async def test_keep_originals_keeps_the_upload(root: Path) -> None:
-    audio = PydubAudioProcessor(root, keep_originals=True)
+    audio = PydubAudioProcessor(root, keep_originals=True, review_formats=())
     await ingest(audio, "voice.mp3", "audio/mpeg", key="i/t")
     assert [p.name for p in files_under(root)] == ["t.ogg", "t.orig.mp3"]
 
@@ -286,8 +290,65 @@ async def test_review_copy_is_reused_until_the_clip_changes(audio: PydubAudioPro
     made = Path(path).stat().st_mtime_ns
     assert (await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS))[0] == path
     assert Path(path).stat().st_mtime_ns == made
-    await ingest(audio, "quiet.ogg")  # a new clip under the same key drops the stale copy
-    assert not Path(path).exists()
+    before = decode_ogg(path)
+    await ingest(audio, "quiet.ogg")  # a new clip under the same key replaces the copy
+    assert (await audio.review_copy("interview1/take1", fmt=AudioFormat.OGG_OPUS))[0] == path
+    assert decode_ogg(path).raw_data != before.raw_data
+
+
+async def test_a_clip_without_copies_made_loses_a_stale_one(root: Path) -> None:
+    both = PydubAudioProcessor(root)
+    await ingest(both, "voice.ogg")
+    stale = root / "interview1" / "take1.review.m4a"
+    assert stale.is_file()
+    await ingest(PydubAudioProcessor(root, review_formats=(AudioFormat.OGG_OPUS,)), "quiet.ogg")
+    assert not stale.exists()
+    assert (root / "interview1" / "take1.review.ogg").is_file()
+
+
+@pytest.fixture
+def counted_ffmpeg(tmp_path: Path) -> Iterator[Path]:
+    """ffmpeg behind a wrapper that logs each run (one line per run) before running it."""
+    real = ffmpeg.configure()
+    log = tmp_path / "ffmpeg-runs.log"
+    wrapper = tmp_path / "ffmpeg"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    ffmpeg._exe = str(wrapper)
+    try:
+        yield log
+    finally:
+        ffmpeg._exe = real
+
+
+def runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+async def test_one_decode_and_one_encode_make_the_canonical_file_and_both_copies(
+        audio: PydubAudioProcessor, counted_ffmpeg: Path) -> None:
+    """Convert once: no measuring pass, no re-decoding to verify, no run per review copy."""
+    await ingest(audio, "voice.m4a", "audio/mp4")
+    assert runs(counted_ffmpeg) == 2
+    for fmt in AudioFormat:
+        await audio.review_copy("interview1/take1", fmt=fmt)
+    assert runs(counted_ffmpeg) == 2  # made with the canonical file: nothing more to run
+
+
+async def test_copies_made_with_the_clip_match_copies_made_later(root: Path) -> None:
+    """The copies of the single run sound like those made on demand from the stored file."""
+    early = PydubAudioProcessor(root.parent / "early")
+    late = PydubAudioProcessor(root.parent / "late", review_formats=())
+    for audio in (early, late):
+        await ingest(audio, "quiet.ogg")
+    for review, fmt, codec in ((AudioFormat.OGG_OPUS, "ogg", "opus"),
+                               (AudioFormat.M4A_AAC, "mp4", "aac")):
+        made = [ffmpeg.decode(Path((await audio.review_copy("interview1/take1",
+                                                            fmt=review))[0]),
+                              fmt=fmt, codec=codec) for audio in (early, late)]
+        assert made[0].duration_seconds == pytest.approx(made[1].duration_seconds, abs=0.03)
+        levels = [speech_level(window_levels(m)) for m in made]
+        assert levels[0] == pytest.approx(levels[1], abs=0.3)
 
 
 async def test_review_copy_of_a_missing_clip_raises(audio: PydubAudioProcessor) -> None:
@@ -349,7 +410,8 @@ async def test_delete_removes_every_derived_file(root: Path) -> None:
     audio.delete("i2/a1")  # idempotent
 
     assert not (root / "i1").exists()
-    assert [p.name for p in files_under(root)] == ["a10.ogg", "a10.orig.ogg"]
+    assert [p.name for p in files_under(root)] == ["a10.ogg", "a10.orig.ogg", "a10.review.m4a",
+                                                    "a10.review.ogg"]
 
 
 # -- event loop ---------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ class RecordingAudio(PydubAudioProcessor):
     """The real pipeline, noting when a file has been stored."""
 
     def __init__(self, root: Path, journal: Journal) -> None:
-        super().__init__(root)
+        super().__init__(root, review_formats=())  # the canonical file only: what is checked
         self.journal = journal
 
     async def ingest(self, data: bytes, mime: str, *, key: str, max_seconds: float,

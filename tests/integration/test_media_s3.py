@@ -156,7 +156,8 @@ async def test_delete_removes_objects_and_files(tmp_path: Path, location: S3Loca
     await audio.drain()
     survivors = [f"{PREFIX}/iv1/take10.ogg", f"{PREFIX}/iv1/take10.orig.ogg"]
     assert object_names(endpoint, location.bucket) == survivors
-    assert files_under(tmp_path / "a") == ["iv1/take10.ogg", "iv1/take10.orig.ogg"]
+    assert files_under(tmp_path / "a") == ["iv1/take10.ogg", "iv1/take10.orig.ogg",
+                                           "iv1/take10.review.m4a", "iv1/take10.review.ogg"]
     # a derived object someone else put there goes too
     S3Bucket(location).upload(AUDIO / "voice.ogg", "iv1/take10", "review.ogg")
     audio.delete("iv1/take10")

@@ -413,12 +413,14 @@ class FakeUnitOfWork(UnitOfWork):
 @dataclass
 class Sent:
     chat: ChatRef
-    message: OutMessage
+    message: OutMessage  # as shown now, edits applied
     ref: MessageRef
+    before: list[OutMessage] = field(default_factory=list)  # what it showed before each edit
 
 
 class FakeMessenger(Messenger):
-    """Records everything sent; serves downloads from a dict of file ids."""
+    """Records everything sent, as a chat shows it (edits applied in place; `edits` keeps each
+    edit too); serves downloads from a dict of file ids."""
 
     def __init__(self, platform: str) -> None:
         self.platform = platform
@@ -437,6 +439,10 @@ class FakeMessenger(Messenger):
 
     async def edit(self, ref: MessageRef, message: OutMessage) -> None:
         self.edits.append((ref, message))
+        for sent in self.sent:
+            if sent.ref == ref:
+                sent.before.append(sent.message)
+                sent.message = message
 
     async def notify(self, chat: ChatRef, user: UserRef, text: str) -> None:
         self.notes.append((chat, user, text))
@@ -458,13 +464,15 @@ class FakeMessenger(Messenger):
         return [s for s in self.sent if s.chat == chat][-1]
 
     def button(self, chat: ChatRef, label: str) -> tuple[str, MessageRef]:
-        """The payload and message of the newest button in `chat` whose label starts so."""
-        for sent in reversed(self.sent):
-            if sent.chat != chat:
-                continue
-            for button in sent.message.all_buttons():
-                if button.label.startswith(label):
-                    return button.payload, sent.ref
+        """The payload and message of the newest button in `chat` whose label starts so:
+        among the buttons shown now, else among those an edit removed (a stale press)."""
+        mine = [sent for sent in reversed(self.sent) if sent.chat == chat]
+        for shown in ([(s, s.message) for s in mine],
+                      [(s, m) for s in mine for m in reversed(s.before)]):
+            for sent, message in shown:
+                for button in message.all_buttons():
+                    if button.label.startswith(label):
+                        return button.payload, sent.ref
         raise AssertionError(f"no button {label!r} in {chat}")
 
 

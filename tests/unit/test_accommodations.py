@@ -45,7 +45,7 @@ def newest_button(world: World, chat: ChatRef, label: str) -> tuple[str, Message
     """The newest button so labelled in `chat`, in sent messages or in edits of them."""
     found: list[tuple[int, str, MessageRef]] = []
     for n, sent in enumerate(world.telegram.sent + world.slack.sent):
-        for b in sent.message.all_buttons():
+        for b in [b for m in (*sent.before, sent.message) for b in m.all_buttons()]:
             if sent.chat == chat and b.label.startswith(label):
                 found.append((n, b.payload, sent.ref))
     for n, (ref, message) in enumerate(world.telegram.edits + world.slack.edits):
@@ -70,7 +70,8 @@ async def at_the_voice_question(world: World) -> str:
     await press(world, "Skip practice")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "A flaky test in the pager."))
     await press(world, "Submit")
-    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Question 2 of 2 · A voice note")
+    # the receipt now says what happened to the answer, with the next question below it
+    assert "\n\nQuestion 2 of 2 · A voice note" in world.telegram.texts(ADA_CHAT)[-1]
     return interview.id
 
 

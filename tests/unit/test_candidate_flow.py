@@ -62,7 +62,8 @@ async def test_full_interview_with_redo_then_review_cards() -> None:
     iid = await invite_and_accept(world)
     await press(world, "I agree")
     await press(world, "Skip practice")
-    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Question 1 of 2")
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith(
+        "Practice question skipped.\n\nQuestion 1 of 2")
     await world.engine.handle(TextReceived(ADA, ADA_CHAT, "First try", "u1"))
     assert "Start over (1 left)" in [b.label for b in
                                    world.telegram.last(ADA_CHAT).message.all_buttons()]
@@ -71,7 +72,7 @@ async def test_full_interview_with_redo_then_review_cards() -> None:
     labels = [b.label for b in world.telegram.last(ADA_CHAT).message.all_buttons()]
     assert labels == ["Submit"]
     await press(world, "Submit")
-    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Question 2 of 2")
+    assert "\n\nQuestion 2 of 2" in world.telegram.texts(ADA_CHAT)[-1]
     world.telegram.files["f1"] = b"speech:12"
     await world.engine.handle(MediaReceived(ADA, ADA_CHAT, voice(12), "u3"))
     await press(world, "Submit")

@@ -149,7 +149,8 @@ async def test_questions_status_and_help_follow_the_language() -> None:
     assert await press(world, "Übung überspringen") == "Übersprungen."
     assert world.telegram.texts(ADA_CHAT)[-1].endswith(
         "\n\nErzählen Sie von einem Fehler, den Sie gefunden haben.")
-    assert world.telegram.texts(ADA_CHAT)[-1].startswith("Frage 1 von 2")
+    assert world.telegram.texts(ADA_CHAT)[-1].startswith(  # the skip and the next question
+        "Übungsfrage übersprungen.\n\nFrage 1 von 2")                    # in one message
     await world.engine.handle(UserCommand(ADA, ADA_CHAT, Verb.STATUS))
     assert world.telegram.texts(ADA_CHAT)[-1] == (
         "0 von 2 Fragen beantwortet, 2 offen. Frist: Mo., 30. Nov., 10:00 (Europe/Berlin).")

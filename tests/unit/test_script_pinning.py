@@ -47,7 +47,8 @@ async def eve_at_first_question(world: World) -> str:
     await world.engine.handle(InviteAccepted(EVE, EVE_CHAT, token))
     await press(world, EVE, EVE_CHAT, "I agree")
     await press(world, EVE, EVE_CHAT, "Skip practice")
-    assert world.telegram.texts(EVE_CHAT)[-1].startswith("Question 1 of 2")
+    assert world.telegram.texts(EVE_CHAT)[-1].startswith(
+        "Practice question skipped.\n\nQuestion 1 of 2")
     return interview.id
 
 
@@ -63,7 +64,8 @@ async def test_an_edit_changes_no_question_of_a_running_interview() -> None:
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
     await press(world, EVE, EVE_CHAT, "Submit")
     latest = world.telegram.texts(EVE_CHAT)[-1]
-    assert latest.startswith("Question 2 of 2") and "Why testing?" in latest
+    assert latest.startswith("Submitted your answer to Question 1 of 2")
+    assert "\n\nQuestion 2 of 2" in latest and "Why testing?" in latest
     assert not any("EDITED" in t for t in world.telegram.texts(EVE_CHAT))
     status = UserCommand(EVE, EVE_CHAT, Verb.STATUS)
     await world.engine.handle(status)
@@ -90,7 +92,7 @@ async def test_a_retired_script_still_serves_its_candidates_and_reviewers() -> N
     # the candidate half-way goes on with the same questions, and can check where they are
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
     await press(world, EVE, EVE_CHAT, "Submit")
-    assert world.telegram.texts(EVE_CHAT)[-1].startswith("Question 2 of 2")
+    assert "\n\nQuestion 2 of 2" in world.telegram.texts(EVE_CHAT)[-1]
     await world.engine.handle(UserCommand(EVE, EVE_CHAT, Verb.STATUS))
     await world.engine.handle(UserCommand(EVE, EVE_CHAT, Verb.WITHDRAW))
     assert await press(world, EVE, EVE_CHAT, "Yes, withdraw") == "Withdrawn."
@@ -128,7 +130,7 @@ async def test_an_interview_from_before_revisions_uses_the_current_file() -> Non
     world.store.interviews[eve].script_revision = None  # as rows created before the migration
     await world.engine.handle(TextReceived(EVE, EVE_CHAT, "A race in the cache.", "e1"))
     await press(world, EVE, EVE_CHAT, "Submit")
-    assert world.telegram.texts(EVE_CHAT)[-1].startswith("Question 2 of 2")
+    assert "\n\nQuestion 2 of 2" in world.telegram.texts(EVE_CHAT)[-1]
 
 
 async def test_a_revision_missing_from_the_store_is_not_available() -> None:
