@@ -55,8 +55,9 @@ async def test_a_spanish_slack_user_gets_a_spanish_interview(tmp_path: Path) -> 
 
         await world.say(MARIA, "Reconstruí el sistema de facturación.")
         assert "Hemos recibido su respuesta escrita" in world.last(dm)
-        await world.press(dm, "Enviar", MARIA)
-        assert world.last(dm).startswith("Pregunta 2 de 2 · Texto")
+        await world.press(dm, "Enviar", MARIA)  # the receipt: the result, then the question
+        assert world.last(dm).startswith("Se ha enviado su respuesta a la Pregunta 1 de 2")
+        assert "\n\nPregunta 2 de 2 · Texto" in world.last(dm)
         assert world.last(dm).endswith("¿Qué cambiaría?")
         await world.say(MARIA, "Las pruebas de integración.")
         await world.press(dm, "Enviar", MARIA)
