@@ -252,6 +252,11 @@ class Phase:
     bot_cpu: ProcCpu = field(default_factory=lambda: ProcCpu(0.0, 0.0))
     fake_cpu: float = 0.0
     offered: float | None = None
+    calls: int = 0  # Bot API calls the bot made during the phase, getUpdates aside
+
+    @property
+    def calls_per_answer(self) -> float:
+        return self.calls / self.answers if self.answers else float("nan")
 
     @property
     def rate(self) -> float:
@@ -310,6 +315,7 @@ class Driver:
     async def run_phase(self, phase: Phase, bot: BotProcess,
                         work: list[Callable[[Phase], Awaitable[None]]]) -> Phase:
         cpu0, fake0, t0 = bot.cpu(), time.process_time(), time.perf_counter()
+        calls0 = len(self.fake.calls)
 
         async def person(w: Callable[[Phase], Awaitable[None]]) -> None:
             with contextlib.suppress(StepFailed):
@@ -320,6 +326,7 @@ class Driver:
         await self.quiet()
         phase.bot_cpu = bot.cpu() - cpu0
         phase.fake_cpu = time.process_time() - fake0
+        phase.calls = sum(c.method != "getUpdates" for c in self.fake.calls[calls0:])
         return phase
 
 
@@ -565,9 +572,10 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
         load = "closed loop" if p.offered is None else f"{p.offered:.0f}/s offered"
         rate = p.rate if p.offered is None else float("nan")  # paced: set by the think time
         rows.append((p.bot, p.name, load, p.answers, p.failed, rate, p.p(50), p.p(99),
-                     p.cpu_ms, p.cpu_with_children_ms, p.fake_cpu / p.seconds * 100))
+                     p.cpu_ms, p.cpu_with_children_ms, p.calls_per_answer,
+                     p.fake_cpu / p.seconds * 100))
     print(table(["bot", "phase", "load", "answers", "failed", "answers/s", "p50 ms", "p99 ms",
-                 "CPU ms/ans", "+children", "fake CPU %"], rows))
+                 "CPU ms/ans", "+children", "calls/ans", "fake CPU %"], rows))
     failed = sum(p.failed for p in phases)
     if failed:
         summary.add(f"engine/{args.db}", "answers the bot failed (apologised)", str(failed),

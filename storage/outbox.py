@@ -24,8 +24,6 @@ CLAIM = OUTBOX.update().where(_C.id == bindparam("_id"), _C.attempts == bindpara
                               _FREE)
 HELD = OUTBOX.update().where(*_HELD)
 DONE = OUTBOX.delete().where(*_HELD)
-DONE_ALL = OUTBOX.delete().where(_C.id.in_(bindparam("ids", expanding=True)),
-                                 _C.lease_owner == bindparam("_owner"))
 
 
 class SqlOutbox:
@@ -78,5 +76,7 @@ class SqlOutbox:
         """Remove several finished entries `owner` holds in one statement; how many went."""
         if not entry_ids:
             return 0
-        done = self.connection().execute(DONE_ALL, {"ids": list(entry_ids), "_owner": owner})
+        # one statement run for each id (an executemany): an IN list would be rendered anew
+        # for every batch size
+        done = self.connection().execute(DONE, [{"_id": i, "_owner": owner} for i in entry_ids])
         return int(done.rowcount)

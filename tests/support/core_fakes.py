@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -251,6 +251,9 @@ class FakeOutbox:
             return False
         del self.data.outbox[entry_id]
         return True
+
+    def done_all(self, entry_ids: Collection[int], owner: str) -> int:
+        return sum(self.done(entry_id, owner) for entry_id in entry_ids)
 
 
 class FakeScriptRevisions:
