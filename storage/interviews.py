@@ -88,6 +88,32 @@ class Snapshot:
     children: dict[str, dict[str, Values]]
 
 
+class KnownChildren:
+    """The child rows of interviews as this process last read or committed them, by version.
+
+    Every change to an interview's answers, takes, follow-ups or questions bumps its version
+    (`SqlInterviews._save`), so rows kept for the version a fresh read of the interview row
+    shows are current: loading then reads that one row instead of three or four tables. Only
+    committed rows are kept (`keep` is called after the commit)."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self.rows: dict[str, tuple[int, dict[str, dict[str, Values]]]] = {}
+
+    def get(self, interview_id: str, version: int) -> dict[str, dict[str, Values]] | None:
+        found = self.rows.get(interview_id)
+        return found[1] if found is not None and found[0] == version else None
+
+    def keep(self, snapshots: dict[str, Snapshot]) -> None:
+        if len(self.rows) + len(snapshots) > self.limit:
+            self.rows.clear()  # cheaper than keeping an order; refilled as interviews are read
+        for interview_id, snapshot in snapshots.items():
+            self.rows[interview_id] = (snapshot.version, snapshot.children)
+
+    def drop(self, interview_id: str) -> None:
+        self.rows.pop(interview_id, None)
+
+
 class SqlInterviews:
     """`InterviewRepository` on SQL; loaded aggregates are written back on commit.
 
@@ -96,8 +122,10 @@ class SqlInterviews:
     tasks in one), the second to commit fails with `ConcurrentUpdate` instead of overwriting.
     """
 
-    def __init__(self, connection: Callable[[], Connection]) -> None:
+    def __init__(self, connection: Callable[[], Connection],
+                 known: KnownChildren | None = None) -> None:
         self.connection = connection
+        self.known = known
         self.seen: dict[str, Interview] = {}
         self.snapshots: dict[str, Snapshot] = {}
         # state changes written by this transaction: (interview, state before or None if new)
@@ -168,6 +196,14 @@ class SqlInterviews:
     def _load(self, row: Any) -> Interview:
         if row.id in self.seen:
             return self.seen[row.id]
+        known = self.known.get(row.id, row.version) if self.known is not None else None
+        interview = self._assemble(row, known) if known is not None else self._read(row)
+        self.seen[row.id] = interview
+        self.snapshots[row.id] = Snapshot(row.version, INTERVIEW_ROW.values(interview),
+                                          rows(interview))
+        return interview
+
+    def _read(self, row: Any) -> Interview:
         takes_by_answer: dict[str | None, list[Take]] = {}
         take_by_id: dict[str, Take] = {}
         for t in self._children(TAKE, row.id):
@@ -183,9 +219,23 @@ class SqlInterviews:
                      for q in (self._children(QUESTION, row.id) if complete else ())]
         interview: Interview = INTERVIEW_ROW.load(row, answers=answers, follow_ups=follow_ups,
                                                   candidate_questions=questions)
-        self.seen[row.id] = interview
-        self.snapshots[row.id] = Snapshot(row.version, INTERVIEW_ROW.values(interview),
-                                          rows(interview))
+        return interview
+
+    @staticmethod
+    def _assemble(row: Any, children: dict[str, dict[str, Values]]) -> Interview:
+        """The aggregate from its row and known child rows (in the order `rows` made them)."""
+        takes_by_answer: dict[str | None, list[Take]] = {}
+        take_by_id: dict[str, Take] = {}
+        for key, t in children[TAKE.name].items():
+            take = take_by_id[key] = TAKE_ROW.load_values(t)
+            takes_by_answer.setdefault(t["answer_id"], []).append(take)
+        answers = [ANSWER_ROW.load_values(a, takes=takes_by_answer.get(key, []))
+                   for key, a in children[ANSWER.name].items()]
+        follow_ups = [FOLLOW_UP_ROW.load_values(f, reply=take_by_id.get(f["reply_take_id"] or ""))
+                      for f in children[FOLLOW_UP.name].values()]
+        questions = [QUESTION_ROW.load_values(q) for q in children[QUESTION.name].values()]
+        interview: Interview = INTERVIEW_ROW.load(row, answers=answers, follow_ups=follow_ups,
+                                                  candidate_questions=questions)
         return interview
 
     # -- writing -----------------------------------------------------------------------
@@ -213,6 +263,8 @@ class SqlInterviews:
             done = conn.execute(VERSIONED, {**changed, "version": version, "_id": i.id,
                                             "_version": before.version})
             if done.rowcount != 1:
+                if self.known is not None:
+                    self.known.drop(i.id)
                 raise ConcurrentUpdate(f"interview {i.id} changed since it was read")
             old = before.children
         for table in reversed(CHILDREN):  # children before parents
@@ -229,6 +281,12 @@ class SqlInterviews:
                     diff = {k: v for k, v in row.items() if was[key][k] != v}
                     conn.execute(CHILD_UPDATE[table.name], {**diff, "_key": key})
         self.snapshots[i.id] = Snapshot(version, values, children)
+
+    def committed(self) -> None:
+        """The transaction committed: its aggregates' rows are now the stored ones."""
+        if self.known is not None:
+            self.known.keep(self.snapshots)
+        self.forget()
 
     def forget(self) -> None:
         self.seen.clear()

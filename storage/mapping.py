@@ -123,3 +123,7 @@ class Shape:
 
     def load(self, row: Any, **nested: Any) -> Any:
         return self.cls(**self.fields(row), **nested)
+
+    def load_values(self, values: Values, **nested: Any) -> Any:
+        """`load` from a row as `values` made it (a dict by column name)."""
+        return self.load([values.get(name) for name in self.names], **nested)

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from storage.deliveries import SqlDeliveries
 from storage.fairness import SqlFairness
-from storage.interviews import SqlInterviews
+from storage.interviews import KnownChildren, SqlInterviews
 from storage.outbox import SqlOutbox
 from storage.reviews import SqlReviews
 from storage.scripts import SqlScriptRevisions
@@ -40,16 +40,18 @@ class SqlUnitOfWork:
     events (bots/webhooks.py) are committed with the change that caused them, or not at all.
     """
 
-    def __init__(self, engine: Engine, recorder: Recorder | None = None) -> None:
+    def __init__(self, engine: Engine, recorder: Recorder | None = None,
+                 known: KnownChildren | None = None) -> None:
         self.engine = engine
         self.recorder = recorder
+        self.known = known
         self._connection: Connection | None = None
         self._session: Session | None = None
         self._scripts: SqlScriptRevisions | None = None
         self._fairness: SqlFairness | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.interviews = SqlInterviews(self.connection)
+        self.interviews = SqlInterviews(self.connection, self.known)
         self.reviews = SqlReviews(lambda: self.session)
         self.outbox = SqlOutbox(self.connection)
         self.deliveries = SqlDeliveries(self.connection)
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
         except BaseException:
             self.rollback()
             raise
+        self.interviews.committed()
         self._forget()
 
     def _forget(self) -> None:
@@ -146,11 +149,13 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    """Makes a fresh `SqlUnitOfWork` per command."""
+    """Makes a fresh `SqlUnitOfWork` per command; they share what this process knows of the
+    interviews' child rows (`KnownChildren`: checked against the version read each time)."""
 
     def __init__(self, engine: Engine, recorder: Recorder | None = None) -> None:
         self.engine = engine
         self.recorder = recorder
+        self.known = KnownChildren()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.recorder)
+        return SqlUnitOfWork(self.engine, self.recorder, self.known)
