@@ -199,8 +199,9 @@ class SqlInterviews:
         known = self.known.get(row.id, row.version) if self.known is not None else None
         interview = self._assemble(row, known) if known is not None else self._read(row)
         self.seen[row.id] = interview
+        # the known rows are what `rows` makes of the aggregate built from them
         self.snapshots[row.id] = Snapshot(row.version, INTERVIEW_ROW.values(interview),
-                                          rows(interview))
+                                          known if known is not None else rows(interview))
         return interview
 
     def _read(self, row: Any) -> Interview:
