@@ -96,7 +96,7 @@ class KnownChildren:
     shows are current: loading then reads that one row instead of three or four tables. Only
     committed rows are kept (`keep` is called after the commit)."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 2_000) -> None:
         self.limit = limit
         self.rows: dict[str, tuple[int, dict[str, dict[str, Values]]]] = {}
 
