@@ -102,9 +102,11 @@ class SqlUnitOfWork:
         self._scripts = self._fairness = None
         try:
             if session is not None:
-                if commit:
-                    session.flush()
-                session.close()
+                try:
+                    if commit:
+                        session.flush()
+                finally:
+                    session.close()
             if connection is not None and commit:
                 connection.commit()
         finally:
