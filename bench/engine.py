@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import ProcCpu, percentile, proc_cpu, summary, table
+from bench.common import MISSED, ProcCpu, percentile, proc_cpu, summary, table
 from core.messages import OutMessage
 from core.ports import Messenger
 from core.refs import ChatRef, MediaRef, MessageRef, UserRef
@@ -255,6 +255,11 @@ class Phase:
     bot_cpu: ProcCpu = field(default_factory=lambda: ProcCpu(0.0, 0.0))
     fake_cpu: float = 0.0
     offered: float | None = None
+    calls: int = 0  # Bot API calls the bot made during the phase, getUpdates aside
+
+    @property
+    def calls_per_answer(self) -> float:
+        return self.calls / self.answers if self.answers else float("nan")
 
     @property
     def rate(self) -> float:
@@ -313,6 +318,7 @@ class Driver:
     async def run_phase(self, phase: Phase, bot: BotProcess,
                         work: list[Callable[[Phase], Awaitable[None]]]) -> Phase:
         cpu0, fake0, t0 = bot.cpu(), time.process_time(), time.perf_counter()
+        calls0 = len(self.fake.calls)
 
         async def person(w: Callable[[Phase], Awaitable[None]]) -> None:
             with contextlib.suppress(StepFailed):
@@ -323,6 +329,7 @@ class Driver:
         await self.quiet()
         phase.bot_cpu = bot.cpu() - cpu0
         phase.fake_cpu = time.process_time() - fake0
+        phase.calls = sum(c.method != "getUpdates" for c in self.fake.calls[calls0:])
         return phase
 
 
@@ -500,11 +507,22 @@ class EngineOnly:
     answers: int
     cpu_ms: float
     statements: dict[str, float]
+    transactions: float  # commits per answer
+    together: bool = False  # every candidate's answer at once (else one after another)
+
+    def describe(self) -> str:
+        sql = ", ".join(f"{v:.1f} {k}" for k, v in self.statements.items())
+        how = "all candidates at once" if self.together else "one after another"
+        return (f"{self.cpu_ms:.2f} ms CPU per text answer over {self.answers} ({how}); "
+                f"SQL per answer: {sql}; {self.transactions:.2f} transactions per answer")
 
 
-async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str) -> EngineOnly:
+async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str
+                      ) -> list[EngineOnly]:
     """`Engine.handle(TextReceived)` in this process with the scheduler running, no PTB, no
-    HTTP: what the engine and storage cost per text answer, and the SQL it runs."""
+    HTTP: what the engine and storage cost per text answer, and the SQL it runs; first one
+    answer after another, then each round of answers all at once (as the candidates of the
+    saturated phase send them), where finished outbox entries are removed in batches."""
     from collections import Counter
 
     from sqlalchemy import event
@@ -520,6 +538,7 @@ async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str) ->
     scheduler = ReminderScheduler(app.db, app.engine, name="engine-only")
     await scheduler.start()
     people = min(args.candidates, 100)
+    results = []
     try:
         refs = [(UserRef("telegram", str(9_000_000 + n)), ChatRef("telegram", str(9_000_000 + n)))
                 for n in range(people)]
@@ -529,27 +548,43 @@ async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str) ->
             await app.engine.handle(InviteAccepted(user, chat, token, delivery=f"solo-a{n}"))
             await app.engine.handle(ButtonPressed(user, chat, f"cs:{interview.id}:y",
                                                   delivery=f"solo-b{n}"))
+        await app.engine.idle()
         counts: Counter[str] = Counter()
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             counts[statement.lstrip().split(None, 1)[0].upper()] += 1
 
-        event.listen(app.db, "before_cursor_execute", count)
-        answers = 0
-        cpu = time.process_time()
-        for q in range(2 * args.answers):
-            for n, (user, chat) in enumerate(refs):
-                await app.engine.handle(TextReceived(
+        def commit(_conn: Any) -> None:
+            counts["COMMIT"] += 1
+
+        for together in (False, True):
+            counts.clear()
+            event.listen(app.db, "before_cursor_execute", count)
+            event.listen(app.db, "commit", commit)
+            answers = 0
+            cpu = time.process_time()
+            for q in range(2 * args.answers):
+                texts = [app.engine.handle(TextReceived(
                     user, chat, f"My answer to question {q + 1}: it depends.",
-                    delivery=f"solo-t{q}-{n}"))
-                answers += 1
-        cpu = time.process_time() - cpu
-        event.remove(app.db, "before_cursor_execute", count)
+                    delivery=f"solo-t{together}-{q}-{n}")) for n, (user, chat) in enumerate(refs)]
+                if together:
+                    await asyncio.gather(*texts)
+                else:
+                    for one in texts:
+                        await one
+                answers += len(texts)
+            await app.engine.idle()
+            cpu = time.process_time() - cpu
+            event.remove(app.db, "before_cursor_execute", count)
+            event.remove(app.db, "commit", commit)
+            commits = counts.pop("COMMIT", 0)
+            results.append(EngineOnly(answers, cpu / answers * 1000,
+                                      {k: v / answers for k, v in sorted(counts.items())},
+                                      commits / answers, together))
     finally:
         await scheduler.stop()
         app.db.dispose()
-    return EngineOnly(answers, cpu / answers * 1000,
-                      {k: v / answers for k, v in sorted(counts.items())})
+    return results
 
 
 def _free_port() -> int:
@@ -569,20 +604,24 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
         load = "closed loop" if p.offered is None else f"{p.offered:.0f}/s offered"
         rate = p.rate if p.offered is None else float("nan")  # paced: set by the think time
         rows.append((p.bot, p.name, load, p.answers, p.failed, rate, p.p(50), p.p(99),
-                     p.cpu_ms, p.cpu_with_children_ms, p.fake_cpu / p.seconds * 100))
+                     p.cpu_ms, p.cpu_with_children_ms, p.calls_per_answer,
+                     p.fake_cpu / p.seconds * 100))
     print(table(["bot", "phase", "load", "answers", "failed", "answers/s", "p50 ms", "p99 ms",
-                 "CPU ms/ans", "+children", "fake CPU %"], rows))
+                 "CPU ms/ans", "+children", "calls/ans", "fake CPU %"], rows))
     failed = sum(p.failed for p in phases)
     if failed:
         summary.add(f"engine/{args.db}", "answers the bot failed (apologised)", str(failed),
                     "0", False)
-    solo: EngineOnly | None = getattr(args, "engine_only", None)
-    if solo is not None:
-        sql = ", ".join(f"{v:.1f} {k}" for k, v in solo.statements.items())
-        print(f"  engine alone (Engine.handle, scheduler on, no PTB/HTTP): {solo.cpu_ms:.2f} ms "
-              f"CPU per text answer over {solo.answers}; SQL per answer: {sql}")
-        summary.add(f"engine/{args.db}", "engine alone: CPU ms, SQL statements per text answer",
-                    f"{solo.cpu_ms:.1f}, {sum(solo.statements.values()):.0f}")
+    solos: list[EngineOnly] = getattr(args, "engine_only", [])
+    for solo in solos:
+        print(f"  engine alone (Engine.handle, scheduler on, no PTB/HTTP): {solo.describe()}")
+    if solos:
+        alone, together = solos[0], solos[-1]
+        summary.add(f"engine/{args.db}",
+                    "engine alone: CPU ms, SQL statements, transactions per text answer",
+                    f"{alone.cpu_ms:.2f}, {sum(alone.statements.values()):.0f}, "
+                    f"{alone.transactions:.2f} (all at once: {together.cpu_ms:.2f}, "
+                    f"{sum(together.statements.values()):.0f}, {together.transactions:.2f})")
     by = {(p.bot, p.name): p for p in phases}
     echo, ours = by.get(("echo", "saturated")), by.get(("ours", "saturated"))
     paced = by.get(("ours", "paced"))
@@ -685,6 +724,8 @@ def main(argv: list[str] | None = None) -> None:
           f"database {args.db}, think time {args.think:g} s (paced)", flush=True)
     phases = asyncio.run(amain(args))
     report(args, phases)
+    if summary.missed():
+        sys.exit(MISSED)  # run alone, say so; `python -m bench` lists it and exits 1
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from core.review import complete_reviewers, scored_answers
 from core.reviewers import decides
 from core.script import Script
 from core.states import State
-from storage.webhook_rows import add_event, after_commit
+from storage.webhook_rows import add_event
 from storage.webhook_rows import scrub_pending as scrub_rows
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class WebhookRecorder:
                       interview_id=interview_id, url=receiver.url,
                       secret_env=receiver.secret_env, body=body, now=now)
         if receivers and self.on_commit is not None:
-            after_commit(uow.session, self.on_commit)
+            uow.after_commit(self.on_commit)
 
 
 def scrub_pending(uow: SqlUnitOfWork, interview_id: str) -> None:

@@ -349,8 +349,10 @@ class Engine:
         return await self.outbox.resend_due(limit)
 
     async def idle(self) -> None:
-        """Wait for background work (transcripts) to finish."""
+        """Wait for background work (transcripts) to finish; remove finished outbox entries
+        now rather than at the end of this turn of the event loop."""
         await self.transcription.idle()
+        self.outbox.settle()
 
 
 def _first(uow: UnitOfWork, delivery: str | None) -> bool:

@@ -32,6 +32,7 @@ from core.transcription import Transcription
 log = logging.getLogger("interviewbot.outbox")
 STEP_ATTEMPTS = 5  # failed tries of one step, backing off, before it is given up
 CLAIM_LIMIT = 2 * STEP_ATTEMPTS + 2  # takeovers of one entry (a runner that keeps dying)
+SETTLE_BATCH = 200  # finished entries removed by one statement at most
 
 StepRun = Callable[[Step], Awaitable["str | list[Step] | None"]]
 
@@ -49,6 +50,8 @@ class OutboxRunner:
         self.owner = owner
         self.posting = posting
         self.transcription = transcription
+        self._settling: list[int] = []  # finished entries not yet removed (see `settle`)
+        self._settle_planned = False
         self.steps: dict[str, StepRun] = {
             outbox.SEND: self._send,
             outbox.EDIT: self._edit,
@@ -202,9 +205,36 @@ class OutboxRunner:
         if work.pending():
             self._save(entry_id, work, keep_lease=False)
             return
-        with self.s.uow() as uow:
-            uow.outbox.done(entry_id, self.owner)
-            uow.commit()
+        self._settling.append(entry_id)
+        if len(self._settling) >= SETTLE_BATCH:
+            self.settle()
+        elif not self._settle_planned:
+            self._settle_planned = True
+            asyncio.get_running_loop().call_soon(self.settle)
+
+    def settle(self) -> None:
+        """Remove the entries finished since the last call, in one transaction.
+
+        Entries finished during one turn of the event loop are removed together at its end
+        (or once `SETTLE_BATCH` are waiting), so an answer costs one transaction, not two.
+        Until then each is still leased to this process: no sweep takes it. If the removal
+        fails, it is tried again a third of a lease later, well before the lease ends."""
+        self._settle_planned = False
+        done, self._settling = self._settling, []
+        if not done:
+            return
+        try:
+            with self.s.uow() as uow:
+                uow.outbox.done_all(done, self.owner)
+                uow.commit()
+        except Exception:
+            log.exception("could not remove %d finished outbox entries; trying again",
+                          len(done))
+            self._settling[:0] = done
+            if not self._settle_planned:
+                self._settle_planned = True
+                asyncio.get_running_loop().call_later(self.lease.total_seconds() / 3,
+                                                      self.settle)
 
     def _give_up_all(self, entry_id: int, work: Work) -> None:
         for step in work.pending():

@@ -6,7 +6,7 @@ the scheduler and the audio pipeline (see core/audio.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -212,6 +212,10 @@ class OutboxRepository(Protocol):
 
     def done(self, entry_id: int, owner: str) -> bool:
         """Remove an entry whose steps are all done or given up (if `owner` holds it)."""
+        ...
+
+    def done_all(self, entry_ids: Collection[int], owner: str) -> int:
+        """`done` for several entries at once; returns how many were removed."""
         ...
 
 

@@ -4,11 +4,10 @@ unit of work's session), then leased, settled and pruned by the sender (bots/web
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, or_, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -26,11 +25,6 @@ def add_event(session: Session, *, msg_id: str, event_type: str, interview_id: s
         id=msg_id, event_type=event_type, interview_id=interview_id, url=url,
         secret_env=secret_env, body=body, created_at=now, due_at=now, attempts=0))
     session.flush()
-
-
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Call `callback` once the session's transaction has committed (not on a rollback)."""
-    event.listen(session, "after_commit", lambda _session: callback(), once=True)
 
 
 def scrub_pending(session: Session, interview_id: str) -> None:

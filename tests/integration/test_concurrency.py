@@ -198,3 +198,24 @@ async def test_wrong_invitation_tokens_are_counted_across_processes(db: Engine) 
     await worlds[1].engine.handle(InviteAccepted(ADA, CHAT, "wrong-again"))
     assert worlds[1].telegram.texts(CHAT)[-1] == TOKEN_THROTTLED
     assert TOKEN_THROTTLED not in worlds[0].telegram.texts(CHAT)
+
+
+async def test_answers_one_process_knows_are_read_again_once_another_changed_them(
+        db: Engine, sql: list[str]) -> None:
+    first = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    second = make_world(small_script(), uow=SqlUnitOfWorkFactory(db))
+    interview_id = await started(first)
+    await first.engine.handle(TextReceived(ADA, CHAT, "Typed on the first process.", "u-1"))
+    sql.clear()
+    with first.engine.s.uow() as uow:  # the first process knows this version's rows
+        known = uow.interviews.get(interview_id)
+        assert known is not None and [t.text for t in known.answers[-1].takes] == [
+            "Typed on the first process."]
+    assert sql == ["SELECT"]  # the interview row alone: its answers and takes are known
+    await second.engine.handle(TextReceived(ADA, CHAT, "And more on the second.", "u-2"))
+    with first.engine.s.uow() as uow:
+        now = uow.interviews.get(interview_id)
+        assert now is not None
+        # the draft grew on the second process: a new version, so its rows are read again
+        assert [(t.text, t.pieces) for t in now.answers[-1].takes] == [
+            ("Typed on the first process.\nAnd more on the second.", 2)]

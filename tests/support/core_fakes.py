@@ -323,6 +323,9 @@ class FakeOutbox(OutboxRepository):
         del self.data.outbox[entry_id]
         return True
 
+    def done_all(self, entry_ids: Collection[int], owner: str) -> int:
+        return sum(self.done(entry_id, owner) for entry_id in entry_ids)
+
 
 class FakeScriptRevisions(ScriptRevisionRepository):
     def __init__(self, data: Store) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from core import outbox
 from core.bus import work_of
@@ -17,9 +20,11 @@ from core.observe import NullObserver
 from core.outbox_runner import STEP_ATTEMPTS
 from core.ports import DeliveryFailed
 from core.refs import ChatRef, MessageRef, UserRef
+from core.texts import NO_INVITATION
 from tests.integration.test_concurrency import started
 from tests.support.core_fakes import (
     FakeMessenger,
+    FakeOutbox,
     FakeUnitOfWork,
     FlakyMessenger,
     World,
@@ -196,3 +201,48 @@ async def test_a_slow_send_keeps_its_lease_and_no_sweep_takes_it() -> None:
     await asyncio.wait_for(task, 30)
     assert sum(t.startswith("Got your") for t in slow.texts(CHAT) + other.telegram.texts(CHAT)) == 1
     assert not world.store.outbox
+
+
+def strangers(n: int) -> list[TextReceived]:
+    """Texts from people with no invitation: each gets a reply, each reply an outbox entry."""
+    return [TextReceived(UserRef("telegram", str(100 + i)), ChatRef("telegram", str(100 + i)),
+                         "hello", f"u-{i}") for i in range(n)]
+
+
+async def test_entries_finished_in_one_turn_of_the_loop_are_removed_together(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    world = make_world(small_script())
+    batches: list[list[int]] = []
+    remove = FakeOutbox.done_all
+
+    def recorded(self: FakeOutbox, entry_ids: Collection[int], owner: str) -> int:
+        batches.append(sorted(entry_ids))
+        return remove(self, entry_ids, owner)
+
+    monkeypatch.setattr(FakeOutbox, "done_all", recorded)
+    await asyncio.gather(*(world.engine.handle(cmd) for cmd in strangers(3)))
+    assert all(world.telegram.texts(cmd.chat) == [NO_INVITATION] for cmd in strangers(3))
+    await world.engine.idle()  # removes at once whatever the end of the turn did not
+    assert batches == [[1, 2, 3]]  # one removal (one transaction) for the three answers
+    assert world.store.outbox == {}
+
+
+async def test_a_failed_removal_keeps_the_entries_leased_and_is_tried_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    world = make_world(small_script())
+    failures = [ConnectionError("database unreachable")]
+    remove = FakeOutbox.done_all
+
+    def flaky(self: FakeOutbox, entry_ids: Collection[int], owner: str) -> int:
+        if failures:
+            raise failures.pop()
+        return remove(self, entry_ids, owner)
+
+    monkeypatch.setattr(FakeOutbox, "done_all", flaky)
+    await world.engine.handle(strangers(1)[0])  # its removal at the end of the turn failed
+    assert not failures and list(world.store.outbox) == [1]
+    assert world.engine.outbox.due() == []  # still leased: no sweep sends it again meanwhile
+    world.clock.advance(seconds=world.engine.outbox.lease.total_seconds())
+    assert [e.id for e in world.engine.outbox.due()] == [1]  # (a sweep would, after the lease)
+    world.engine.outbox.settle()  # the retry, planned a third of a lease later, removes it
+    assert world.store.outbox == {}
