@@ -22,6 +22,7 @@ from bots.slack import translate as tr
 from bots.slack.invite import SlackInviteFailed, invite_slack_user
 from bots.slack.messenger import DownloadFailed, SlackMessenger, make_client
 from core import texts
+from core.capabilities import with_commands
 from core.commands import CreateInvitation
 from core.messages import OutMessage
 from core.observe import NullObserver
@@ -254,7 +255,7 @@ async def test_bad_input_gets_a_clear_reply_and_records_nothing(world: SlackWorl
     ts = first["event"]["ts"]
     await refused(tr.EDITED, world.deliver(ev.message_changed(
         GRACE, channel=dm, ts=ts, old_text="My first answer", new_text="A better answer")))
-    await refused(tr.DELETED, world.deliver(ev.message_deleted(
+    await refused(with_commands(tr.DELETED, tr.PLATFORM), world.deliver(ev.message_deleted(
         GRACE, channel=dm, ts=ts, old_text="My first answer")))
     answer = world.interview().answer_for("built")
     assert answer is not None and answer.takes[0].text == "My first answer"
