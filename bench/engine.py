@@ -815,7 +815,8 @@ def main(argv: list[str] | None = None) -> None:
         args.voices = min(args.candidates, 50) if args.quick else args.candidates
     args.bots = args.bots.split(",")
     args.phases = []
-    print(f"{args.candidates} candidates, {args.answers} text answers each per text phase, "
+    print(f"{args.candidates} candidates, {args.answers} text answers each per text phase "
+          f"(ours: written answers, 2 steps each), "
           f"database {args.db}, think time {args.think:g} s (paced)", flush=True)
     phases = asyncio.run(amain(args))
     report(args, phases)

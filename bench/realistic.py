@@ -386,7 +386,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=40)
     parser.add_argument("--answers", type=int, default=None,
-                        help="text answers after thinking, per candidate (default 6; 3 quick)")
+                        help="written answers after thinking, per candidate, two steps each "
+                             "(default 6; 3 quick)")
     parser.add_argument("--think", type=float, default=1.2, help="seconds before each answer")
     parser.add_argument("--quick", action="store_true", help="fewer answers per candidate")
     parser.add_argument("--keep", action="store_true", help="keep the bot logs and database")

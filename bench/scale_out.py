@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--candidates", type=int, default=60)
     parser.add_argument("--answers", type=int, default=None,
-                        help="text answers per candidate (default 5; 3 with --quick)")
+                        help="written answers per candidate, two steps each "
+                             "(default 5; 3 with --quick)")
     parser.add_argument("--think", type=float, default=1.2)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -245,9 +246,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.answers is None:
         args.answers = 3 if args.quick else 5
     offered = args.candidates / args.think
-    print(f"{args.candidates} candidates, {args.answers} text answers each after {args.think:g} s"
-          f" (up to {offered:.0f} answers/s offered); PostgreSQL; Telegram webhook via a "
-          f"round-robin forwarder; flood limits on; {_load()}", flush=True)
+    print(f"{args.candidates} candidates, {args.answers} written answers each (2 steps each: "
+          f"the text -> its receipt, Submit -> the receipt edited with the next question), "
+          f"{args.think:g} s before every step (up to {offered:.0f} steps/s offered); "
+          f"PostgreSQL; Telegram webhook via a round-robin forwarder; flood limits on; "
+          f"{_load()}", flush=True)
     runs = asyncio.run(amain(args))
     rows = [(r.processes, r.steps, r.rate, r.p(50), r.p(99), r.calls / r.steps if r.steps
              else float("nan"), r.hits, r.failed,
