@@ -12,19 +12,26 @@ One run, two bots, one fake server (fakes/telegram/) on 127.0.0.1:
   enforces no limits here; bench.pacing measures pacing), so this is engine overhead.
 
 Each bot runs in its own process; the fake and the simulated candidates run in this one, so
-the bot's CPU time is its own (read from /proc). Every candidate is a task that sends a message
-and waits for the bot's reply. Phases, each finished by every candidate before the next starts:
+the bot's CPU time is its own (read from /proc). Every candidate is a task that takes one step
+at a time and waits for the bot's reply. A step is one update in and the bot's reply out: for
+the echo bot a message and its echo; for ours a written answer and its receipt (with Submit),
+or the Submit press and the receipt edited into the result with the next question (plus the
+press's answerCallbackQuery, not a message). An answer is a draft until submitted, so each
+written answer of ours is two steps; figures are per step unless they say otherwise.
+Phases, each finished by every candidate before the next starts:
 
   onboarding   /start <invite token>, then "I agree" (ours only)
-  saturated    --answers text answers each, no pause: capacity (answers/s) and CPU per answer
-  paced        --answers text answers each after a random think time (mean --think s):
-               latency at a steady load of candidates/think answers/s
-  voice+review one voice note each (download, ffmpeg to OGG/Opus, store): the last question,
-               so it also completes the interview and posts the review cards with audio
-               (ours only; --voices of the candidates)
+  saturated    --answers text answers each (echo: messages; ours: written answers, 2 steps
+               each), no pause: capacity (steps/s) and CPU per step
+  paced        the same after a random think time (mean --think s) before every step:
+               latency at a steady load of candidates/think steps/s, the same for both bots
+  voice+review one voice note each (download, ffmpeg to OGG/Opus, store) and Submit: the
+               last question, so it also completes the interview and posts the review cards
+               with audio (ours only; --voices of the candidates)
 
-Latency is from when the fake made the update available to the first message the bot sent
-to that chat afterwards, both on the fake's clock.
+Latency is from when the fake made the update available to the bot's first successful call
+in that chat afterwards (a message, or the edit of the pressed message), on the fake's clock.
+Calls per step count the calls naming a candidate's chat; callback answers are counted apart.
 """
 
 from __future__ import annotations
@@ -61,8 +68,23 @@ ECHO_USERS = 1_000_000
 OUR_USERS = 2_000_000
 STEP_TIMEOUT = 300.0
 SORRY = "Sorry, something went wrong"  # bots.telegram.channel: a handler raised
+FAILURES = (SORRY, "Something went wrong on our side")  # ... or storing a recording failed
+# what the person sees as the bot's reply: a message in their chat, or one edited there
+REPLY_METHODS = frozenset({"sendmessage", "sendvoice", "sendaudio", "senddocument", "sendphoto",
+                           "copymessage", "forwardmessage", "editmessagetext",
+                           "editmessagecaption", "editmessagereplymarkup"})
 
-# Targets (issue 10)
+# A step is one update in and the bot's reply out. Echo: a message and its echo. Ours: a
+# written answer (-> its receipt, with Submit) or the Submit press (-> the receipt edited into
+# the result with the next question, plus the press's answerCallbackQuery, which is not a
+# message); so one written answer takes two steps.
+STEPS_PER_ANSWER = 2
+STEPS_SAID = ("a step: one update in, the bot's reply out. echo: a message -> its echo; "
+              "ours: a written answer -> its receipt, or Submit -> the receipt edited into the "
+              "result with the next question (+ answerCallbackQuery, not a message); a written "
+              "answer is 2 steps")
+
+# Targets (issue 10; the CPU target is per written answer, both of its steps)
 RATIO_TARGET = 0.8
 P99_TARGET_MS = 50.0
 CPU_TARGET_MS = 1.0
@@ -223,7 +245,10 @@ async def bot_process(target: Callable[..., None], *args: Any,
     target = getattr(importlib.import_module(module), target.__name__)
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, ready), daemon=True)
+    # not a daemon: the bot runs its audio conversions in a process pool of its own, and a
+    # daemonic process may not have children (AssertionError, "storing a recording failed");
+    # it stops on SIGTERM (below) or when this process is gone (_until_terminated)
+    process = ctx.Process(target=target, args=(*args, ready), daemon=False)
     process.start()
     bot = BotProcess(process)
     try:
@@ -256,10 +281,13 @@ class Phase:
     fake_cpu: float = 0.0
     offered: float | None = None
     calls: int = 0  # Bot API calls the bot made during the phase, getUpdates aside
+    chat_calls: int = 0  # of those, calls naming one of the phase's people's chats
+    callbacks: int = 0  # answerCallbackQuery: a press's answer, not a message in the chat
 
     @property
     def calls_per_answer(self) -> float:
-        return self.calls / self.answers if self.answers else float("nan")
+        """Bot API calls in the people's chats per step (`answers` counts steps)."""
+        return self.chat_calls / self.answers if self.answers else float("nan")
 
     @property
     def rate(self) -> float:
@@ -279,7 +307,7 @@ class Phase:
 
 
 class StepFailed(Exception):
-    """The bot apologised instead of answering: this simulated person stops."""
+    """The bot apologised (or said storing failed) instead of answering: this person stops."""
 
 
 Send = Callable[[], dict[str, Any]]
@@ -293,19 +321,32 @@ class Driver:
         self.fake = fake
 
     async def step(self, chat_id: int, send: Send, done: Done, phase: Phase) -> Any:
-        mark = self.fake.mark()
+        """One step: send one update (a message, a button press), wait until the bot's reply
+        satisfies `done`, and time the step to the bot's first reply in that chat.
+
+        The reply is a new message or, for a press, the pressed message edited (into its
+        result with the next question): both count, and the time is that of the first
+        successful Bot API call naming the chat after the update was sent."""
+        mark, calls = self.fake.mark(), len(self.fake.calls)
         update = send()
         available = self.fake.update_times[update["update_id"]]
         reply = await self.fake.wait_for_message(
-            chat_id, since=mark, predicate=lambda m: done(m) or SORRY in (m.text or ""),
-            timeout=STEP_TIMEOUT)
-        if SORRY in (reply.text or ""):
+            chat_id, since=mark, include_edits=True,
+            predicate=lambda m: done(m) or _failure(m), timeout=STEP_TIMEOUT)
+        if _failure(reply):
             phase.failed += 1
             raise StepFailed(chat_id)
-        first = next(m for m in self.fake.messages(chat_id) if m.seq > mark)
-        phase.latencies.append(first.at - available)
+        phase.latencies.append(self.first_reply(chat_id, calls, reply) - available)
         phase.answers += 1
         return reply
+
+    def first_reply(self, chat_id: int, calls: int, reply: Any) -> float:
+        """When the first message or edit reached the fake in `chat_id` after call `calls`."""
+        for call in self.fake.calls[calls:]:
+            if (call.status == 200 and call.method.lower() in REPLY_METHODS
+                    and str(call.params.get("chat_id")) == str(chat_id)):
+                return float(call.at)
+        return float(reply.at)  # not expected: the reply was made by a call
 
     async def quiet(self, idle: float = 0.3) -> None:
         """Wait until the bot has made no API call for `idle` seconds (long polls aside)."""
@@ -316,7 +357,8 @@ class Driver:
                 return
 
     async def run_phase(self, phase: Phase, bot: BotProcess,
-                        work: list[Callable[[Phase], Awaitable[None]]]) -> Phase:
+                        work: list[Callable[[Phase], Awaitable[None]]],
+                        chats: set[int] | None = None) -> Phase:
         cpu0, fake0, t0 = bot.cpu(), time.process_time(), time.perf_counter()
         calls0 = len(self.fake.calls)
 
@@ -329,8 +371,16 @@ class Driver:
         await self.quiet()
         phase.bot_cpu = bot.cpu() - cpu0
         phase.fake_cpu = time.process_time() - fake0
-        phase.calls = sum(c.method != "getUpdates" for c in self.fake.calls[calls0:])
+        made = [c for c in self.fake.calls[calls0:] if c.method != "getUpdates"]
+        phase.calls = len(made)
+        named = {str(chat) for chat in chats or ()}
+        phase.chat_calls = sum(str(c.params.get("chat_id")) in named for c in made)
+        phase.callbacks = sum(c.method == "answerCallbackQuery" for c in made)
         return phase
+
+
+def _failure(message: Any) -> bool:
+    return any(text in (message.text or "") for text in FAILURES)
 
 
 def _text_is(text: str) -> Done:
@@ -369,7 +419,8 @@ async def bench_echo(fake: Any, args: argparse.Namespace, tmp: Path) -> list[Pha
                                           _text_is(text), phase)
                 return run
             measured = Phase("echo", name, offered=args.candidates / think if think else None)
-            phases.append(await driver.run_phase(measured, bot, [work(u) for u in users]))
+            phases.append(await driver.run_phase(measured, bot, [work(u) for u in users],
+                                                 {u.id for u in users}))
     return phases
 
 
@@ -440,9 +491,13 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path,
             for n in range(first, first + args.answers):
                 await _think(rng, think)
                 text = f"My answer to question {n}: it depends, and here is why."
-                # an answer is a draft until Submit: two steps, each timed
+                # an answer is a draft until Submit: two steps (text -> receipt, Submit ->
+                # the receipt edited into the result with the next question), each timed and
+                # each after its own think time, so the paced phase offers steps at the echo
+                # bot's rate
                 receipt = await driver.step(user.id, functools.partial(fake.send_text, user, text),
                                             _has_button("Submit"), phase)
+                await _think(rng, think)
                 await driver.step(
                     user.id, functools.partial(fake.press_button, user, receipt, label="Submit"),
                     question(n + 1), phase)
@@ -458,18 +513,20 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path,
         return run
 
     phases = []
+    chats = {u.id for u in users}
     async with bot_process(our_bot, env, str(tmp / "ours.log")) as bot:
         await asyncio.sleep(0.2)
         phases.append(await driver.run_phase(
             Phase("ours", "onboarding"), bot,
-            [onboard(u, t) for u, t in zip(users, tokens, strict=True)]))
+            [onboard(u, t) for u, t in zip(users, tokens, strict=True)], chats))
         phases.append(await driver.run_phase(
-            Phase("ours", "saturated"), bot, [answer(u, 1, 0.0) for u in users]))
+            Phase("ours", "saturated"), bot, [answer(u, 1, 0.0) for u in users], chats))
         phases.append(await driver.run_phase(
             Phase("ours", "paced", offered=args.candidates / args.think if args.think else None),
-            bot, [answer(u, 1 + args.answers, args.think) for u in users]))
+            bot, [answer(u, 1 + args.answers, args.think) for u in users], chats))
         phases.append(await driver.run_phase(
-            Phase("ours", "voice+review"), bot, [speak(u) for u in users[:args.voices]]))
+            Phase("ours", "voice+review"), bot, [speak(u) for u in users[:args.voices]],
+            {u.id for u in users[:args.voices]}))
         cards = len(fake.messages(REVIEW_GROUP))
     expected = args.voices * (total + 1)
     if cards < expected:
@@ -484,10 +541,18 @@ class NullMessenger(Messenger):
 
     def __init__(self) -> None:
         self.sent = 0
+        self.latest: dict[str, tuple[MessageRef, OutMessage]] = {}  # by chat id
 
     async def send(self, chat: ChatRef, message: OutMessage) -> MessageRef:
         self.sent += 1
-        return MessageRef(chat, str(self.sent))
+        ref = MessageRef(chat, str(self.sent))
+        self.latest[chat.id] = (ref, message)
+        return ref
+
+    def button(self, chat: ChatRef, label: str) -> tuple[MessageRef, str]:
+        """The latest message sent to `chat` and the payload of its button named `label`."""
+        ref, message = self.latest[chat.id]
+        return ref, next(b.payload for b in message.all_buttons() if b.label == label)
 
     async def edit(self, ref: MessageRef, message: OutMessage) -> None:
         return None
@@ -513,16 +578,19 @@ class EngineOnly:
     def describe(self) -> str:
         sql = ", ".join(f"{v:.1f} {k}" for k, v in self.statements.items())
         how = "all candidates at once" if self.together else "one after another"
-        return (f"{self.cpu_ms:.2f} ms CPU per text answer over {self.answers} ({how}); "
-                f"SQL per answer: {sql}; {self.transactions:.2f} transactions per answer")
+        return (f"{self.cpu_ms:.2f} ms CPU per written answer (text + Submit) over "
+                f"{self.answers} ({how}); SQL per answer: {sql}; {self.transactions:.2f} "
+                f"transactions per answer")
 
 
 async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str
                       ) -> list[EngineOnly]:
-    """`Engine.handle(TextReceived)` in this process with the scheduler running, no PTB, no
-    HTTP: what the engine and storage cost per text answer, and the SQL it runs; first one
-    answer after another, then each round of answers all at once (as the candidates of the
-    saturated phase send them), where finished outbox entries are removed in batches."""
+    """`Engine.handle` in this process with the scheduler running, no PTB, no HTTP: what the
+    engine and storage cost per written answer (its text, `TextReceived`, then Submit on the
+    receipt, `ButtonPressed`: an answer is a draft until submitted), and the SQL it runs;
+    first one answer after another, then each round of answers all at once (every text, then
+    every Submit, as the candidates of the saturated phase send them), where finished outbox
+    entries are removed in batches."""
     from collections import Counter
 
     from sqlalchemy import event
@@ -534,7 +602,8 @@ async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str
     from core.refs import ChatRef, UserRef
 
     env = our_env_files(tmp, database_url)
-    app = build(Settings(_env_file=None, **env), messengers={"telegram": NullMessenger()})
+    messenger = NullMessenger()
+    app = build(Settings(_env_file=None, **env), messengers={"telegram": messenger})
     scheduler = ReminderScheduler(app.db, app.engine, name="engine-only")
     await scheduler.start()
     people = min(args.candidates, 100)
@@ -563,16 +632,27 @@ async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str
             event.listen(app.db, "commit", commit)
             answers = 0
             cpu = time.process_time()
-            for q in range(2 * args.answers):
-                texts = [app.engine.handle(TextReceived(
-                    user, chat, f"My answer to question {q + 1}: it depends.",
-                    delivery=f"solo-t{together}-{q}-{n}")) for n, (user, chat) in enumerate(refs)]
+            for q in range(args.answers):
+                def text(n: int, user: UserRef, chat: ChatRef, q: int = q,
+                         together: bool = together) -> Any:
+                    return app.engine.handle(TextReceived(
+                        user, chat, f"My answer to question {q + 1}: it depends.",
+                        delivery=f"solo-t{together}-{q}-{n}"))
+
+                def submit(n: int, user: UserRef, chat: ChatRef, q: int = q,
+                           together: bool = together) -> Any:
+                    receipt, payload = messenger.button(chat, "Submit")
+                    return app.engine.handle(ButtonPressed(
+                        user, chat, payload, receipt, delivery=f"solo-s{together}-{q}-{n}"))
+
                 if together:
-                    await asyncio.gather(*texts)
+                    await asyncio.gather(*(text(n, *ref) for n, ref in enumerate(refs)))
+                    await asyncio.gather(*(submit(n, *ref) for n, ref in enumerate(refs)))
                 else:
-                    for one in texts:
-                        await one
-                answers += len(texts)
+                    for n, ref in enumerate(refs):
+                        await text(n, *ref)
+                        await submit(n, *ref)
+                answers += len(refs)
             await app.engine.idle()
             cpu = time.process_time() - cpu
             event.remove(app.db, "before_cursor_execute", count)
@@ -605,12 +685,14 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
         rate = p.rate if p.offered is None else float("nan")  # paced: set by the think time
         rows.append((p.bot, p.name, load, p.answers, p.failed, rate, p.p(50), p.p(99),
                      p.cpu_ms, p.cpu_with_children_ms, p.calls_per_answer,
-                     p.fake_cpu / p.seconds * 100))
-    print(table(["bot", "phase", "load", "answers", "failed", "answers/s", "p50 ms", "p99 ms",
-                 "CPU ms/ans", "+children", "calls/ans", "fake CPU %"], rows))
+                     p.callbacks, p.fake_cpu / p.seconds * 100))
+    print(table(["bot", "phase", "load", "steps", "failed", "steps/s", "p50 ms", "p99 ms",
+                 "CPU ms/step", "+children", "calls/step", "callback answers", "fake CPU %"],
+                rows))
+    print(f"  {STEPS_SAID}")
     failed = sum(p.failed for p in phases)
     if failed:
-        summary.add(f"engine/{args.db}", "answers the bot failed (apologised)", str(failed),
+        summary.add(f"engine/{args.db}", "steps the bot failed (apologised)", str(failed),
                     "0", False)
     solos: list[EngineOnly] = getattr(args, "engine_only", [])
     for solo in solos:
@@ -618,7 +700,8 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
     if solos:
         alone, together = solos[0], solos[-1]
         summary.add(f"engine/{args.db}",
-                    "engine alone: CPU ms, SQL statements, transactions per text answer",
+                    "engine alone: CPU ms, SQL statements, transactions per written answer "
+                    "(text + Submit)",
                     f"{alone.cpu_ms:.2f}, {sum(alone.statements.values()):.0f}, "
                     f"{alone.transactions:.2f} (all at once: {together.cpu_ms:.2f}, "
                     f"{sum(together.statements.values()):.0f}, {together.transactions:.2f})")
@@ -628,20 +711,27 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
     db = args.db
     if echo and ours:
         ratio = ours.rate / echo.rate
-        print(f"  throughput ratio ours/echo (text, closed loop): {ratio:.2f}  "
-              f"(target >= {RATIO_TARGET})")
-        print(f"  CPU ratio ours/echo per text answer: {ours.cpu_ms / echo.cpu_ms:.2f}")
-        summary.add(f"engine/{db}", "text answers/s ours vs echo",
+        per_answer = STEPS_PER_ANSWER * ours.cpu_ms
+        print(f"  throughput ratio ours/echo (steps/s, closed loop): {ratio:.2f}  "
+              f"(target >= {RATIO_TARGET}); ours answers {ours.rate / STEPS_PER_ANSWER:.0f} "
+              f"written questions/s")
+        print(f"  CPU per step, echo/ours: {echo.cpu_ms / ours.cpu_ms:.2f}; ours per written "
+              f"answer ({STEPS_PER_ANSWER} steps): {per_answer:.2f} ms")
+        summary.add(f"engine/{db}", "steps/s ours vs echo (step: one update in, one call out)",
                     f"{ours.rate:.0f} vs {echo.rate:.0f} = {ratio:.2f}",
                     f">= {RATIO_TARGET}", ratio >= RATIO_TARGET)
-        summary.add(f"engine/{db}", "CPU ms per text answer (ours, echo)",
-                    f"{ours.cpu_ms:.2f}, {echo.cpu_ms:.2f}", f"< {CPU_TARGET_MS:g}",
-                    ours.cpu_ms < CPU_TARGET_MS)
+        summary.add(f"engine/{db}", "Bot API calls per step in the chat (ours, echo)",
+                    f"{ours.calls_per_answer:.2f}, {echo.calls_per_answer:.2f}", "<= 1",
+                    ours.calls_per_answer <= 1.005)
+        summary.add(f"engine/{db}", "CPU ms per written answer, ours (per step; echo per step)",
+                    f"{per_answer:.2f} ({ours.cpu_ms:.2f}; {echo.cpu_ms:.2f})",
+                    f"< {CPU_TARGET_MS:g}", per_answer < CPU_TARGET_MS)
     if paced:
         echo_paced = by.get(("echo", "paced"))
         extra = f" (echo {echo_paced.p(99):.0f})" if echo_paced else ""
         summary.add(f"engine/{db}",
-                    f"p50/p99 ms, {args.candidates} candidates, {paced.offered:.0f} ans/s",
+                    f"p50/p99 ms per step, {args.candidates} candidates, "
+                    f"{paced.offered:.0f} steps/s",
                     f"{paced.p(50):.0f}/{paced.p(99):.0f}{extra}", f"p99 < {P99_TARGET_MS:g}",
                     paced.p(99) < P99_TARGET_MS)
     if ours:
@@ -650,8 +740,13 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
                     f"{echo.p(50):.0f}/{echo.p(99):.0f}" if echo else "")
     voice = by.get(("ours", "voice+review"))
     if voice:
-        summary.add(f"engine/{db}", "voice+review: answers/s, CPU ms each incl. ffmpeg",
-                    f"{voice.rate:.1f}, {voice.cpu_with_children_ms:.0f}")
+        # two steps per voice answer (the note, Submit); the audio pool's workers and their
+        # ffmpeg runs are not the bot's waited-for children, so this is the bot process alone
+        # (bench.voice measures the conversions with the pool)
+        summary.add(f"engine/{db}", "voice+review: voice answers/s, bot-process CPU ms per "
+                    "answer (audio pool not counted)",
+                    f"{voice.rate / STEPS_PER_ANSWER:.1f}, "
+                    f"{voice.cpu_ms * STEPS_PER_ANSWER:.0f}")
 
 
 # --------------------------------------------------------------------------- main
@@ -720,7 +815,8 @@ def main(argv: list[str] | None = None) -> None:
         args.voices = min(args.candidates, 50) if args.quick else args.candidates
     args.bots = args.bots.split(",")
     args.phases = []
-    print(f"{args.candidates} candidates, {args.answers} text answers each per text phase, "
+    print(f"{args.candidates} candidates, {args.answers} text answers each per text phase "
+          f"(ours: written answers, 2 steps each), "
           f"database {args.db}, think time {args.think:g} s (paced)", flush=True)
     phases = asyncio.run(amain(args))
     report(args, phases)

@@ -12,16 +12,25 @@ own process, one after the other:
 * ours: `interviewbot run` as composed by bots.app (PTB, our update processor and pacing,
   the engine, SQLite, the scheduler) with Telegram's default `Pacing`.
 
-Each of --candidates people answers --answers text questions, thinking --think seconds
-before each answer (the step: answer -> the bot's reply; for ours the reply is the next
-question). Then, once every chat's pacing has refilled (people reading), each answers the
-next two questions the moment they arrive (no thinking time; people start at random times,
-20 answers/s in all, so that the 30/s for the whole bot is not what is measured). Measured:
+A step is one update in and the bot's reply out: for the echo bot a message and its echo;
+for ours a written answer and its receipt (with Submit), or the Submit press and the receipt
+edited into the result with the next question (plus the press's answerCallbackQuery, which is
+not a message). An answer is a draft until submitted, so each written answer of ours is two
+steps, and the echo bot is sent as many messages as we get steps.
 
-  steps/s     answered steps per second over the thinking phase (all candidates)
-  p50/p99     from the update being available on the fake to the first message the bot sent
-              to that chat afterwards, both on the fake's clock
-  calls/step  Bot API calls naming a candidate's chat, per answered step
+Each of --candidates people answers --answers written questions (2 x --answers steps; the echo
+bot gets 2 x --answers messages), thinking --think seconds before each step (reading the
+receipt before Submit is thinking too), so both bots are offered the same steps per second.
+Then, once every chat's pacing has refilled (people reading), each takes INSTANT_STEPS more
+steps the moment the bot's reply arrives (ours: one more written answer and its Submit; no
+thinking time; people start at random times, 20 steps/s in all, so that the 30/s for the
+whole bot is not what is measured). Measured:
+
+  steps/s     steps per second over the thinking phase (all candidates)
+  p50/p99     from the update being available on the fake to the bot's first successful
+              call in that chat afterwards (a message or an edit), both on the fake's clock
+  calls/step  Bot API calls naming a candidate's chat, per step (answerCallbackQuery, which
+              names no chat, is counted apart, per press)
   429s        rate-limit answers the fake gave the bot
 
 Targets (issue 20): steps/s ratio ours/echo >= 0.9, p99 within 1.5x the echo bot's, one call
@@ -51,8 +60,12 @@ from bench.common import MISSED, percentile, summary, table
 ROOT = Path(__file__).resolve().parent.parent
 ECHO_USERS = 1_100_000
 OUR_USERS = 2_100_000
-INSTANT_ANSWERS = 2
-INSTANT_RATE = 20.0  # answers/s offered in the no-thinking phase, two thirds of Telegram's 30/s
+STEPS_PER_ANSWER = 2  # ours: the written answer, then Submit
+INSTANT_STEPS = 2  # ours: one written answer and its Submit
+INSTANT_RATE = 20.0  # steps/s offered in the no-thinking phase, two thirds of Telegram's 30/s
+STEP_SAID = ("one step = one update in, one reply out; echo: a message -> its echo; ours: a "
+             "written answer -> its receipt, or Submit -> the receipt edited into the result "
+             "with the next question (+ answerCallbackQuery, not a message)")
 REFILL = 3.5  # seconds for a private chat's burst of 3 to refill at 1/s (plus margin)
 
 RATIO_TARGET = 0.9
@@ -156,6 +169,8 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     instant: list[float] = field(default_factory=list)
     calls: int = 0
+    callbacks: int = 0  # answerCallbackQuery: one per press, not a message
+    presses: int = 0
     hits: int = 0
     failed: int = 0
 
@@ -171,10 +186,10 @@ class Result:
         return self.calls / self.steps if self.steps else float("nan")
 
 
-Step = Callable[[Any, int, Any], Awaitable[None]]  # (user, n, phase)
+Step = Callable[[Any, int, Any], Awaitable[None]]  # (user, n, phase): the n-th step, from 1
 
 
-async def measure(fake: Any, result: Result, users: list[Any], step: Step, answers: int,
+async def measure(fake: Any, result: Result, users: list[Any], step: Step, steps: int,
                   think: float, first: int) -> None:
     """The thinking phase, then (after the chats' pacing refilled) the no-thinking one."""
     from bench.engine import Driver, Phase, StepFailed
@@ -185,15 +200,15 @@ async def measure(fake: Any, result: Result, users: list[Any], step: Step, answe
 
     async def thinking(user: Any, phase: Any) -> None:
         await asyncio.sleep(rng.uniform(0, think))  # people do not start in lockstep
-        for n in range(first, first + answers):
+        for n in range(first, first + steps):
             await asyncio.sleep(think)
             await step(user, n, phase)
 
     async def instant(user: Any, phase: Any) -> None:
         # people start at random within a window that keeps the load at INSTANT_RATE, under
         # the 30/s for the whole bot: what is measured is the per-chat pacing, not a queue
-        await asyncio.sleep(rng.uniform(0, len(users) * INSTANT_ANSWERS / INSTANT_RATE))
-        for n in range(first + answers, first + answers + INSTANT_ANSWERS):
+        await asyncio.sleep(rng.uniform(0, len(users) * INSTANT_STEPS / INSTANT_RATE))
+        for n in range(first + steps, first + steps + INSTANT_STEPS):
             await step(user, n, phase)
 
     async def run(phase: Any, work: Callable[[Any, Any], Awaitable[None]]) -> float:
@@ -210,8 +225,10 @@ async def measure(fake: Any, result: Result, users: list[Any], step: Step, answe
     phase = Phase(result.bot, "thinking")
     result.seconds = await run(phase, thinking)
     await driver.quiet()
-    result.calls = sum(1 for c in fake.calls[calls0:] if c.params.get("chat_id") in chats)
-    result.steps, result.latencies = phase.answers, phase.latencies
+    made = fake.calls[calls0:]
+    result.calls = sum(1 for c in made if c.params.get("chat_id") in chats)
+    result.callbacks = sum(1 for c in made if c.method == "answerCallbackQuery")
+    result.steps, result.latencies = phase.answers, phase.latencies  # `answers` counts steps
     await asyncio.sleep(REFILL)  # reading the question: every chat's burst is back
     fast = Phase(result.bot, "instant")
     await run(fast, instant)
@@ -228,13 +245,14 @@ async def bench_echo(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
     users = [fake.user(ECHO_USERS + i, f"Echo{i}") for i in range(args.candidates)]
 
     async def step(user: Any, n: int, phase: Any) -> None:
-        text = f"answer {n} from {user.id}"
+        text = f"message {n} from {user.id}"
         await driver.step(user.id, lambda: fake.send_text(user, text), _text_is(text), phase)
 
     result = Result("echo")
     async with bot_process(echo_bot, fake.api_url, fake.file_url, fake.token,
                            str(tmp / "echo.log"), module="bench.realistic"):
-        await measure(fake, result, users, step, args.answers, args.think, 1)
+        await measure(fake, result, users, step, STEPS_PER_ANSWER * args.answers, args.think,
+                      1)
     return result
 
 
@@ -253,7 +271,7 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
     )
 
     driver = Driver(fake)
-    text_questions = args.answers + INSTANT_ANSWERS
+    text_questions = args.answers + INSTANT_STEPS // STEPS_PER_ANSWER
     total = text_questions + 1  # bench_script ends with a voice question
     env = our_env(fake, tmp, f"sqlite:///{tmp / 'interviewbot.db'}")
     invite_env = dict(env)
@@ -265,10 +283,18 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
     fake.group(REVIEW_GROUP)
     users = [fake.user(OUR_USERS + i, f"Cand{i}") for i in range(args.candidates)]
 
+    receipts: dict[int, Any] = {}  # by person: the receipt whose Submit is their next step
+
     async def step(user: Any, n: int, phase: Any) -> None:
-        text = f"My answer to question {n}: it depends, and here is why."
-        await driver.step(user.id, lambda: fake.send_text(user, text),
-                          _contains(f"Question {n + 1} of {total}"), phase)
+        q = (n + 1) // STEPS_PER_ANSWER  # steps 1, 2 answer question 1; 3, 4 question 2 ...
+        if n % STEPS_PER_ANSWER:  # the written answer -> its receipt
+            text = f"My answer to question {q}: it depends, and here is why."
+            receipts[user.id] = await driver.step(user.id, lambda: fake.send_text(user, text),
+                                                  _has_button("Submit"), phase)
+        else:  # Submit -> the receipt edited into the result, with the next question
+            receipt = receipts.pop(user.id)
+            await driver.step(user.id, lambda: fake.press_button(user, receipt, label="Submit"),
+                              _contains(f"Question {q + 1} of {total}"), phase)
 
     async def onboard(user: Any, token: str) -> None:
         phase = Phase("ours", "onboarding")
@@ -282,7 +308,9 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
         await asyncio.gather(*(onboard(u, t) for u, t in zip(users, tokens, strict=True)))
         await driver.quiet()
         await asyncio.sleep(REFILL)
-        await measure(fake, result, users, step, args.answers, args.think, 1)
+        await measure(fake, result, users, step, STEPS_PER_ANSWER * args.answers, args.think,
+                      1)
+    result.presses = result.steps // STEPS_PER_ANSWER
     return result
 
 
@@ -319,20 +347,24 @@ def mark(met: bool) -> str:
 def report(args: argparse.Namespace, echo: Result, ours: Result) -> bool:
     """Print the comparison; True if every target was met."""
     rows = [(r.bot, r.steps, r.rate, r.p(50), r.p(99), r.calls_per_step,
+             r.callbacks / r.presses if r.presses else float("nan"),
              r.p(50, r.instant), r.p(99, r.instant), r.hits, r.failed) for r in (echo, ours)]
     print(table(["bot", "steps", "steps/s", "p50 ms", "p99 ms", "calls/step",
-                 "instant p50", "instant p99", "429s", "failed"], rows))
+                 "callback answers/press", "instant p50", "instant p99", "429s", "failed"],
+                rows))
+    print(f"  {STEP_SAID}; ours answered {ours.rate / STEPS_PER_ANSWER:.1f} written "
+          f"questions/s")
     ratio = ours.rate / echo.rate
     p99_bound = P99_FACTOR * echo.p(99)
     instant = ours.p(50, ours.instant)
     checks = [
         ("steps/s ours/echo", f"{ours.rate:.1f} / {echo.rate:.1f} = {ratio:.2f}",
          f">= {RATIO_TARGET}", ratio >= RATIO_TARGET),
-        ("p99 ms, answer -> first reply (echo)", f"{ours.p(99):.0f} ({echo.p(99):.0f})",
+        ("p99 ms, step -> first reply (echo)", f"{ours.p(99):.0f} ({echo.p(99):.0f})",
          f"<= {P99_FACTOR}x echo = {p99_bound:.0f}", ours.p(99) <= p99_bound),
-        ("p50 ms, answer -> first reply (echo)", f"{ours.p(50):.0f} ({echo.p(50):.0f})", "",
+        ("p50 ms, step -> first reply (echo)", f"{ours.p(50):.0f} ({echo.p(50):.0f})", "",
          None),
-        ("Bot API calls per answered step (echo)",
+        ("Bot API calls in the chat per step (echo)",
          f"{ours.calls_per_step:.2f} ({echo.calls_per_step:.2f})", f"<= {CALLS_TARGET:g}",
          ours.calls_per_step <= CALLS_TARGET + 0.005),
         ("p50 ms, no thinking time (echo)",
@@ -354,7 +386,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=40)
     parser.add_argument("--answers", type=int, default=None,
-                        help="text answers after thinking, per candidate (default 6; 3 quick)")
+                        help="written answers after thinking, per candidate, two steps each "
+                             "(default 6; 3 quick)")
     parser.add_argument("--think", type=float, default=1.2, help="seconds before each answer")
     parser.add_argument("--quick", action="store_true", help="fewer answers per candidate")
     parser.add_argument("--keep", action="store_true", help="keep the bot logs and database")
@@ -363,10 +396,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.answers is None:
         args.answers = 3 if args.quick else 6
-    print(f"{args.candidates} candidates, {args.answers} text answers each after "
-          f"{args.think:g} s of thinking, then {INSTANT_ANSWERS} with none; flood limits on "
-          f"(30/s, 20/min per group, 1/s per private chat with a burst of 3); {load()}",
-          flush=True)
+    print(f"{args.candidates} candidates, {args.answers} written answers each "
+          f"({STEPS_PER_ANSWER * args.answers} steps; the echo bot gets as many messages), "
+          f"{args.think:g} s of thinking before each step, then {INSTANT_STEPS} steps with "
+          f"none; flood limits on (30/s, 20/min per group, 1/s per private chat with a burst "
+          f"of 3); {load()}\n  ({STEP_SAID})", flush=True)
     echo, ours = asyncio.run(amain(args))
     if not report(args, echo, ours):
         raise SystemExit(MISSED)

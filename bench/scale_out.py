@@ -11,11 +11,15 @@ time) and enforces Telegram's flood limits (30 messages/s per bot token, about 1
 chat with a burst of 3), answering 429 beyond them.
 
 For each N, --candidates people (new ones) open their invitation, agree, then answer
---answers text questions, each after --think seconds: 60 people at 1.2 s offer ~50 answers/s,
-more than Telegram's 30 messages/s per bot. Measured per N: answered steps per second, p50/p99
-from the update being available to the bot's first reply, 429s, and each process's CPU use
-during the answers (from /proc): when the steps/s stay at the platform's 30/s while the
-processes are mostly idle, the platform, not the bot, is the ceiling.
+--answers written questions. A written answer is a draft until submitted, so it is two steps,
+each one update in and one Bot API call out in the person's chat: the text -> its receipt,
+and Submit -> the receipt edited into the result with the next question (plus the press's
+answerCallbackQuery, not a message). Each step comes after --think seconds: 60 people at
+1.2 s offer ~50 steps/s, more than Telegram's 30 messages/s per bot. Measured per N: steps per
+second, p50/p99 from the update being available to the bot's first call in that chat (a
+message or an edit), calls per step in the chats, 429s, and each process's CPU use during the
+answers (from /proc): when the steps/s stay at the platform's 30/s while the processes are
+mostly idle, the platform, not the bot, is the ceiling.
 """
 
 from __future__ import annotations
@@ -151,13 +155,22 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
             phase = Phase("ours", f"{n} processes")
 
             async def answer(user: Any) -> None:
+                # two steps per written answer (it is a draft until Submit), each after
+                # thinking: the text -> its receipt, Submit -> the receipt edited into the
+                # result with the next question
                 await asyncio.sleep(rng.uniform(0, args.think))
                 with contextlib.suppress(StepFailed):
                     for q in range(1, args.answers + 1):
                         await asyncio.sleep(args.think)
                         text = f"My answer to question {q}: it depends, and here is why."
-                        await driver.step(user.id, functools.partial(fake.send_text, user, text),
-                                          _contains(f"Question {q + 1} of {total}"), phase)
+                        receipt = await driver.step(
+                            user.id, functools.partial(fake.send_text, user, text),
+                            _has_button("Submit"), phase)
+                        await asyncio.sleep(args.think)
+                        await driver.step(
+                            user.id, functools.partial(fake.press_button, user, receipt,
+                                                       label="Submit"),
+                            _contains(f"Question {q + 1} of {total}"), phase)
 
             pids = [p.process.pid for p in processes if p.process is not None]
             cpu0 = [proc_cpu(pid).own for pid in pids]
@@ -224,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--candidates", type=int, default=60)
     parser.add_argument("--answers", type=int, default=None,
-                        help="text answers per candidate (default 5; 3 with --quick)")
+                        help="written answers per candidate, two steps each "
+                             "(default 5; 3 with --quick)")
     parser.add_argument("--think", type=float, default=1.2)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -232,9 +246,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.answers is None:
         args.answers = 3 if args.quick else 5
     offered = args.candidates / args.think
-    print(f"{args.candidates} candidates, {args.answers} text answers each after {args.think:g} s"
-          f" (up to {offered:.0f} answers/s offered); PostgreSQL; Telegram webhook via a "
-          f"round-robin forwarder; flood limits on; {_load()}", flush=True)
+    print(f"{args.candidates} candidates, {args.answers} written answers each (2 steps each: "
+          f"the text -> its receipt, Submit -> the receipt edited with the next question), "
+          f"{args.think:g} s before every step (up to {offered:.0f} steps/s offered); "
+          f"PostgreSQL; Telegram webhook via a round-robin forwarder; flood limits on; "
+          f"{_load()}", flush=True)
     runs = asyncio.run(amain(args))
     rows = [(r.processes, r.steps, r.rate, r.p(50), r.p(99), r.calls / r.steps if r.steps
              else float("nan"), r.hits, r.failed,
