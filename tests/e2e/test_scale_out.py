@@ -59,7 +59,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import text as sql
 
-from bots.app import build
+from bots.app import build, slack_outbound
 from bots.settings import Settings
 from bots.slack.invite import invite_slack_user
 from bots.telegram.channel import SORRY
@@ -718,12 +718,13 @@ async def test_two_processes_behind_a_round_robin_forwarder(tmp_path: Path,
                 for n in range(2)]
             slack_users = [f"U0SCALE{n}" for n in range(SLACK_PEOPLE)]
             slack_interviews = []
-            for n, user in enumerate(slack_users):
-                slack.user(user, f"Slacker{n}", TZ, real_name=f"Slack Person {n}")
-                interview, token = app.engine.invite(
-                    CreateInvitation(SCRIPT_ID, f"Sl {n}", "slack"))
-                await invite_slack_user(app, token, user)
-                slack_interviews.append(interview)
+            async with slack_outbound(app):  # as the CLI sends: Slack's messenger alone
+                for n, user in enumerate(slack_users):
+                    slack.user(user, f"Slacker{n}", TZ, real_name=f"Slack Person {n}")
+                    interview, token = app.engine.invite(
+                        CreateInvitation(SCRIPT_ID, f"Sl {n}", "slack"))
+                    await invite_slack_user(app, token, user)
+                    slack_interviews.append(interview)
         finally:
             app.db.dispose()
 
