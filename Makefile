@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
+# Four pytest workers: most e2e tests wait on paced fake platforms, not on a core.
+TEST_WORKERS ?= 4
+
 .PHONY: run test lint typecheck bench clean i18n
 
 $(BIN)/python:
@@ -28,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # The bot's catalogs: extract the messages of core/ and bots/ into the template, merge it into
 # every language's .po file, and compile the .mo files shipped in the package (commit all three).
