@@ -25,6 +25,18 @@ ASR_RATE = 16_000  # the rate of pocketsphinx's bundled en-US acoustic model
 _decoder: Any = None  # one per worker process, created on first use
 
 
+
+async def stored_clip(store: MediaStore, bucket: S3Bucket | None, key: str) -> Path | None:
+    """The canonical file of clip `key` on local disk (fetched from the bucket if need be), or
+    None (logged) when there is none."""
+    path = store.path(key, "ogg")
+    if not path.is_file() and bucket is not None:
+        await asyncio.get_running_loop().run_in_executor(None, bucket.fetch, store, key)
+    if not path.is_file():
+        log.warning("no stored audio to transcribe for %s", key)
+        return None
+    return path
+
 class NullTranscriber:
     """No transcripts (the default when no engine is installed)."""
 
@@ -79,13 +91,10 @@ class PocketsphinxTranscriber:
     async def transcribe(self, key: str) -> str | None:
         """The transcript of clip `key`, or None (logged) when it cannot be made."""
         try:
-            path = self.store.path(key, "ogg")
-            loop = asyncio.get_running_loop()
-            if not path.is_file() and self.bucket is not None:
-                await loop.run_in_executor(None, self.bucket.fetch, self.store, key)
-            if not path.is_file():
-                log.warning("no stored audio to transcribe for %s", key)
+            path = await stored_clip(self.store, self.bucket, key)
+            if path is None:
                 return None
+            loop = asyncio.get_running_loop()
             text = await loop.run_in_executor(self._pool(), transcribe_file, str(path))
         except BrokenProcessPool:
             log.warning("transcription worker died; restarting it next time", exc_info=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from bots.audio.bucket import S3Bucket
 from bots.audio.store import MediaStore
+from bots.audio.transcribe import stored_clip
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,10 @@ class WhisperTranscriber:
     async def transcribe_in(self, key: str, language: str | None = None) -> Transcript | None:
         """The transcript of clip `key` and its language, or None (logged) on any failure."""
         try:
-            path = self.store.path(key, "ogg")
-            loop = asyncio.get_running_loop()
-            if not path.is_file() and self.bucket is not None:
-                await loop.run_in_executor(None, self.bucket.fetch, self.store, key)
-            if not path.is_file():
-                log.warning("no stored audio to transcribe for %s", key)
+            path = await stored_clip(self.store, self.bucket, key)
+            if path is None:
                 return None
+            loop = asyncio.get_running_loop()
             found = await loop.run_in_executor(self._pool, self._run, str(path), language)
         except Exception:
             log.warning("transcription of %s failed", key, exc_info=True)
