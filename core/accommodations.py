@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from core import payloads as pl
 from core import texts
-from core.capabilities import with_commands
 from core.commands import ButtonPressed
 from core.deadlines import extend_deadline
 from core.durations import format_duration
@@ -76,13 +75,12 @@ def how_to_ask(script: Script, interview: Interview, message: str) -> OutMessage
         return OutMessage(message)
     lang = _lang(script, interview)
     offer = names(settings.offer, lang)
-    how = with_commands(
-        t(lang, N_("Need an adjustment ({offer})? Tap the button below, send {adjust} at any "
-                   "time or write to {contact}. Reviewers are not told."),
-          offer=offer, contact=settings.contact, adjust="{adjust}") if settings.contact else
-        t(lang, N_("Need an adjustment ({offer})? Tap the button below or send {adjust} at "
-                   "any time. Reviewers are not told."), offer=offer, adjust="{adjust}"),
-        interview.platform)
+    how = (texts.for_channel(lang, N_(
+        "Need an adjustment ({offer})? Tap the button below, send {adjust} at any time or write "
+        "to {contact}. Reviewers are not told."), interview.platform, offer=offer,
+        contact=settings.contact) if settings.contact else texts.for_channel(lang, N_(
+            "Need an adjustment ({offer})? Tap the button below or send {adjust} at any time. "
+            "Reviewers are not told."), interview.platform, offer=offer))
     return OutMessage(
         f"{message}\n{how}",
         ((Button(t(lang, N_("Ask for an adjustment")), pl.make(pl.ADJUST, interview.id, OPEN)),),))

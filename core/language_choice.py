@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from core import payloads as pl
 from core import texts
-from core.capabilities import with_commands
 from core.effects import Effects
 from core.i18n import NAMES, choose
 from core.messages import Button, OutMessage
@@ -70,15 +69,15 @@ def change(script: Script, interview: Interview, argument: str | None, fx: Effec
     choices = ", ".join(f"{name_of(code)} ({code})" for code in script.languages)
     example = next(code for code in script.languages if code != lang)
     if not argument:
-        fx.send(interview.chat, with_commands(texts.tr(
-            lang, texts.LANGUAGE_CURRENT, name=in_sentence(lang), choices=choices,
-            example=example, language="{language}"), interview.chat.platform))
+        fx.send(interview.chat, texts.for_channel(
+            lang, texts.LANGUAGE_CURRENT, interview.chat.platform, name=in_sentence(lang),
+            choices=choices, example=example))
         return False
     wanted = _parse(script, argument)
     if wanted is None:
-        fx.send(interview.chat, with_commands(texts.tr(
-            lang, texts.LANGUAGE_UNKNOWN, code=argument.strip()[:20], choices=choices,
-            example=example, language="{language}"), interview.chat.platform))
+        fx.send(interview.chat, texts.for_channel(
+            lang, texts.LANGUAGE_UNKNOWN, interview.chat.platform, code=argument.strip()[:20],
+            choices=choices, example=example))
         return False
     interview.language = wanted
     fx.changed.append(interview.id)

@@ -14,6 +14,7 @@ from core.audio import RejectReason
 from core.capabilities import with_commands
 from core.i18n import DEFAULT, N_, NAMES, local_date, t, tn
 from core.script import Question, Script
+from core.vocabulary import Verb
 
 
 def tr(lang: str | None, text: str, **values: object) -> str:
@@ -257,14 +258,20 @@ def expectations(script: Script, deadline: datetime, tz: str, lang: str | None =
               scored, **{k: v for k, v in values.items() if k not in ("n", "practice")})
 
 
+def for_channel(lang: str | None, message: str, platform: str, **values: object) -> str:
+    """`message` in `lang` with its placeholders filled from `values` and its command
+    placeholders (`{delete}`, `{language}`, ...) written as `platform`'s channel types them."""
+    keep = {verb.value: "{" + verb.value + "}" for verb in Verb}  # for with_commands
+    return with_commands(t(lang, message, **keep, **values), platform)
+
+
 def help_text(script: Script | None, lang: str | None, platform: str) -> str:
     """The help, with the language command when the script offers several languages, in
     the command syntax of `platform`'s channel."""
-    text = t(lang, HELP)
+    text = for_channel(lang, HELP, platform)
     if script is not None and len(script.languages) > 1:
-        text += "\n" + t(lang, HELP_LANGUAGE, example=script.languages[1],
-                         language="{language}")
-    return with_commands(text, platform)
+        text += "\n" + for_channel(lang, HELP_LANGUAGE, platform, example=script.languages[1])
+    return text
 
 
 def intro(script: Script, name: str, deadline: datetime, tz: str,
