@@ -114,8 +114,10 @@ class SqlUnitOfWork:
                     session.close()
             if connection is not None and commit:
                 connection.commit()
-                for callback in self._after_commit:
-                    callback()
+            callbacks = self._after_commit if commit else []
+            self._after_commit = []
+            for callback in callbacks:  # also after a commit that had nothing to write
+                callback()
         finally:
             self._after_commit = []
             if connection is not None:

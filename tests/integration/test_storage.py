@@ -223,3 +223,27 @@ def test_a_name_with_control_characters_is_stored_cleaned(db: Engine) -> None:
     with SqlUnitOfWork(db) as uow:  # PostgreSQL cannot store NUL: this insert used to fail
         stored = uow.interviews.get(interview.id)
         assert stored is not None and stored.candidate_name == "Ada Lovelace"
+
+
+def test_after_commit_runs_only_once_the_transaction_has_committed(db: Engine) -> None:
+    """The webhook sender is woken by `after_commit`: never for a rollback or a commit the
+    database refused (it would look for rows that are not there), once for a commit.
+    (Checked: with the callbacks run whether or not it commits, the rollback wakes; with
+    them run only when a connection was used, the commit that wrote nothing does not.)"""
+    woken: list[str] = []
+    with SqlUnitOfWork(db) as uow:
+        uow.first_delivery("k-rolled-back")
+        uow.after_commit(lambda: woken.append("rolled back"))
+    first, second = SqlUnitOfWork(db), SqlUnitOfWork(db)
+    with first, second:
+        assert first.first_delivery("k-race") and second.first_delivery("k-race")
+        first.after_commit(lambda: woken.append("first"))
+        second.after_commit(lambda: woken.append("second"))
+        first.commit()
+        with pytest.raises(AlreadyHandled):
+            second.commit()
+    with SqlUnitOfWork(db) as uow:
+        uow.after_commit(lambda: woken.append("again"))
+        uow.commit()
+        uow.commit()  # a second commit of the same unit of work calls nothing more
+    assert woken == ["first", "again"]
