@@ -29,6 +29,7 @@ from bots.telegram.invite_command import invite_handler
 from bots.telegram.messenger import TelegramMessenger
 from bots.telegram.pacing import ChatPacedRateLimiter, Pacing
 from bots.telegram.translate import Notice, translate
+from bots.telegram.transport import AiohttpRequest
 from bots.telegram.updates import PerChatUpdateProcessor, UpdatesRequest, parse_update
 from core.commands import ButtonPressed
 from core.engine import Engine
@@ -70,9 +71,8 @@ def webhook_secret(settings: Settings) -> str:
     return webhook_secret_for(settings.telegram_bot_token or "")
 
 
-# Sends share this many connections, and no more requests than that are handed to httpx at
-# once (ChatPacedRateLimiter). httpcore scans its pool and its queue on every request, so
-# PTB's 256 connections made that scan a large share of the CPU per message (bench/engine.py).
+# Sends share this many connections, and no more requests than that are handed to the
+# transport at once (ChatPacedRateLimiter); bots/telegram/transport.py says why it is aiohttp.
 POOL_SIZE = 16
 
 
@@ -102,9 +102,8 @@ class TelegramChannel:
             .base_url(settings.telegram_api_url)
             .base_file_url(settings.telegram_file_url)
             .job_queue(None)
+            .request(AiohttpRequest(POOL_SIZE, pool_timeout=None))
             .get_updates_request(UpdatesRequest())
-            .connection_pool_size(POOL_SIZE)
-            .pool_timeout(None)
             .rate_limiter(ChatPacedRateLimiter(self.pacing, self.observer, POOL_SIZE))
             .concurrent_updates(self.processor)
         )

@@ -21,7 +21,9 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
+
+from bots.telegram.transport import AiohttpRequest
 
 log = logging.getLogger("interviewbot.telegram")
 JSONDict = dict[str, Any]
@@ -45,12 +47,12 @@ def parse_update(data: JSONDict, bot: Bot) -> Update:
     return Update.de_json(parseable(data, bot), bot)
 
 
-class UpdatesRequest(HTTPXRequest):
+class UpdatesRequest(AiohttpRequest):
     """The getUpdates transport, with unreadable updates replaced before PTB parses them."""
 
     @staticmethod
     def parse_json_payload(payload: bytes) -> JSONDict:
-        data = HTTPXRequest.parse_json_payload(payload)
+        data = BaseRequest.parse_json_payload(payload)
         result = data.get("result")
         if isinstance(result, list):
             data["result"] = [parseable(u) if isinstance(u, dict) and "update_id" in u else u
