@@ -26,6 +26,7 @@ from core.model import AuditEntry, Interview, new_id
 from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.refs import ChatRef
+from core.replies import Reply, say
 from core.review_settings import is_user_group
 from core.reviewers import is_named
 from core.script import AnswerRules, Question, Script
@@ -115,10 +116,10 @@ def _open(requests: list[AccommodationRequest]) -> AccommodationRequest | None:
                  if r.status in (RequestStatus.DRAFT, RequestStatus.PENDING)), None)
 
 
-def _waiting(request: AccommodationRequest, interview: Interview, lang: str) -> str:
-    when = texts.local_time(request.requested_at, interview.tz, lang)
-    return t(lang, N_("You already have a request with the team (sent {when}); they will answer "
-                      "here. Nothing was changed."), when=when)
+def _waiting(request: AccommodationRequest, interview: Interview) -> Reply:
+    return say(N_("You already have a request with the team (sent {when}); they will answer "
+                  "here. Nothing was changed."),
+               when=lambda lang: texts.local_time(request.requested_at, interview.tz, lang))
 
 
 def _menu(script: Script, interview: Interview, mask: int) -> OutMessage:
@@ -155,7 +156,7 @@ def ask(services: Services, uow: UnitOfWork, script: Script, interview: Intervie
         return
     waiting = _open(uow.fairness.requests(interview.id))
     if waiting is not None:
-        fx.send(chat, _waiting(waiting, interview, lang))
+        fx.send(chat, _waiting(waiting, interview).render(lang))
         return
     fx.send(chat, _menu(script, interview, 0))
 
@@ -227,47 +228,47 @@ def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: 
     """A candidate's step (open, tick, send, no note) or a decider's Approve / Decline."""
     interview = uow.interviews.get(payload.interview_id)
     if interview is None:
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return
     script = services.script(interview.script_id)
     if payload.action == pl.ADJUST_DECIDE:
         _decide(services, uow, script, interview, cmd, payload, fx)
         return
     if interview.candidate != cmd.user or interview.chat is None:
-        fx.reply = texts.NOT_YOUR_BUTTON
+        fx.say(texts.NOT_YOUR_BUTTON)
         return
     settings = script.accommodations
     step = payload.arg(0)
     lang = _lang(script, interview)
     if settings is None:
-        fx.reply = t(lang, NOT_OFFERED)
+        fx.say(NOT_OFFERED)
         return
     if step == OPEN:
-        fx.reply = t(lang, N_("Adjustments"))
+        fx.say(N_("Adjustments"))
         ask(services, uow, script, interview, interview.chat, fx)
         return
     if interview.state not in OPEN_STATES:
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return
     waiting = _open(uow.fairness.requests(interview.id))
     if step == NO_NOTE:
         if waiting is None or waiting.id != payload.arg(1) or \
                 waiting.status is not RequestStatus.DRAFT:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
-        fx.reply = t(lang, N_("Sent."))
+        fx.say(N_("Sent."))
         _submit(services, uow, script, interview, waiting, "", fx)
         return
     chosen = _adjustments(settings, payload.arg(1))
     if step not in (TOGGLE, SEND) or (chosen is None and (step == SEND or payload.arg(1) != "0")):
-        fx.reply = t(lang, N_("That adjustment is not offered for this interview. Nothing was "
-                              "changed; please pick from the list."))
+        fx.say(N_("That adjustment is not offered for this interview. Nothing was changed; "
+                  "please pick from the list."))
         return
     if waiting is not None:
-        fx.reply = _waiting(waiting, interview, lang)
+        fx.reply = _waiting(waiting, interview)
         return
     if step == TOGGLE:
-        fx.reply = t(lang, N_("OK"))
+        fx.say(N_("OK"))
         if cmd.message is not None:
             fx.edits.append((cmd.message, _menu(script, interview, int(payload.arg(1)))))
         return
@@ -275,7 +276,7 @@ def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: 
     request = AccommodationRequest(new_id(), interview.id, chosen, "", services.clock.now(),
                                    RequestStatus.DRAFT)
     uow.fairness.put_request(request)
-    fx.reply = t(lang, N_("Almost done."))
+    fx.say(N_("Almost done."))
     if cmd.message is not None:
         fx.edits.append((cmd.message, OutMessage(t(lang, N_("You asked for: {effects}."), effects=(
             ", ".join(effect(settings, a, lang) for a in chosen))))))
@@ -289,20 +290,19 @@ def on_button(services: Services, uow: UnitOfWork, cmd: ButtonPressed, payload: 
 def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Interview,
             cmd: ButtonPressed, payload: Payload, fx: Effects) -> None:
     if script.accommodations is None:
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return
     listed = _listed(script)
     allowed = {str(d) for d in (deciders(services, script) if not listed else
                                 (ChatRef.parse(d) for d in listed if not is_user_group(d)))}
     if not ({str(cmd.chat), str(cmd.user)} & allowed or is_named(services, listed, cmd.user)):
-        fx.reply = t(texts.review_lang(script), N_("Only the people who decide adjustments can "
-                                                   "answer this request."))
+        fx.say(N_("Only the people who decide adjustments can answer this request."))
         return
     request = next((r for r in uow.fairness.requests(interview.id)
                     if r.id == payload.arg(0)), None)
     verdict = payload.arg(1)
     if request is None or request.status is not RequestStatus.PENDING or verdict not in ("a", "d"):
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return
     now, actor = services.clock.now(), str(cmd.user)
     request.status = RequestStatus.APPROVED if verdict == "a" else RequestStatus.DECLINED
@@ -319,7 +319,7 @@ def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Inte
             number=interview.number, chosen=names(request.adjustments, team), actor=actor))))
     fx.changed.append(interview.id)
     if interview.chat is None:  # erased meanwhile
-        fx.reply = t(team, N_("Declined.") if declined else N_("Approved."))
+        fx.say(N_("Declined.") if declined else N_("Approved."))
         return
     settings = script.accommodations
     if declined:
@@ -330,7 +330,7 @@ def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Inte
             if settings.contact else t(lang, N_(
                 "The hiring team could not approve your request for {chosen}. Please contact "
                 "the person who invited you to talk about an alternative."), chosen=chosen))
-        fx.reply = t(team, N_("Declined. The candidate has been told."))
+        fx.say(N_("Declined. The candidate has been told."))
         return
     fx.send(interview.chat, t(lang, N_(
         "The hiring team approved your request: {effects}. This applies to your interview only; "
@@ -338,4 +338,4 @@ def _decide(services: Services, uow: UnitOfWork, script: Script, interview: Inte
         effects=", ".join(effect(settings, a, lang) for a in request.adjustments)))
     if "more_time" in request.adjustments:
         extend_deadline(services, uow, interview, settings.extra_time, actor, fx)
-    fx.reply = t(team, N_("Approved. The candidate has been told."))
+    fx.say(N_("Approved. The candidate has been told."))

@@ -87,15 +87,15 @@ class Account:
         assert interview.chat is not None
         lang = texts.lang_for(script, interview.language)
         if payload.action == pl.CANCEL:
-            fx.reply = t(lang, N_("Cancelled."))
+            fx.say(N_("Cancelled."))
             close(message, t(lang, N_("Cancelled. Nothing changed.")), fx)
             return
         if payload.action == pl.WITHDRAW:
             if not interview.is_open:
-                fx.reply = texts.STALE_BUTTON
+                fx.say(texts.STALE_BUTTON)
                 return
             interview.move_to(State.WITHDRAWN, self._now())
-            fx.reply = t(lang, N_("Withdrawn."))
+            fx.say(N_("Withdrawn."))
             close(message, t(lang, N_("You withdrew from this interview.")), fx)
             fx.send(interview.chat, with_commands(t(lang, N_(
                 "You have withdrawn. Thank you for your time. Use {delete} if you also want "
@@ -103,7 +103,7 @@ class Account:
             fx.changed.append(interview.id)
             return
         erase(self.s, uow, interview, actor="candidate", now=self._now(), fx=fx)
-        fx.reply = t(lang, N_("Erased."))
+        fx.say(N_("Erased."))
         close(message, t(lang, N_("Your answers and recordings have been erased.")), fx)
 
 

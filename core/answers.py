@@ -328,20 +328,19 @@ class Answers:
         assert interview.chat is not None
         found = interview.take_by_id(payload.arg(0)) if interview.is_open else None
         if found is None or found[0].done:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         answer, take = found
         question = script.question(answer.question_id)
-        lang = texts.lang_for(script, interview.language)
-        label = texts.question_label(script, question, lang)
         if answer.draft(interview.awaiting_redo) is not take:
             if answer.draft(interview.awaiting_redo) is None:
-                fx.reply = t(lang, N_("Nothing to submit: your answer to {label} is empty. Send "
-                                      "your answer first."), label=label)
+                fx.say(N_("Nothing to submit: your answer to {label} is empty. Send "
+                          "your answer first."),
+                       label=lambda lang: texts.question_label(script, question, lang))
             else:
-                fx.reply = t(lang, texts.STALE_BUTTON)
+                fx.say(texts.STALE_BUTTON)
             return
-        fx.reply = t(lang, N_("Submitted."))
+        fx.say(N_("Submitted."))
         # the latest receipt (or a reminder) carries the next question; an earlier receipt,
         # further up the chat, only shows what happened, and the question comes below
         pieces = payload.arg(1)
@@ -354,16 +353,16 @@ class Answers:
         assert interview.chat is not None
         found = interview.take_by_id(payload.arg(0)) if interview.is_open else None
         if found is None or found[0].draft(interview.awaiting_redo) is not found[1]:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         question = script.question(found[0].question_id)
         if retakes_left(question, interview) == 0:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         interview.awaiting_redo = True
         lang = texts.lang_for(script, interview.language)
         label = texts.question_label(script, question, lang)
-        fx.reply = t(lang, N_("OK, send your new answer."))
+        fx.say(N_("OK, send your new answer."))
         again = OutMessage(
             t(lang, N_("OK, send your new answer to {label} (what you sent so far is set "
                        "aside):"), label=label) + f"\n\n{question.text_in(lang)}")
@@ -379,7 +378,7 @@ class Answers:
         question = current_question(script, interview) if interview.is_open else None
         if (question is None or not question.practice
                 or str(script.questions.index(question)) != payload.arg(0)):
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         answer = interview.answer_for(question.id)
         if answer is None:
@@ -389,8 +388,7 @@ class Answers:
         if interview.state is State.CONSENTED:
             interview.move_to(State.IN_PROGRESS, self._now())
             interview.started_at = self._now()
-        lang = texts.lang_for(script, interview.language)
-        fx.reply = t(lang, texts.SKIPPED)
+        fx.say(texts.SKIPPED)
         submit(script, interview, question, None, self._now(), fx, message, payload.arg(1))
 
 

@@ -80,7 +80,7 @@ def _button(c: CandidateFlow, r: ReviewFlow, uow: UnitOfWork, cmd: Command, fx: 
     assert isinstance(cmd, ButtonPressed)
     payload = pl.parse(cmd.payload)
     if payload is None:
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
     elif payload.action in pl.REVIEWER_ACTIONS:
         fx.about = payload.interview_id
         r.button(uow, cmd.user, cmd.chat, payload, fx, cmd.message)

@@ -18,7 +18,7 @@ from core.commands import (
 )
 from core.effects import Effects
 from core.errors import DomainError
-from core.i18n import N_, t
+from core.i18n import N_
 from core.model import Interview, Take
 from core.onboarding import TOKEN_ATTEMPTS, TOKEN_WINDOW, Onboarding
 from core.payloads import Payload
@@ -121,8 +121,7 @@ class CandidateFlow:
             self.account.confirmed(uow, script, interview, payload, message, fx)
             return
         if interview.is_open and not check_deadline(script, interview, self._now(), fx):
-            fx.reply = t(texts.lang_for(script, interview.language),
-                         N_("The deadline has passed."))
+            fx.say(N_("The deadline has passed."))
             return
         notice.on_consent(uow, script, interview, payload, self._now())
         handler = {

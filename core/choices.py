@@ -45,7 +45,7 @@ class Choices:
         question = current_question(script, interview) if interview.is_open else None
         if (question is None or not question.answer.is_choice
                 or str(script.questions.index(question)) != payload.arg(0)):
-            fx.reply = t(texts.lang_for(script, interview.language), N_(
+            fx.say(N_(
                 "That question is already answered, so nothing changed. Please answer the "
                 "latest question."))
             return
@@ -55,7 +55,7 @@ class Choices:
             self._choices_done(script, interview, question, message, fx, payload.arg(2))
             return
         if not pick.isdigit() or int(pick) >= len(options):
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         self._option_chosen(script, interview, question, options[int(pick)], message, fx,
                             payload.arg(2))
@@ -64,12 +64,11 @@ class Choices:
                        option: str, message: MessageRef | None, fx: Effects,
                        since: str = "") -> None:
         assert interview.chat is not None
-        lang = texts.lang_for(script, interview.language)
         if not question.answer.multiple:
             take = Take(id=new_id(), number=1, kind="choice", received_at=self._now(),
                         text=option)
             start_answer(self.s, interview, question, take, self._now())
-            fx.reply = t(lang, N_("You chose {option}."), option=option)
+            fx.say(N_("You chose {option}."), option=option)
             submit(script, interview, question, take, self._now(), fx, message, since)
             fx.changed.append(interview.id)
             return
@@ -79,8 +78,8 @@ class Choices:
             start_answer(self.s, interview, question, draft, self._now())
         chosen = set(draft.choices) ^ {option}
         draft.text = "\n".join(o for o in question.answer.options if o in chosen)
-        fx.reply = t(lang, N_("Ticked {option}.") if option in chosen else N_("Unticked {option}."),
-                     option=option)
+        fx.say(N_("Ticked {option}.") if option in chosen else N_("Unticked {option}."),
+               option=option)
         updated = choice_message(script, interview, question,
                                  chain_start(script, question, since))
         if message is not None:
@@ -92,10 +91,9 @@ class Choices:
     def _choices_done(self, script: Script, interview: Interview, question: Question,
                       message: MessageRef | None, fx: Effects, since: str = "") -> None:
         draft = draft_of(interview, question)
-        lang = texts.lang_for(script, interview.language)
         if draft is None or not draft.choices:
-            fx.reply = t(lang, N_("Nothing is chosen yet: tap at least one option, then Done."))
+            fx.say(N_("Nothing is chosen yet: tap at least one option, then Done."))
             return
-        fx.reply = t(lang, N_("Saved."))
+        fx.say(N_("Saved."))
         submit(script, interview, question, draft, self._now(), fx, message, since)
         fx.changed.append(interview.id)

@@ -14,6 +14,7 @@ from core.errors import ScriptError
 from core.i18n import N_, t
 from core.outcome import OutcomeFlow
 from core.refs import ChatRef, UserRef
+from core.replies import Reply
 from core.review import candidate_label, complete_reviewers, scored_answers
 from core.reviewers import is_named, reviewer_refusal
 from core.script import Script
@@ -139,8 +140,8 @@ def modal_prompt(services: Services, outcomes: OutcomeFlow, user: UserRef, chat:
     if payload is not None and payload.action == pl.OUTCOME_FEEDBACK:
         with services.uow() as uow:
             checked = outcomes.check(uow, user, chat, payload)
-        if isinstance(checked, str):
-            return ModalPrompt(False, checked)
+            if isinstance(checked, Reply):
+                return ModalPrompt(False, checked.render(outcomes.team_language(uow, payload)))
         script, decided, _ = checked
         return ModalPrompt(True, t(texts.review_lang(script), N_(
             "Written feedback for {label}: it takes the place of {{feedback}} in the message. A "
@@ -156,10 +157,10 @@ def modal_prompt(services: Services, outcomes: OutcomeFlow, user: UserRef, chat:
             script = services.script(interview)
         except ScriptError:
             return ModalPrompt(False, texts.STALE_BUTTON)
+        team = texts.review_lang(script)
         refusal = reviewer_refusal(services, uow, script, user, chat)
         if refusal is not None:
-            return ModalPrompt(False, refusal)
-        team = texts.review_lang(script)
+            return ModalPrompt(False, t(team, refusal))
         if interview.state is not State.COMPLETED or interview.chat is None:
             return ModalPrompt(False, t(team, N_("That can no longer reach the candidate.")))
         who = candidate_label(script, interview)

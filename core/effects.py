@@ -9,6 +9,7 @@ from core.messages import OutMessage
 from core.model import Interview
 from core.outbox import Work
 from core.refs import ChatRef, MessageRef, UserRef
+from core.replies import Reply, say
 
 
 @dataclass
@@ -21,7 +22,9 @@ class Effects:
     # if the edit cannot be made
     carrying: list[MessageRef] = field(default_factory=list)
     notes: list[tuple[ChatRef, UserRef, str]] = field(default_factory=list)
-    reply: str | None = None  # private answer to a button press
+    # private answer to a button press: written in the presser's language by the engine
+    reply: Reply | None = None
+    reply_language: str | None = None  # the presser's language, chosen by the engine
     events: list[Event] = field(default_factory=list)  # typed domain events (core/events.py)
     changed: list[str] = field(default_factory=list)  # interviews whose timers need re-planning
     # the changed interviews as committed, when the handler had them loaded (saves a re-read)
@@ -35,6 +38,15 @@ class Effects:
 
     def send(self, chat: ChatRef, message: OutMessage | str) -> None:
         self.sends.append((chat, OutMessage(message) if isinstance(message, str) else message))
+
+    def say(self, message: str, **values: object) -> None:
+        """Answer the press with `message` (a catalog msgid), its placeholders from `values`."""
+        self.reply = say(message, **values)
+
+    def say_also(self, message: str, **values: object) -> None:
+        """Add a sentence to the answer (or start it)."""
+        self.reply = say(message, **values) if self.reply is None else self.reply.then(
+            message, **values)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

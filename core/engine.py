@@ -33,6 +33,7 @@ from core.outcome import OutcomeFlow
 from core.ports import AlreadyHandled, Scheduler, UnitOfWork
 from core.refs import UserRef
 from core.reminders import TimerKind
+from core.replies import say
 from core.review import ReviewFlow
 from core.review_posting import ReviewPosting
 from core.services import Services
@@ -120,15 +121,16 @@ class Engine:
                 fx = Effects(duplicate=True)
             except ScriptError as exc:
                 log.error("script missing for an interview: %s", exc)
-                fx = Effects(reply=texts.STALE_BUTTON)
+                fx = Effects(reply=say(texts.STALE_BUTTON))
                 fx.send(cmd.chat, texts.UNAVAILABLE)  # no script: no language to speak but English
                 self._commit_outbound(fx)
             duplicate = fx.duplicate
             if duplicate:
                 fx = Effects()
+        reply = fx.reply.render(fx.reply_language) if fx.reply is not None else None
         if answer is not None:
             try:
-                await answer(fx.reply)
+                await answer(reply)
             except Exception:
                 log.exception("answering a button press failed")
         await self.perform(fx)
@@ -139,7 +141,7 @@ class Engine:
             "interview_id": next(iter(fx.committed), None) or (
                 key.partition(":")[2] if key.startswith("interview:") else None),
             "sent": len(fx.sends), "duplicate": duplicate})
-        return fx.reply
+        return reply
 
     def _lock_key(self, cmd: Command) -> str:
         """Commands on one interview (or from one person) run one at a time in this process.
@@ -166,8 +168,32 @@ class Engine:
             if not (self._outcome(uow, cmd, fx)
                     or dispatch(self.candidates, self.reviews, uow, cmd, fx)):
                 fx.send(cmd.chat, texts.NO_INVITATION)
+            if fx.reply is not None:
+                fx.reply_language = self._presser_language(uow, cmd)
             self._commit(uow, fx)
         return fx
+
+    def _presser_language(self, uow: UnitOfWork, cmd: Command) -> str | None:
+        """The language a button press is answered in: the candidate's interview language
+        when the candidate pressed, the script's review language for a button the team presses
+        (ratings, decisions, outcomes, adjustment requests), English for anyone else.
+
+        Every private answer to a press is written in it, here, once (`Effects.reply`).
+        """
+        payload = pl.parse(cmd.payload) if isinstance(cmd, ButtonPressed) else None
+        interview = (uow.interviews.get(payload.interview_id) if payload is not None
+                     else uow.interviews.current_for(cmd.user))
+        if interview is None:
+            return None
+        try:
+            script = self.s.script(interview)
+        except ScriptError:
+            return None
+        if interview.candidate == cmd.user:
+            return texts.lang_for(script, interview.language)
+        if payload is not None and payload.action in pl.TEAM_ACTIONS:
+            return texts.review_lang(script)
+        return None
 
     def _outcome(self, uow: UnitOfWork, cmd: Command, fx: Effects) -> bool:
         """Side flows: a decider's outcome preview (Send / Edit / Don't send, or the feedback

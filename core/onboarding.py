@@ -22,6 +22,7 @@ from core.prompts import (
     zone_question,
 )
 from core.refs import MessageRef
+from core.replies import verbatim
 from core.script import Script
 from core.services import Services
 from core.states import State
@@ -155,19 +156,19 @@ class Onboarding:
                    message: MessageRef | None, fx: Effects) -> None:
         assert interview.chat is not None
         if interview.state is not State.INVITED:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         lang = texts.lang_for(script, interview.language)
         consent = notice.consent_text(script, lang)
         if payload.arg(0) == "y":
             interview.move_to(State.CONSENTED, self._now())
             interview.consented_at = self._now()
-            fx.reply = texts.tr(lang, texts.THANK_YOU)
+            fx.say(texts.THANK_YOU)
             close(message, f"{consent}\n\n{texts.tr(lang, texts.YOU_AGREED)}", fx)
             ask(script, interview, fx)
         else:
             interview.move_to(State.WITHDRAWN, self._now())
-            fx.reply = texts.tr(lang, texts.UNDERSTOOD)
+            fx.say(texts.UNDERSTOOD)
             close(message, f"{consent}\n\n{texts.tr(lang, texts.YOU_DECLINED)}", fx)
             fx.send(interview.chat, texts.tr(lang, texts.NOTHING_RECORDED))
 
@@ -175,11 +176,11 @@ class Onboarding:
                 message: MessageRef | None, fx: Effects) -> None:
         index = int(payload.arg(0)) if payload.arg(0).isdigit() else -1
         if interview.tz_confirmed or not 0 <= index < len(texts.ZONE_CHOICES):
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         name = texts.ZONE_CHOICES[index]
         lang = texts.lang_for(script, interview.language)
-        fx.reply = texts.tr(lang, texts.ZONE_SET, zone=name)
+        fx.say(texts.ZONE_SET, zone=name)
         close(message, texts.tr(lang, texts.YOUR_ZONE, zone=name), fx)
         self._set_zone(script, interview, name, fx)
 
@@ -208,15 +209,15 @@ class Onboarding:
         index = int(payload.arg(0)) if payload.arg(0).isdigit() else -1
         if (interview.state is not State.INVITED or not 0 <= index < len(script.languages)
                 or not language_choice.needs_choice(script, interview)):
-            fx.reply = texts.tr(texts.lang_for(script, interview.language), texts.STALE_BUTTON)
+            fx.say(texts.STALE_BUTTON)
             return
         lang = script.languages[index]
         name = language_choice.name_of(lang)
-        fx.reply = name
+        fx.reply = verbatim(name)
         close(message, f"{texts.tr(lang, texts.CHOOSE_LANGUAGE)}\n\n{name}", fx)
         self._set_language(script, interview, lang, fx)
 
     def on_continue(self, script: Script, interview: Interview, payload: Payload,
                     message: MessageRef | None, fx: Effects) -> None:
-        fx.reply = texts.tr(texts.lang_for(script, interview.language), texts.WHERE_YOU_STOPPED)
+        fx.say(texts.WHERE_YOU_STOPPED)
         repeat_prompt(script, interview, fx)

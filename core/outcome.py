@@ -29,6 +29,7 @@ from core.messages import Button, OutMessage
 from core.model import AuditEntry, Decision, Interview
 from core.ports import UnitOfWork
 from core.refs import ChatRef, MessageRef, UserRef
+from core.replies import Reply, say
 from core.script import Script
 from core.script_translations import localized
 from core.services import Services
@@ -118,8 +119,7 @@ def decided(services: Services, uow: UnitOfWork, script: Script, interview: Inte
         return
     done = recorded(uow, interview.id)
     if done is not None:
-        fx.reply = (fx.reply or "") + " " + t(texts.review_lang(script), N_(
-            "The candidate was already told the outcome."))
+        fx.say_also(N_("The candidate was already told the outcome."))
         return
     fx.send(chat, preview(script, interview, decision,
                           latest_feedback(uow, interview.id, decision)))
@@ -135,38 +135,43 @@ class OutcomeFlow:
         return self.s.clock.now()
 
     def check(self, uow: UnitOfWork, user: UserRef, chat: ChatRef, payload: pl.Payload
-               ) -> tuple[Script, Interview, Decision] | str:
-        """The script, interview and decision a press is about, or why it is refused."""
+               ) -> tuple[Script, Interview, Decision] | Reply:
+        """The script, interview and decision a press is about, or why it is refused (to be
+        written in the team's language, `team_language`)."""
         interview = uow.interviews.get(payload.interview_id)
         decision = LETTERS.get(payload.arg(0))
         if interview is None or decision is None:
-            return texts.STALE_BUTTON
+            return say(texts.STALE_BUTTON)
         script = self.s.script(interview)
-        team = texts.review_lang(script)
         if not reviewers.is_reviewer(self.s, uow, script, user, chat):
-            return t(team, texts.NOT_A_REVIEWER)
+            return say(texts.NOT_A_REVIEWER)
         if not is_decider(self.s, script, user):
-            return t(team, N_("Only the deciders of this interview can send its outcome."))
+            return say(N_("Only the deciders of this interview can send its outcome."))
         if interview.state is not State.COMPLETED or interview.chat is None:
             state = texts.STATES.get(interview.state.value, interview.state.value)
-            return t(team, N_("This interview was {state}: no message goes to the candidate."),
-                     state=t(team, state))
+            return say(N_("This interview was {state}: no message goes to the candidate."),
+                       state=say(state))
         done = recorded(uow, interview.id)
         if done is not None:
             values = {"when": f"{done.at:%Y-%m-%d %H:%M}", "actor": done.actor}
-            return (t(team, N_("The outcome was already sent ({when} UTC, {actor})."), **values)
+            return (say(N_("The outcome was already sent ({when} UTC, {actor})."), **values)
                     if done.action == SENT else
-                    t(team, N_("The outcome was already marked not to be sent ({when} UTC, "
-                               "{actor})."), **values))
+                    say(N_("The outcome was already marked not to be sent ({when} UTC, "
+                           "{actor})."), **values))
         mine = [d for d in uow.reviews.decisions(interview.id) if d.reviewer == user]
         if not mine or mine[-1].decision is not decision:
-            return t(team, N_("Your decision changed since this preview; use the newest one."))
+            return say(N_("Your decision changed since this preview; use the newest one."))
         return script, interview, decision
+
+    def team_language(self, uow: UnitOfWork, payload: pl.Payload | None) -> str | None:
+        """The review language of the interview a press is about (None: no such interview)."""
+        interview = uow.interviews.get(payload.interview_id) if payload is not None else None
+        return texts.review_lang(self.s.script(interview)) if interview is not None else None
 
     def button(self, uow: UnitOfWork, user: UserRef, chat: ChatRef, payload: pl.Payload,
                message: MessageRef | None, fx: Effects) -> None:
         checked = self.check(uow, user, chat, payload)
-        if isinstance(checked, str):
+        if isinstance(checked, Reply):
             fx.reply = checked
             return
         script, interview, decision = checked
@@ -174,7 +179,7 @@ class OutcomeFlow:
         team = texts.review_lang(script)
         said = t(team, review.DECISION_LABELS[decision])
         if payload.action == pl.OUTCOME_FEEDBACK:
-            fx.reply = t(team, N_("Write the feedback."))
+            fx.say(N_("Write the feedback."))
             fx.send(chat, OutMessage(
                 t(team, N_("Feedback for {label} ({decision}): reply with the text for "
                            "{{feedback}} in the message."), label=label, decision=said),
@@ -184,7 +189,7 @@ class OutcomeFlow:
         if payload.action == pl.OUTCOME_SKIP:
             uow.reviews.audit(AuditEntry(interview.id, str(user), SKIPPED, decision.value,
                                          self._now()))
-            fx.reply = t(team, N_("Not sent: the candidate gets no message from the bot about "
+            fx.say(N_("Not sent: the candidate gets no message from the bot about "
                                   "this."))
             done = t(team, N_("Outcome for {label}: not sent ({user})."), label=label, user=user)
         else:
@@ -193,7 +198,7 @@ class OutcomeFlow:
             fx.send(interview.chat, render(script, interview, decision, feedback))
             uow.reviews.audit(AuditEntry(interview.id, str(user), SENT, decision.value,
                                          self._now()))
-            fx.reply = t(team, N_("Sent to the candidate."))
+            fx.say(N_("Sent to the candidate."))
             done = t(team, N_("Outcome for {label}: {decision}, sent ({user})."), label=label,
                      decision=said, user=user)
         if message is not None:
@@ -203,9 +208,10 @@ class OutcomeFlow:
         """Written feedback: kept for {feedback}, and a new preview with it."""
         payload = pl.parse(cmd.target)
         checked = (self.check(uow, cmd.user, cmd.chat, payload) if payload is not None
-                   else texts.STALE_BUTTON)
-        if isinstance(checked, str):
-            fx.notes.append((cmd.chat, cmd.user, checked))
+                   else say(texts.STALE_BUTTON))
+        if isinstance(checked, Reply):
+            fx.notes.append((cmd.chat, cmd.user,
+                             checked.render(self.team_language(uow, payload))))
             return
         script, interview, decision = checked
         team = texts.review_lang(script)

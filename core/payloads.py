@@ -37,6 +37,8 @@ CANDIDATE_ACTIONS = frozenset({CONSENT, KEEP, REDO, SKIP, DONE, FEEDBACK, WITHDR
 REVIEWER_ACTIONS = frozenset({RATE, DECIDE, FOLLOW_UP, REPLY, EXTEND})
 OUTCOME_ACTIONS = frozenset({OUTCOME_SEND, OUTCOME_FEEDBACK, OUTCOME_SKIP})
 FAIRNESS_ACTIONS = frozenset({SELF_ID, ADJUST, ADJUST_DECIDE})  # handled by core/fair_flow.py
+# buttons the hiring team presses (their answers are in the script's review language)
+TEAM_ACTIONS = REVIEWER_ACTIONS | OUTCOME_ACTIONS | {ADJUST_DECIDE}
 # buttons whose press asks for text (a force-reply, a modal) instead of acting at once
 ASKS_FOR_TEXT = frozenset({FOLLOW_UP, REPLY, OUTCOME_FEEDBACK})
 

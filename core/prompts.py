@@ -278,9 +278,9 @@ def pressed_by_candidate(uow: UnitOfWork, user: UserRef, interview_id: str, fx: 
     press answered "no longer active" or "not for you") otherwise."""
     interview = uow.interviews.get(interview_id)
     if interview is None or interview.candidate is None:
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return None
     if interview.candidate != user:
-        fx.reply = texts.NOT_YOUR_BUTTON
+        fx.say(texts.NOT_YOUR_BUTTON)
         return None
     return interview

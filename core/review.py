@@ -28,6 +28,7 @@ from core.model import (
 from core.payloads import Payload
 from core.ports import UnitOfWork
 from core.refs import ChatRef, MessageRef, UserRef
+from core.replies import say
 from core.review_cards import (
     DECISION_LABELS,
     SCORES,
@@ -90,16 +91,16 @@ class ReviewFlow:
         """A reviewer's press; every refusal is a private answer and changes nothing."""
         interview = uow.interviews.get(payload.interview_id)
         if interview is None:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         script = self.s.script(interview)
         team = texts.review_lang(script)
         refusal = reviewer_refusal(self.s, uow, script, user, chat)
         if refusal is not None:
-            fx.reply = refusal
+            fx.say(refusal)
             return
         if interview.state is State.ERASED:
-            fx.reply = t(team, N_("This interview was erased at the candidate's request."))
+            fx.say(N_("This interview was erased at the candidate's request."))
             return
         if payload.action == pl.RATE:
             self._rate(uow, script, interview, user, payload, fx)
@@ -108,9 +109,9 @@ class ReviewFlow:
         elif payload.action == pl.FOLLOW_UP:
             answer = interview.answer_by_id(payload.arg(0))
             if answer is None or interview.state is not State.COMPLETED:
-                fx.reply = texts.STALE_BUTTON
+                fx.say(texts.STALE_BUTTON)
                 return
-            fx.reply = t(team, N_("Write your follow-up question."))
+            fx.say(N_("Write your follow-up question."))
             fx.send(chat, OutMessage(
                 t(team, N_("Follow-up for {label} on {question}: reply with your question."),
                   label=candidate_label(script, interview),
@@ -123,31 +124,31 @@ class ReviewFlow:
             found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)),
                          None)
             if found is None:
-                fx.reply = texts.STALE_BUTTON
+                fx.say(texts.STALE_BUTTON)
                 return
-            fx.reply = t(team, N_("Write your reply."))
+            fx.say(N_("Write your reply."))
             fx.send(chat, OutMessage(
                 t(team, N_("Reply to {label}'s question: \"{question}\""),
                   label=candidate_label(script, interview), question=found.text),
                 ask_reply=pl.make(pl.REPLY, interview.id, found.id)))
         else:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
 
     def _rate(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
               payload: Payload, fx: Effects) -> None:
         answer = interview.answer_by_id(payload.arg(0))
         if answer is None or answer.kept is None:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         criteria = script.criteria_for(script.question(answer.question_id))
         try:
             criterion = criteria[int(payload.arg(1))]
             score = int(payload.arg(2))
         except (ValueError, IndexError):
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         if score not in script.rubric.scale:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         rating = Rating(interview.id, answer.id, answer.question_id, user, criterion, score,
                         self._now())
@@ -165,26 +166,25 @@ class ReviewFlow:
         mine = {r.criterion: r.score for r in ratings
                 if r.reviewer == user and r.answer_id == answer.id}
         team = texts.review_lang(script)
-        label = texts.question_label(script, script.question(answer.question_id), team)
-        reply = t(team, N_("You rated {label} {criterion}: {score}."), label=label,
-                  criterion=criterion, score=score)
+        question = script.question(answer.question_id)
+        fx.say(N_("You rated {label} {criterion}: {score}."), criterion=criterion, score=score,
+               label=lambda lang: texts.question_label(script, question, lang))
         missing = [c for c in criteria if c not in mine]
         if missing:
-            reply += " " + t(team, N_("Still to rate: {criteria}."), criteria=", ".join(missing))
+            fx.say_also(N_("Still to rate: {criteria}."), criteria=", ".join(missing))
         elif script.review.independent:
             others = [r for r in ratings if r.answer_id == answer.id and r.reviewer != user]
             summary = _score_summary(script, answer, others)
-            if summary:
+            if summary:  # criteria and figures: the same in every language
                 scores = summary[len(t(team, SCORES, scores="")):]
-                reply += " " + t(team, N_("Others so far: {scores}."), scores=scores)
+                fx.say_also(N_("Others so far: {scores}."), scores=scores)
                 if not seen:
                     uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, answer.id,
                                                  self._now()))
                 if revised:
-                    reply += " " + t(team, REVISED_NOTE)
+                    fx.say_also(REVISED_NOTE)
             else:
-                reply += " " + t(team, N_("You are the first."))
-        fx.reply = reply
+                fx.say_also(N_("You are the first."))
         fx.emit(ReviewChanged(interview.id, answer.id))
 
     def _decide(self, uow: UnitOfWork, script: Script, interview: Interview, user: UserRef,
@@ -192,39 +192,38 @@ class ReviewFlow:
         choice = {"a": Decision.ADVANCE, "h": Decision.HOLD, "r": Decision.REJECT}.get(
             payload.arg(0))
         if choice is None or interview.state is not State.COMPLETED:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         ratings = uow.reviews.ratings(interview.id)
         answers = scored_answers(script, interview)
         rated = sum(1 for a in answers if user in complete_reviewers(script, a, ratings))
-        team = texts.review_lang(script)
-        said = t(team, DECISION_LABELS[choice])
+        said = say(DECISION_LABELS[choice])
         if rated < len(answers):
-            fx.reply = t(team, N_("Rate every answer first: you have rated {rated} of {total}. "
-                                  "Decisions unlock after the last one."), rated=rated,
-                         total=len(answers))
+            fx.say(N_("Rate every answer first: you have rated {rated} of {total}. "
+                      "Decisions unlock after the last one."), rated=rated, total=len(answers))
             return
         if not may_decide(script, self.s, user):
-            fx.reply = t(team, texts.NOT_A_DECIDER)
+            fx.say(texts.NOT_A_DECIDER)
             return
         decisions = uow.reviews.decisions(interview.id)
         mine = next((d for d in decisions if d.reviewer == user), None)
         if mine is not None and mine.decision is choice:
-            fx.reply = t(team, N_("Your decision is already {decision}."), decision=said)
+            fx.say(N_("Your decision is already {decision}."), decision=said)
             return
         uow.reviews.put_decision(ReviewerDecision(interview.id, user, choice, self._now()))
         uow.reviews.audit(AuditEntry(interview.id, str(user), "decision", choice.value,
                                      self._now()))
-        fx.reply = t(team, N_("Your decision: {decision}."), decision=said)
+        fx.say(N_("Your decision: {decision}."), decision=said)
         seen = revealed(uow, interview.id, user, DECISIONS)  # others' decisions shown before
         if mine is not None and seen:
             uow.reviews.audit(AuditEntry(interview.id, str(user), REVISED,
                                          f"decision: {mine.decision.value} -> {choice.value}",
                                          self._now()))
-            fx.reply += " " + t(team, REVISED_NOTE)
+            fx.say_also(REVISED_NOTE)
         others = [d for d in decisions if d.reviewer != user]
         if others and script.review.independent:
-            fx.reply += " " + t(team, N_("Others decided: {tally}."), tally=_tally(others, team))
+            fx.say_also(N_("Others decided: {tally}."),
+                        tally=lambda lang: _tally(others, lang))
             if not seen:
                 uow.reviews.audit(AuditEntry(interview.id, str(user), REVEALED, DECISIONS,
                                              self._now()))
@@ -239,26 +238,25 @@ class ReviewFlow:
         who = candidate_label(script, interview)
         current = str(int(interview.deadline.timestamp()))
         if len(payload.args) != 1 or not stamp.isdigit():
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         if stamp != current or interview.state is not State.EXPIRED:
             known = any(e.action == "deadline extended" and e.detail.startswith(f"{stamp} ")
                         for e in uow.reviews.audit_log(interview.id))
             if not known:
-                fx.reply = texts.STALE_BUTTON
+                fx.say(texts.STALE_BUTTON)
                 return
-            fx.reply = t(texts.review_lang(script), N_("Already extended: the new deadline is "
-                                                       "{deadline} UTC."),
-                         deadline=f"{interview.deadline:%Y-%m-%d %H:%M}")
+            fx.say(N_("Already extended: the new deadline is {deadline} UTC."),
+                   deadline=f"{interview.deadline:%Y-%m-%d %H:%M}")
             if message is not None:
                 fx.edits.append((message, extended_notice(script, interview, who)))
             return
         if not extend_deadline(self.s, uow, interview, script.review.extend, str(user), fx,
                                since=stamp):
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         hours = round(script.review.extend.total_seconds() / 3600)
-        fx.reply = t(texts.review_lang(script), N_("Extended by {hours} h."), hours=hours)
+        fx.say(N_("Extended by {hours} h."), hours=hours)
         if message is not None:
             fx.edits.append((message, extended_notice(script, interview, who)))
 
@@ -277,7 +275,7 @@ class ReviewFlow:
         script = self.s.script(interview)
         refusal = reviewer_refusal(self.s, uow, script, cmd.user, cmd.chat)
         if refusal is not None:
-            fx.notes.append((cmd.chat, cmd.user, refusal))
+            fx.notes.append((cmd.chat, cmd.user, t(texts.review_lang(script), refusal)))
             return
         team, lang = texts.review_lang(script), texts.lang_for(script, interview.language)
         if interview.state is not State.COMPLETED or interview.chat is None:

@@ -73,29 +73,29 @@ def on_button(services: Services, uow: UnitOfWork, user: UserRef, payload: Paylo
     script = services.script(interview.script_id)
     lang = texts.lang_for(script, interview.language)
     if not script.self_id:
-        fx.reply = t(lang, NO_SURVEY)
+        fx.say(NO_SURVEY)
         return
     index = int(payload.arg(0)) if payload.arg(0).isdigit() else -1
     if interview.state is not State.COMPLETED or not 0 <= index < len(script.self_id):
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return
     category = script.self_id[index]
     choice = payload.arg(1)
     if choice == SKIP:
-        fx.reply = t(lang, texts.SKIPPED)
+        fx.say(texts.SKIPPED)
         if message is not None:
             fx.edits.append((message, OutMessage(t(lang, SKIPPED))))
         return
     option = int(choice) if choice.isdigit() else -1
     if not 0 <= option < len(category.options):
-        fx.reply = texts.STALE_BUTTON
+        fx.say(texts.STALE_BUTTON)
         return
     if category.name in uow.fairness.self_id(interview.id):
-        fx.reply = t(lang, N_("Already answered."))
+        fx.say(N_("Already answered."))
         return
     answer = category.options[option]
     uow.fairness.put_self_id(interview.id, category.name, answer, services.clock.now())
-    fx.reply = t(lang, N_("Thank you."))
+    fx.say(N_("Thank you."))
     if message is not None:
         fx.edits.append((message, OutMessage(f"{t(lang, category.label)}: {t(lang, answer)}")))
     assert interview.chat is not None

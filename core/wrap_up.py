@@ -101,11 +101,11 @@ class WrapUpFlow:
                 message: MessageRef | None, fx: Effects) -> None:
         assert interview.chat is not None
         if interview.state is not State.COMPLETED or interview.wrap_up is not WrapUp.QUESTIONS:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         interview.wrap_up = WrapUp.FEEDBACK
         lang = texts.lang_for(script, interview.language)
-        fx.reply = t(lang, N_("Done."))
+        fx.say(N_("Done."))
         if message is not None:
             fx.edits.append((message, OutMessage(t(lang, N_("Thanks for your questions.")))))
         fx.send(interview.chat, feedback_prompt(interview, lang))
@@ -115,12 +115,12 @@ class WrapUpFlow:
         assert interview.chat is not None
         score = payload.arg(0)
         if interview.wrap_up is not WrapUp.FEEDBACK or score not in {"1", "2", "3", "4", "5"}:
-            fx.reply = texts.STALE_BUTTON
+            fx.say(texts.STALE_BUTTON)
             return
         interview.experience_rating = int(score)
         interview.wrap_up = WrapUp.DONE
         lang = texts.lang_for(script, interview.language)
-        fx.reply = t(lang, texts.THANK_YOU)
+        fx.say(texts.THANK_YOU)
         close(message, t(lang, N_("You rated this interview {score} of 5."), score=score), fx)
         fx.send(interview.chat, with_commands(t(lang, N_(
             "Thank you for your time! The hiring team will review your answers and get back to "

@@ -99,3 +99,31 @@ async def test_a_slack_referral_switches_language_with_the_slash_command(tmp_pat
         assert world.last(dm).endswith("Tell us about something you built.")
         with world.app.services.uow() as uow:
             assert uow.interviews.get(interview.id).language == "en"  # type: ignore[union-attr]
+
+
+async def test_a_spanish_candidates_button_answers_are_spanish(tmp_path: Path) -> None:
+    """The ephemeral answers to presses follow the candidate's language: a stale button, and
+    an answer that names the question ("la Pregunta 1 de 2")."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "referral-es.yaml").write_text(SPANISH)
+    async with slack_world(tmp_path) as world:
+        world.fake.user(MARIA, "María", "Europe/Madrid", real_name="María García",
+                        locale="es-ES")
+        _, token = world.app.engine.invite(CreateInvitation("referral-es", "María", "slack"))
+        await invite_slack_user(world.app, token, MARIA)
+        dm = world.dm(MARIA)
+        consent = world.fake.messages(dm)[-1].as_slack()  # as it was before the press
+        await world.press(dm, "Acepto", MARIA)
+        assert world.whispers(MARIA)[-1] == "¡Gracias!"
+        await world.press(dm, "Acepto", MARIA, message=consent)
+        assert world.whispers(MARIA)[-1] == "Este botón ya no está activo."
+        await world.say(MARIA, "Reconstruí el sistema de facturación.")
+        receipt = world.fake.messages(dm)[-1].as_slack()
+        await world.press(dm, "Empezar de nuevo", MARIA)
+        assert world.whispers(MARIA)[-1] == "De acuerdo, envíe su nueva respuesta."
+        await world.press(dm, "Enviar", MARIA, message=receipt)
+        assert world.whispers(MARIA)[-1] == (
+            "No hay nada que enviar: su respuesta a la Pregunta 1 de 2 está vacía. Envíe "
+            "primero su respuesta.")
+        said = world.whispers(MARIA)
+        assert [f for f in english_fragments() if any(f in text for text in said)] == []

@@ -12,7 +12,7 @@ import pytest
 from bots.telegram.channel import TelegramChannel
 from core.commands import CreateInvitation
 from core.i18n import placeholders
-from fakes.telegram import FakeTelegram
+from fakes.telegram import BotMessage, FakeTelegram
 from tests.e2e.telegram_support import (
     FAST,
     REVIEW_GROUP,
@@ -263,3 +263,34 @@ async def test_the_command_menu_is_registered_in_every_catalog_language(
                                             "description": "In einer anderen Sprache antworten"}
     assert menus[("default", "uk")][0]["description"] == "Ваш прогрес і термін"
     assert sorted(lang for _, lang in menus) == ["", "de", "es", "fr", "pt", "uk"]
+
+
+async def test_a_german_candidates_button_answers_are_german(session: Session) -> None:
+    """The answers to presses (answerCallbackQuery) follow the candidate's language too: a
+    stale button, and an answer that names the question ("Frage 1 von 2")."""
+    fake = session.fake
+    greta = fake.user(2006, "Greta", language_code="de")
+    _, token = session.app.engine.invite(CreateInvitation("qa-bilingual", "Greta", "telegram",
+                                                          "Europe/Berlin", language="de"))
+    fake.send_command(greta, "/start", token)
+    consent = await session.reply(greta, "Wir speichern Ihre Antworten 90 Tage")
+    agree = consent.button("Ich stimme zu")
+    assert await session.press(greta, consent, "Ich stimme zu") == "Vielen Dank!"
+    await session.reply(greta, "Frage 1 von 2")
+
+    async def tap(message: BotMessage, data: str) -> str | None:
+        query = fake.press_button(greta, message, data)["callback_query"]["id"]
+        answer = await fake.wait_for(lambda: next(
+            (a for a in fake.callback_answers if a.callback_query_id == query), None), timeout=20)
+        return answer.text
+
+    assert await tap(consent, agree) == "Diese Schaltfläche ist nicht mehr aktiv."
+    fake.send_text(greta, "Ich habe ein Abrechnungssystem neu gebaut.")
+    receipt = await session.reply(greta, "zu Frage 1 von 2 ist angekommen.")
+    submit = receipt.button("Absenden")
+    assert await session.press(greta, receipt, "Neu beginnen") == (
+        "In Ordnung, senden Sie Ihre neue Antwort.")
+    assert await tap(receipt, submit) == (
+        "Nichts abzusenden: Ihre Antwort zu Frage 1 von 2 ist leer. Senden Sie zuerst Ihre "
+        "Antwort.")
+    assert english_in(fake, greta.id) == []
