@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer answers per candidate")
     parser.add_argument("--keep", action="store_true", help="keep the bot logs and database")
     parser.add_argument("--overall-burst", type=int, default=None,
-                        help="our Pacing.overall_burst (default: the default, 20)")
+                        help="our Pacing.overall_burst (default: the default, 30)")
     args = parser.parse_args(argv)
     if args.answers is None:
         args.answers = 3 if args.quick else 6

@@ -49,7 +49,7 @@ class Pacing:
     """Limits and retries for outgoing requests. Defaults follow Telegram's documented limits."""
 
     overall_per_second: float = 30.0
-    overall_burst: int = 20  # requests at once within the overall limit (see the limiter)
+    overall_burst: int = 30  # requests at once within the overall limit (see the limiter)
     group_per_minute: float = 20.0
     private_per_second: float = 1.0
     # messages a private chat may get at once before pacing starts: Telegram tolerates short
@@ -103,12 +103,19 @@ class _ChatPace:
 
 class PriorityBucket:
     """A token bucket (`burst` at once, refilled at `rate` per second) whose waiting requests
-    are served lowest priority number first, in arrival order within a priority."""
+    are served lowest priority number first, in arrival order within a priority.
+
+    A request takes a token when it is let through (`acquire`) and the bucket is charged when
+    it finishes (`settle`); in between the token is held as in flight. Telegram counts a
+    request when it arrives, which is after it was let through and no later than its answer,
+    so Telegram's bucket always holds at least what this one has free: the whole burst can be
+    used without a request ever arriving early (as the private chats' buckets above)."""
 
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst
         self._tokens = burst
+        self._inflight = 0
         self._stamp = 0.0
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
@@ -118,33 +125,56 @@ class PriorityBucket:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
+    def _free(self) -> float:
+        return self._tokens - self._inflight
+
     async def acquire(self, priority: int) -> float:
-        """Wait for a token; the seconds waited."""
+        """Wait for a token; the seconds waited. Every acquire is followed by one `settle`."""
         loop = asyncio.get_running_loop()
         asked = loop.time()
         self._refill(asked)
-        if not self._waiting and self._tokens >= 1:
-            self._tokens -= 1
+        if not self._waiting and self._free() >= 1:
+            self._inflight += 1
             return 0.0
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiting, (priority, next(self._order), future))
         self._arm(loop)
-        await future  # a cancelled waiter stays in the heap, done: _grant skips it
+        try:
+            await future  # a cancelled waiter stays in the heap, done: _grant skips it
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # granted, then cancelled: unused
+                self._inflight -= 1
+                self._grant(loop)
+            raise
         return loop.time() - asked
+
+    def settle(self) -> None:
+        """The request let through by `acquire` has finished: charge its token now."""
+        loop = asyncio.get_running_loop()
+        self._refill(loop.time())
+        self._tokens -= 1
+        self._inflight -= 1
+        if self._waiting and self._timer is None:
+            self._arm(loop)
 
     def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is None and self._waiting:
-            delay = max(0.0, (1 - self._tokens) / self.rate)
+            # all of the burst in flight: the next settle re-arms (free stays below 1 until)
+            if self._inflight >= self.burst:
+                return
+            delay = max(0.0, (1 - self._free()) / self.rate)
             self._timer = loop.call_at(loop.time() + delay, self._grant, loop)
 
     def _grant(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         self._timer = None
         self._refill(loop.time())
-        while self._waiting and self._tokens >= 1 - 1e-9:
+        while self._waiting and self._free() >= 1 - 1e-9:
             *_, future = heapq.heappop(self._waiting)
             if not future.done():
                 future.set_result(None)
-                self._tokens -= 1
+                self._inflight += 1
         self._arm(loop)
 
 
@@ -154,12 +184,12 @@ class ChatPacedRateLimiter(AIORateLimiter):
 
     def __init__(self, pacing: Pacing, observer: Observer | None = None,
                  connections: int = 16) -> None:
-        # Overall: a burst of `overall_burst` (20), two thirds of Telegram's. A limiter that
-        # lets 30 go at once uses up the server's own burst allowance; after that every
-        # request arrives with ~1 ms to spare and the least jitter gives a 429 (bench.pacing:
-        # 75-93 of them in 1000 messages). At 20, the server's bucket keeps 10 and absorbs
-        # 0.33 s of jitter at 30/s, while replies that come together still go at once
-        # (bench.realistic --quick at 33 answers/s: p99 134 ms with a burst of 10, 14 with 20).
+        # Overall: a burst of `overall_burst` (30, Telegram's own), charged when each request
+        # finishes (PriorityBucket). Charged when let through instead, a burst of 30 used up
+        # the server's allowance and the least jitter gave a 429 (bench.pacing: 75-93 in 1000
+        # messages), so the burst had been cut to 20, which queued replies whenever more than
+        # 30 steps/s came for a few seconds (bench.realistic --quick: p99 135 ms against the
+        # echo bot's 8). Charged on finishing: 0 429s in 1000 messages and p99 10 ms.
         super().__init__(
             overall_max_rate=0,  # replaced by self.overall, which knows priorities
             group_max_rate=pacing.group_per_minute,
@@ -222,12 +252,18 @@ class ChatPacedRateLimiter(AIORateLimiter):
             calls += 1
             if calls > 1:
                 self.observer.delivery_retried("telegram")
-            if priority is not None and self.overall is not None:
-                queued = await self.overall.acquire(priority)
-                if pace is not None:
-                    pace.queued += queued
-            async with self._slots:
-                return await callback(*args, **kwargs)
+            overall = self.overall if priority is not None else None
+            if overall is None or priority is None:
+                async with self._slots:
+                    return await callback(*args, **kwargs)
+            queued = await overall.acquire(priority)
+            if pace is not None:
+                pace.queued += queued
+            try:
+                async with self._slots:
+                    return await callback(*args, **kwargs)
+            finally:
+                overall.settle()  # charged when finished (see PriorityBucket)
 
         return call
 

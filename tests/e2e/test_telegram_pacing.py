@@ -165,7 +165,7 @@ async def test_processes_sharing_a_bot_token_each_pace_to_their_share(tmp_path: 
                 limiter = limiter_of(channel)
                 assert limiter.overall is not None
                 assert limiter.overall.rate == overall
-                assert limiter.overall.burst == 20 // processes
+                assert limiter.overall.burst == 30 // processes
                 assert channel.pacing.group_per_minute == 20 / processes
                 assert channel.pacing.private_per_second == 1.0
             finally:
