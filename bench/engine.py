@@ -196,12 +196,19 @@ def our_bot(env: dict[str, Any], log_file: str, ready: Any) -> None:
         while app.engine.scheduler is None:  # serve() starts the scheduler after the channels
             await asyncio.sleep(0.01)
         ready.put(os.getpid())
-        profile = os.environ.get("BENCH_PROFILE")  # a file: cProfile the bot while it serves
+        # BENCH_PROFILE=<file>: cProfile the bot while it serves; with BENCH_PROFILE_PHASE=<name>
+        # only during that phase (the bench sends SIGUSR1 at its start, SIGUSR2 at its end)
+        profile = os.environ.get("BENCH_PROFILE")
         if profile:
             import cProfile
 
             profiler = cProfile.Profile()
-            profiler.enable()
+            if os.environ.get("BENCH_PROFILE_PHASE"):
+                loop = asyncio.get_running_loop()
+                loop.add_signal_handler(signal.SIGUSR1, profiler.enable)
+                loop.add_signal_handler(signal.SIGUSR2, profiler.disable)
+            else:
+                profiler.enable()
         await _until_terminated()
         if profile:
             profiler.disable()
@@ -359,6 +366,10 @@ class Driver:
     async def run_phase(self, phase: Phase, bot: BotProcess,
                         work: list[Callable[[Phase], Awaitable[None]]],
                         chats: set[int] | None = None) -> Phase:
+        profiled = os.environ.get("BENCH_PROFILE") and (
+            f"{phase.bot}:{phase.name}" == os.environ.get("BENCH_PROFILE_PHASE"))
+        if profiled:
+            os.kill(bot.pid, signal.SIGUSR1)
         cpu0, fake0, t0 = bot.cpu(), time.process_time(), time.perf_counter()
         calls0 = len(self.fake.calls)
 
@@ -369,6 +380,8 @@ class Driver:
         await asyncio.gather(*(person(w) for w in work))
         phase.seconds = time.perf_counter() - t0
         await self.quiet()
+        if profiled:
+            os.kill(bot.pid, signal.SIGUSR2)
         phase.bot_cpu = bot.cpu() - cpu0
         phase.fake_cpu = time.process_time() - fake0
         made = [c for c in self.fake.calls[calls0:] if c.method != "getUpdates"]

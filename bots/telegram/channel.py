@@ -30,7 +30,12 @@ from bots.telegram.messenger import TelegramMessenger
 from bots.telegram.pacing import ChatPacedRateLimiter, Pacing
 from bots.telegram.translate import Notice, translate
 from bots.telegram.transport import AiohttpRequest
-from bots.telegram.updates import PerChatUpdateProcessor, UpdatesRequest, parse_update
+from bots.telegram.updates import (
+    PerChatUpdateProcessor,
+    UpdatesBot,
+    UpdatesRequest,
+    parse_update,
+)
 from core.commands import ButtonPressed
 from core.engine import Engine
 from core.i18n import N_, available, t
@@ -96,16 +101,14 @@ class TelegramChannel:
         self.webhook_url = settings.telegram_webhook_url or None
         self.processor = PerChatUpdateProcessor(workers)
         self.observer: Observer = observer or EngineObserver(engine)
+        bot = UpdatesBot(
+            settings.telegram_bot_token, base_url=settings.telegram_api_url,
+            base_file_url=settings.telegram_file_url,
+            request=AiohttpRequest(POOL_SIZE, pool_timeout=None),
+            get_updates_request=UpdatesRequest(),
+            rate_limiter=ChatPacedRateLimiter(self.pacing, self.observer, POOL_SIZE))
         builder = (
-            ApplicationBuilder()
-            .token(settings.telegram_bot_token)
-            .base_url(settings.telegram_api_url)
-            .base_file_url(settings.telegram_file_url)
-            .job_queue(None)
-            .request(AiohttpRequest(POOL_SIZE, pool_timeout=None))
-            .get_updates_request(UpdatesRequest())
-            .rate_limiter(ChatPacedRateLimiter(self.pacing, self.observer, POOL_SIZE))
-            .concurrent_updates(self.processor)
+            ApplicationBuilder().bot(bot).job_queue(None).concurrent_updates(self.processor)
         )
         if self.webhook_url:
             builder = builder.updater(None)

@@ -2,8 +2,10 @@
 
 An update PTB cannot parse (Telegram added or dropped a field PTB insists on) would otherwise
 stop polling for good: PTB logs the raw batch, personal data included, and fetches the same
-batch again forever. `UpdatesRequest` and `parse_update` turn such an update into an empty
-one (its update_id only), which is skipped with a log line naming just the id.
+batch again forever. `UpdatesBot` reads a polled batch once, as PTB does; only when that fails
+does it read the batch again update by update (`parse_update`), so that an unreadable update
+becomes an empty one (its update_id only), skipped with a log line naming just the id, and
+PTB's log line with the raw batch is dropped (`RawBatchFilter`).
 
 PTB hands every update to the processor as its own task, in the order the updates arrived.
 `PerChatUpdateProcessor` chains the updates of one chat (each waits for the one before it),
@@ -20,8 +22,8 @@ from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.ext import BaseUpdateProcessor
-from telegram.request import BaseRequest
+from telegram.error import TelegramError
+from telegram.ext import BaseUpdateProcessor, ExtBot
 
 from bots.telegram.transport import AiohttpRequest
 
@@ -31,33 +33,61 @@ JSONDict = dict[str, Any]
 QUEUED_LIMIT = 4096  # updates waiting in memory (PTB's semaphore); work is bounded separately
 
 
-def parseable(data: JSONDict, bot: Bot | None = None) -> JSONDict:
-    """The update itself if PTB can read it, else just its update_id (so it is skipped)."""
+def parse_update(data: JSONDict, bot: Bot | None) -> Update:
+    """An `Update` from its JSON; one PTB cannot read becomes an empty update (its id only)."""
     try:
-        Update.de_json(data, bot)
+        return Update.de_json(data, bot)
     except Exception as exc:
         log.warning("skipped update %s: python-telegram-bot could not read it (%s)",
                     data.get("update_id"), type(exc).__name__)
-        return {"update_id": int(data["update_id"])}
-    return data
-
-
-def parse_update(data: JSONDict, bot: Bot) -> Update:
-    """An `Update` from webhook JSON; unreadable content becomes an empty update."""
-    return Update.de_json(parseable(data, bot), bot)
+        return Update.de_json({"update_id": int(data["update_id"])}, bot)
 
 
 class UpdatesRequest(AiohttpRequest):
-    """The getUpdates transport, with unreadable updates replaced before PTB parses them."""
+    """The getUpdates transport; keeps the last batch as it arrived, for `UpdatesBot`."""
 
-    @staticmethod
-    def parse_json_payload(payload: bytes) -> JSONDict:
-        data = BaseRequest.parse_json_payload(payload)
+    __slots__ = ("batch",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch: list[JSONDict] = []
+
+    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
+        data = AiohttpRequest.parse_json_payload(payload)
         result = data.get("result")
-        if isinstance(result, list):
-            data["result"] = [parseable(u) if isinstance(u, dict) and "update_id" in u else u
-                              for u in result]
+        self.batch = [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
         return data
+
+
+class RawBatchFilter(logging.Filter):
+    """Drops PTB's critical line carrying a batch it could not parse (personal data);
+    `UpdatesBot` reads that batch again and logs each unreadable update by id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates!")
+
+
+class UpdatesBot(ExtBot[int]):
+    """PTB's bot, polling with an `UpdatesRequest`: a batch it cannot parse is read again
+    update by update instead of stopping polling."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        logger = self._LOGGER  # where PTB logs a batch it could not parse, raw
+        if not any(isinstance(f, RawBatchFilter) for f in logger.filters):
+            logger.addFilter(RawBatchFilter())
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:
+            request = self._request[0]
+            batch = request.batch if isinstance(request, UpdatesRequest) else []
+            if not batch:
+                raise
+            return tuple(parse_update(u, self) for u in batch)
 
 
 def chat_key(update: object) -> str:
