@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -255,6 +256,12 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event) -> None:
         await scheduler.start()
         sweeper.start()
         await start_checks(app, started)
+        # What start-up built (python-telegram-bot, Bolt, SQLAlchemy, scripts, catalogs) lives
+        # as long as the process: freezing it keeps the collector's full passes from walking
+        # it. Unfrozen, one such pass stalled every chat for 70 ms (bench.realistic); frozen,
+        # the longest collection was 2.7-4 ms.
+        gc.collect()
+        gc.freeze()
         await stop.wait()
     finally:
         await sweeper.stop()

@@ -42,3 +42,29 @@ async def test_the_sweep_runs_every_third_of_the_retry_age(
     finally:
         app.db.dispose()
     assert seen == [pytest.approx(interval)]  # at least 0.5 s
+
+
+async def test_serve_freezes_what_start_up_built(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/benchmarks.md: a full collection walking the start-up heap stalled every chat for
+    70 ms; `serve` freezes that heap once everything has started."""
+    import gc
+    import socket
+
+    frozen = asyncio.Event()
+    monkeypatch.setattr(gc, "freeze", frozen.set)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{tmp_path / 'ib.db'}",
+                        INTERVIEWBOT_DATA_DIR=str(tmp_path / "data"),
+                        INTERVIEWBOT_HTTP_PORT=str(port))
+    app = build(settings)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve(app, [], stop))
+    try:
+        await asyncio.wait_for(frozen.wait(), 60)
+    finally:
+        stop.set()
+        await serving
+        app.db.dispose()
