@@ -8,6 +8,7 @@ and erases what reviewers see, core/transcription.py transcribes takes in the ba
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -108,7 +109,8 @@ class Engine:
         """Handle one inbound command; return the private answer to a button press, if any.
 
         `answer`, when given, receives that answer as soon as the transaction has committed,
-        before the outbound messages go out (a button stops spinning without waiting for them).
+        while the outbound messages go out (a button stops spinning without waiting for them,
+        and they do not wait for it).
         """
         started = time.perf_counter()
         key = self._lock_key(cmd)
@@ -128,12 +130,16 @@ class Engine:
             if duplicate:
                 fx = Effects()
         reply = fx.reply.render(fx.reply_language) if fx.reply is not None else None
-        if answer is not None:
-            try:
-                await answer(reply)
-            except Exception:
-                log.exception("answering a button press failed")
-        await self.perform(fx)
+        # the press's answer and the outbound messages go out together: neither waits for
+        # the other (the button stops spinning even while a message waits for its chat's
+        # pacing, and the message does not wait for the answer's round trip)
+        answering = (asyncio.ensure_future(self._answer(answer, reply)) if answer is not None
+                     else None)
+        try:
+            await self.perform(fx)
+        finally:
+            if answering is not None:
+                await answering
         seconds = time.perf_counter() - started
         self.s.observer.command_handled(type(cmd).__name__, seconds)
         log.info("handled %s", type(cmd).__name__, extra={
@@ -142,6 +148,14 @@ class Engine:
                 key.partition(":")[2] if key.startswith("interview:") else None),
             "sent": len(fx.sends), "duplicate": duplicate})
         return reply
+
+    @staticmethod
+    async def _answer(answer: Callable[[str | None], Awaitable[None]],
+                      reply: str | None) -> None:
+        try:
+            await answer(reply)
+        except Exception:
+            log.exception("answering a button press failed")
 
     def _lock_key(self, cmd: Command) -> str:
         """Commands on one interview (or from one person) run one at a time in this process.
