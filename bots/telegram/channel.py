@@ -38,7 +38,7 @@ from bots.telegram.updates import (
 )
 from core.commands import ButtonPressed
 from core.engine import Engine
-from core.i18n import N_, available, t
+from core.i18n import N_, available, choose, t
 from core.messages import OutMessage
 from core.observe import Observer
 from core.refs import ChatRef, MessageRef
@@ -257,12 +257,16 @@ class TelegramChannel:
         log.error("handling a telegram update failed: %s\n%s", type(error).__name__, frames)
         if not isinstance(update, Update):
             return
+        # in the language the person's Telegram app is set to: the database, which knows
+        # their interview's language, may be what failed
+        person = update.effective_user
+        sorry = t(choose(person.language_code if person else None, available()), SORRY)
         try:
             if update.callback_query is not None:
-                await self.messenger.answer_callback(update.callback_query.id, SORRY)
+                await self.messenger.answer_callback(update.callback_query.id, sorry)
             elif update.effective_chat is not None:
                 chat = ChatRef("telegram", str(update.effective_chat.id))
-                await self.messenger.send(chat, OutMessage(SORRY))
+                await self.messenger.send(chat, OutMessage(sorry))
         except Exception as exc:  # the apology is best effort
             log.warning("could not tell the person about the failure: %s", type(exc).__name__)
 

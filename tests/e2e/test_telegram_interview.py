@@ -21,6 +21,7 @@ from bots.telegram.messenger import TelegramMessenger
 from bots.telegram.translate import EDITS_IGNORED
 from core import payloads as pl
 from core import texts
+from core.i18n import t
 from core.messages import Audio, Button, OutMessage
 from core.ports import DeliveryFailed, MediaTooLarge
 from core.refs import ChatRef, MediaRef, UserRef
@@ -623,8 +624,25 @@ async def test_a_failing_handler_gets_a_friendly_reply_and_no_personal_data_in_l
     assert "OperationalError" in logged
     for secret in ("Secretname", "my private answer text", "1001", fake.token):
         assert secret not in logged
+
     fake.send_text(ada, "and now?")  # the bot keeps going
     await session.reply(ada, texts.NO_INVITATION)
+
+
+async def test_the_apology_is_in_the_language_of_the_persons_telegram(
+        session: Session) -> None:
+    fake = session.fake
+    jonas = fake.user(1002, "Jonas", language_code="de-DE")
+    db = session.app.db
+    with db.begin() as conn:  # the same real failure as above
+        conn.exec_driver_sql("ALTER TABLE interview RENAME TO interview_away")
+    try:
+        fake.send_text(jonas, "meine Antwort")
+        apology = await session.reply(jonas)
+    finally:
+        with db.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE interview_away RENAME TO interview")
+    assert apology.text == t("de", SORRY) != SORRY
 
 
 # -- invitation links -------------------------------------------------------------------------
