@@ -48,6 +48,7 @@ class ModalPrompt:
 
     allowed: bool
     text: str  # the prompt, or why not
+    language: str | None = None  # the team's, when allowed: for the adapter's own notices
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,11 @@ def modal_prompt(services: Services, outcomes: OutcomeFlow, user: UserRef, chat:
             if isinstance(checked, Reply):
                 return ModalPrompt(False, checked.render(outcomes.team_language(uow, payload)))
         script, decided, _ = checked
-        return ModalPrompt(True, t(texts.review_lang(script), N_(
+        team = texts.review_lang(script)
+        return ModalPrompt(True, t(team, N_(
             "Written feedback for {label}: it takes the place of {{feedback}} in the message. A "
             "new preview follows; nothing is sent before you press Send."),
-            label=candidate_label(script, decided)))
+            label=candidate_label(script, decided)), team)
     if payload is None or payload.action not in (pl.FOLLOW_UP, pl.REPLY):
         return ModalPrompt(False, texts.STALE_BUTTON)
     with services.uow() as uow:
@@ -171,9 +173,9 @@ def modal_prompt(services: Services, outcomes: OutcomeFlow, user: UserRef, chat:
             label = texts.question_label(script, script.question(answer.question_id), team)
             return ModalPrompt(True, t(team, N_(
                 "Follow-up for {label} on {question}. The candidate gets your question in their "
-                "chat; the answer appears here."), label=who, question=label))
+                "chat; the answer appears here."), label=who, question=label), team)
         found = next((q for q in interview.candidate_questions if q.id == payload.arg(0)), None)
         if found is None:
             return ModalPrompt(False, t(team, texts.STALE_BUTTON))
         return ModalPrompt(True, t(team, N_("Reply to {label}'s question: \"{question}\""),
-                                   label=who, question=found.text))
+                                   label=who, question=found.text), team)

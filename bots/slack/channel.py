@@ -30,7 +30,7 @@ from core import payloads as pl
 from core.candidate import clean_text, unreadable
 from core.commands import ButtonPressed, ReviewerText
 from core.engine import Engine
-from core.i18n import N_
+from core.i18n import N_, t
 from core.locks import KeyedLocks
 from core.messages import OutMessage
 from core.observe import Observer
@@ -347,9 +347,8 @@ class SlackChannel:
             await self.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
-            await self.slack.notify(cmd.chat, cmd.user,
-                                        N_("That took too long; please press the button "
-                                           "again."))
+            await self.slack.notify(cmd.chat, cmd.user, t(prompt.language, N_(
+                "That took too long; please press the button again.")))
 
     async def _command(self, command: dict[str, Any]) -> None:
         user = str(command["user_id"])

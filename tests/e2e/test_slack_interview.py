@@ -466,6 +466,20 @@ async def test_posts_are_paced_per_channel() -> None:
 
 
 # -- reviewers' follow-ups and replies ---------------------------------------------------------
+async def test_a_modal_that_cannot_open_in_time_asks_to_press_again(world: SlackWorld) -> None:
+    await world.complete()
+    q1 = next(c for c in world.fake.messages(REVIEW) if "Question 1 of 3" in c.text
+              and not c.files)
+    before = world.snapshot()
+    world.fake.fail_next("views.open", "expired_trigger_id")  # the trigger lives 3 s
+    await world.press(REVIEW, "Ask a follow-up", REV2, message=q1)
+    assert world.whispers(REV2)[-1] == "That took too long; please press the button again."
+    assert not world.fake.modals(REV2) and world.snapshot() == before
+    await world.press(REVIEW, "Ask a follow-up", REV2, message=q1)
+    (modal,) = world.fake.modals(REV2)
+    assert "Follow-up for Candidate #1 on Question 1 of 3" in modal.all_text
+
+
 async def test_follow_up_modal_round_trip(world: SlackWorld) -> None:
     await world.complete()
     dm = world.dm(GRACE)

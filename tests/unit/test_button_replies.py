@@ -80,3 +80,18 @@ def test_a_reply_is_written_in_the_language_it_is_rendered_in() -> None:
     assert reply.render("de") == "Ihre Entscheidung: Nächste Runde. Andere bisher: depth 4.0 (de)."
     assert reply.render(None) == "Your decision: Advance. Others so far: depth 4.0 (None)."
     assert verbatim("Deutsch").render("uk") == "Deutsch"
+
+
+async def test_a_modal_prompt_names_the_team_language_for_the_adapters_own_notices() -> None:
+    from core import payloads as pl
+
+    review = dict(script_data()["review"], language="de")
+    world = make_world(bilingual(review=review))
+    await completed_in_german(world)
+    follow_up = next(b for s in world.slack.sent for b in s.message.all_buttons()
+                     if (p := pl.parse(b.payload)) is not None and p.action == pl.FOLLOW_UP)
+    prompt = world.engine.views.modal_prompt(REVIEWER, CHANNEL, follow_up.payload)
+    assert prompt.allowed and prompt.language == "de"
+    # what the Slack channel says when the modal cannot open in time
+    assert t(prompt.language, N_("That took too long; please press the button again.")) != (
+        "That took too long; please press the button again.")
