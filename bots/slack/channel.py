@@ -342,7 +342,7 @@ class SlackChannel:
         if not prompt.allowed:
             await self.slack.notify(cmd.chat, cmd.user, prompt.text)
             return
-        view = render.reply_modal(cmd.payload, cmd.chat.id, prompt.text)
+        view = render.reply_modal(cmd.payload, cmd.chat.id, prompt.text, prompt.language)
         try:
             await self.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:

@@ -10,7 +10,7 @@ from bots.slack import CAPABILITIES
 from bots.slack.translate import REPLY_BLOCK, REPLY_CALLBACK, REPLY_INPUT, modal_metadata
 from bots.text_parts import split_text
 from core import payloads as pl
-from core.i18n import N_
+from core.i18n import N_, t
 from core.messages import Button, OutMessage
 from core.vocabulary import Verb
 
@@ -114,20 +114,24 @@ def as_text(rendered: Iterable[Block]) -> str:
     return "\n".join(lines)
 
 
-def reply_modal(target: str, channel: str, prompt: str) -> dict[str, Any]:
-    """The modal a reviewer writes a follow-up question (or a reply) in."""
+def reply_modal(target: str, channel: str, prompt: str, lang: str | None = None
+                ) -> dict[str, Any]:
+    """The modal a reviewer writes a follow-up question (or a reply) in, its title, buttons and
+    label in `lang` (the team's review language)."""
     follow_up = pl.action(target) == pl.FOLLOW_UP
     return {
         "type": "modal",
         "callback_id": REPLY_CALLBACK,
         "private_metadata": modal_metadata(target, channel),
-        "title": _plain(N_("Ask a follow-up") if follow_up else N_("Reply to candidate"), 24),
-        "submit": _plain(N_("Send"), 24),
-        "close": _plain(N_("Cancel"), 24),
+        "title": _plain(t(lang, N_("Ask a follow-up") if follow_up else N_("Reply to candidate")),
+                        24),
+        "submit": _plain(t(lang, N_("Send")), 24),
+        "close": _plain(t(lang, N_("Cancel")), 24),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": slack_text(prompt)[:3000]}},
             {"type": "input", "block_id": REPLY_BLOCK,
-             "label": _plain(N_("Your question") if follow_up else N_("Your reply"), 2000),
+             "label": _plain(t(lang, N_("Your question") if follow_up else N_("Your reply")),
+                             2000),
              "element": {"type": "plain_text_input", "action_id": REPLY_INPUT,
                          "multiline": True, "min_length": 2, "max_length": 2000}},
         ],

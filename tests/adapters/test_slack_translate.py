@@ -19,6 +19,7 @@ from core.commands import (
     UnsupportedReceived,
     UserCommand,
 )
+from core.i18n import t
 from core.messages import Audio, Button, OutMessage
 from core.refs import TRANSCRIPT_PENDING, ChatRef, MediaRef, MessageRef, UserRef
 from core.vocabulary import Verb
@@ -196,6 +197,17 @@ def test_long_text_is_split_into_sections_and_modal_is_valid() -> None:
                                                      "channel": "C07REVIEW"}
     ask = render.blocks(OutMessage("Reply with your question", ask_reply="rq:1:2"))
     assert render.as_text(ask).splitlines()[-1] == f"[{render.REPLY_LABEL}*]"
+
+
+def test_the_reply_modal_speaks_the_team_language() -> None:
+    english = render.reply_modal("fu:9f2c4e1a7b3d5f60:aa", "C07REVIEW", "Follow-up for #3")
+    german = render.reply_modal("fu:9f2c4e1a7b3d5f60:aa", "C07REVIEW", "Nachfrage", "de")
+    assert english["submit"]["text"] == "Send" and english["close"]["text"] == "Cancel"
+    for key in ("title", "submit", "close"):
+        assert german[key]["text"] != english[key]["text"]
+        assert len(german[key]["text"]) <= 24  # Slack's limit for these
+    assert german["blocks"][1]["label"]["text"] == t("de", "Your question")
+    assert validate_blocks(german["blocks"], "modal") == []
 
 
 def test_slash_command_adjust_asks_for_an_adjustment() -> None:
