@@ -252,8 +252,8 @@ class ChatPacedRateLimiter(AIORateLimiter):
             calls += 1
             if calls > 1:
                 self.observer.delivery_retried("telegram")
-            overall = self.overall if priority is not None else None
-            if overall is None or priority is None:
+            overall = self.overall
+            if priority is None or overall is None:
                 async with self._slots:
                     return await callback(*args, **kwargs)
             queued = await overall.acquire(priority)

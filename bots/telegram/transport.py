@@ -91,8 +91,8 @@ class AiohttpRequest(BaseRequest):
         pool = _given(pool_timeout, self._pool_wait)
         # aiohttp has no write timeout of its own: a total bounds the whole request by the
         # sum of PTB's four, so an upload that stalls still ends
-        parts = (read, write, connect, pool)
-        total = None if None in parts else sum(p for p in parts if p is not None)
+        total = (None if read is None or write is None or connect is None or pool is None
+                 else read + write + connect + pool)
         timeout = aiohttp.ClientTimeout(
             total=total, connect=None if pool is None or connect is None else pool + connect,
             sock_connect=connect, sock_read=read)
