@@ -43,18 +43,7 @@ class SqlReviews:
             .where(col(RatingRow.interview_id) == interview_id)
             .order_by(col(RatingRow.id))
         ).all()
-        return [
-            Rating(
-                r.interview_id,
-                r.answer_id,
-                r.question_id,
-                UserRef.parse(r.reviewer),
-                r.criterion,
-                r.score,
-                r.rated_at,
-            )
-            for r in rows
-        ]
+        return [_rating(r) for r in rows]
 
     def put_rating(self, rating: Rating) -> Rating | None:
         row = self.session.exec(
@@ -76,15 +65,7 @@ class SqlReviews:
                 rated_at=rating.rated_at,
             )
         else:
-            before = Rating(
-                row.interview_id,
-                row.answer_id,
-                row.question_id,
-                rating.reviewer,
-                row.criterion,
-                row.score,
-                row.rated_at,
-            )
+            before = _rating(row)
             row.score, row.rated_at = rating.score, rating.rated_at
         self.session.add(row)
         self.session.flush()
@@ -214,3 +195,8 @@ class SqlReviews:
     def forget(self) -> None:
         self.rated.clear()
         self.decided.clear()
+
+
+def _rating(row: RatingRow) -> Rating:
+    return Rating(row.interview_id, row.answer_id, row.question_id, UserRef.parse(row.reviewer),
+                  row.criterion, row.score, row.rated_at)
