@@ -645,6 +645,22 @@ async def test_the_apology_is_in_the_language_of_the_persons_telegram(
     assert apology.text == t("de", SORRY) != SORRY
 
 
+async def test_a_press_whose_answer_telegram_refuses_still_counts(session: Session) -> None:
+    """Telegram refuses a late callback answer ("query is too old"): the press still counts and
+    the next question still arrives, since the answer and the edit go out independently."""
+    fake = session.fake
+    ada = fake.user(1001, "Ada")
+    interview = await session.to_question(ada, question="tradeoff")
+    fake.send_text(ada, "I chose SQLite over PostgreSQL for a single-user tool.")
+    receipt = await session.reply(ada, "Got your written answer")
+    fake.fail_next("answerCallbackQuery", 400, description=(
+        "Bad Request: query is too old and response timeout expired or query ID is invalid"))
+    query = fake.press_button(ada, receipt, label="Submit")["callback_query"]["id"]
+    await session.reply(ada, "Question 3 of 3")
+    assert not [a for a in fake.callback_answers if a.callback_query_id == query]
+    assert "tradeoff" in session.interview(interview.id).done_ids()  # the Submit counted
+
+
 # -- invitation links -------------------------------------------------------------------------
 
 async def run_cli(session: Session, *args: str) -> str:

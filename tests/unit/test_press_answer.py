@@ -75,3 +75,18 @@ async def test_the_press_answer_does_not_wait_for_the_messages() -> None:
     assert not handling.done()
     messenger.gate.set()
     await asyncio.wait_for(handling, DEADLINE)
+
+
+async def test_an_answer_that_fails_loses_neither_the_press_nor_its_messages() -> None:
+    messenger = GatedMessenger()
+    world = make_world(small_script(), telegram=messenger)
+    press = await _consent(world, messenger)
+    messenger.gate.set()
+
+    async def answer(_text: str | None) -> None:
+        raise ConnectionError("the platform refused the answer")
+
+    assert await asyncio.wait_for(world.engine.handle(press, answer), DEADLINE) == "Thank you!"
+    assert "Practice question" in "\n".join(messenger.texts(ADA_CHAT))
+    payload, _ = messenger.button(ADA_CHAT, "Skip practice")  # the consent was recorded
+    assert payload
