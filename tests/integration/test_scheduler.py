@@ -119,6 +119,9 @@ async def test_reminder_due_during_downtime_is_sent_once_after_restart(db: Engin
         await second.stop()
         third = ReminderScheduler(db, again.engine, name="c", poll=0.2)
         await third.start()  # and once more: nothing is sent twice
+        # PostgreSQL frees the stopped process's advisory lock when its session ends, which
+        # may be just after start() first asked: the follower keeps asking until it leads
+        await eventually(lambda: third.scheduler is not None)
         runs = Runs(third)
         await eventually(runs.settled)
         assert job_kinds(third) == ["expire"]
