@@ -97,9 +97,9 @@ def echo_bot(api_url: str, file_url: str, token: str, log_file: str, ready: Any)
         filters,
     )
 
-    from bench.engine import _child_logging, _until_terminated
+    from bench.processes import child_logging, until_terminated
 
-    _child_logging(log_file)
+    child_logging(log_file)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,7 +110,7 @@ def echo_bot(api_url: str, file_url: str, token: str, log_file: str, ready: Any)
         app = (ApplicationBuilder().token(token).base_url(api_url).base_file_url(file_url)
                .rate_limiter(AIORateLimiter(max_retries=3)).build())
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-        stopping = asyncio.create_task(_until_terminated())
+        stopping = asyncio.create_task(until_terminated())
         async with app:
             await app.start()
             assert app.updater is not None
@@ -125,13 +125,13 @@ def echo_bot(api_url: str, file_url: str, token: str, log_file: str, ready: Any)
 
 def paced_bot(env: dict[str, Any], log_file: str, ready: Any) -> None:
     """`interviewbot run` (bots.app.build + make_channels + serve) with Telegram's pacing."""
-    from bench.engine import _child_logging, _loopback_sites, _until_terminated
+    from bench.processes import child_logging, loopback_sites, until_terminated
     from bots.app import build, make_channels, serve
     from bots.settings import Settings
     from bots.telegram.channel import TelegramChannel
 
-    _child_logging(log_file)
-    _loopback_sites()
+    child_logging(log_file)
+    loopback_sites()
     burst = env.pop("BENCH_OVERALL_BURST", None)
     if burst:  # --overall-burst: the same pacing with another burst within the 30/s
         from bots.telegram.pacing import Pacing
@@ -141,7 +141,7 @@ def paced_bot(env: dict[str, Any], log_file: str, ready: Any) -> None:
     async def run() -> None:
         settings = Settings(_env_file=None, **env)
         app = build(settings)
-        _child_logging(log_file)  # again: the migrations' logging config replaced it
+        child_logging(log_file)  # again: the migrations' logging config replaced it
         channels = make_channels(settings, app)
         (channel,) = channels
         assert isinstance(channel, TelegramChannel)
@@ -151,7 +151,7 @@ def paced_bot(env: dict[str, Any], log_file: str, ready: Any) -> None:
         while app.engine.scheduler is None:  # serve() starts the scheduler after the channels
             await asyncio.sleep(0.01)
         ready.put(os.getpid())
-        await _until_terminated()
+        await until_terminated()
         stop.set()
         await serving
 
@@ -192,7 +192,7 @@ Step = Callable[[Any, int, Any], Awaitable[None]]  # (user, n, phase): the n-th 
 async def measure(fake: Any, result: Result, users: list[Any], step: Step, steps: int,
                   think: float, first: int) -> None:
     """The thinking phase, then (after the chats' pacing refilled) the no-thinking one."""
-    from bench.engine import Driver, Phase, StepFailed
+    from bench.driver import Driver, Phase, StepFailed
 
     driver = Driver(fake)
     chats = {u.id for u in users}
@@ -239,14 +239,15 @@ async def measure(fake: Any, result: Result, users: list[Any], step: Step, steps
 
 
 async def bench_echo(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
-    from bench.engine import Driver, _text_is, bot_process
+    from bench.driver import Driver, text_is
+    from bench.processes import bot_process
 
     driver = Driver(fake)
     users = [fake.user(ECHO_USERS + i, f"Echo{i}") for i in range(args.candidates)]
 
     async def step(user: Any, n: int, phase: Any) -> None:
         text = f"message {n} from {user.id}"
-        await driver.step(user.id, lambda: fake.send_text(user, text), _text_is(text), phase)
+        await driver.step(user.id, lambda: fake.send_text(user, text), text_is(text), phase)
 
     result = Result("echo")
     async with bot_process(echo_bot, fake.api_url, fake.file_url, fake.token,
@@ -257,18 +258,9 @@ async def bench_echo(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
 
 
 async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
-    from bench.engine import (
-        REVIEW_GROUP,
-        SCRIPT_ID,
-        Driver,
-        Phase,
-        _contains,
-        _has_button,
-        bench_script,
-        bot_process,
-        invite_all,
-        our_env,
-    )
+    from bench.driver import Driver, Phase, contains, has_button
+    from bench.engine import REVIEW_GROUP, SCRIPT_ID, bench_script, invite_all, our_env
+    from bench.processes import bot_process
 
     driver = Driver(fake)
     text_questions = args.answers + INSTANT_STEPS // STEPS_PER_ANSWER
@@ -290,18 +282,18 @@ async def bench_ours(fake: Any, args: argparse.Namespace, tmp: Path) -> Result:
         if n % STEPS_PER_ANSWER:  # the written answer -> its receipt
             text = f"My answer to question {q}: it depends, and here is why."
             receipts[user.id] = await driver.step(user.id, lambda: fake.send_text(user, text),
-                                                  _has_button("Submit"), phase)
+                                                  has_button("Submit"), phase)
         else:  # Submit -> the receipt edited into the result, with the next question
             receipt = receipts.pop(user.id)
             await driver.step(user.id, lambda: fake.press_button(user, receipt, label="Submit"),
-                              _contains(f"Question {q + 1} of {total}"), phase)
+                              contains(f"Question {q + 1} of {total}"), phase)
 
     async def onboard(user: Any, token: str) -> None:
         phase = Phase("ours", "onboarding")
         consent = await driver.step(user.id, lambda: fake.send_command(user, "/start", token),
-                                    _has_button("I agree"), phase)
+                                    has_button("I agree"), phase)
         await driver.step(user.id, lambda: fake.press_button(user, consent, label="I agree"),
-                          _contains(f"Question 1 of {total}"), phase)
+                          contains(f"Question 1 of {total}"), phase)
 
     result = Result("ours")
     async with bot_process(paced_bot, env, str(tmp / "ours.log"), module="bench.realistic"):

@@ -95,14 +95,8 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
                    database_url: str) -> Run:
     import aiohttp
 
-    from bench.engine import (
-        SCRIPT_ID,
-        Driver,
-        Phase,
-        StepFailed,
-        _contains,
-        _has_button,
-    )
+    from bench.driver import Driver, Phase, StepFailed, contains, has_button
+    from bench.engine import SCRIPT_ID
     from bots.app import build
     from bots.settings import Settings
     from core.commands import CreateInvitation
@@ -143,10 +137,10 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
                 phase = Phase("ours", "onboarding")
                 consent = await driver.step(
                     user.id, lambda: fake.send_command(user, "/start", token),
-                    _has_button("I agree"), phase)
+                    has_button("I agree"), phase)
                 await driver.step(user.id, lambda: fake.press_button(user, consent,
                                                                       label="I agree"),
-                                  _contains(f"Question 1 of {total}"), phase)
+                                  contains(f"Question 1 of {total}"), phase)
 
             await asyncio.gather(*(onboard(u, t) for u, t in zip(users, tokens, strict=True)))
             await driver.quiet()
@@ -165,12 +159,12 @@ async def run_with(n: int, fake: Any, args: argparse.Namespace, tmp: Path,
                         text = f"My answer to question {q}: it depends, and here is why."
                         receipt = await driver.step(
                             user.id, functools.partial(fake.send_text, user, text),
-                            _has_button("Submit"), phase)
+                            has_button("Submit"), phase)
                         await asyncio.sleep(args.think)
                         await driver.step(
                             user.id, functools.partial(fake.press_button, user, receipt,
                                                        label="Submit"),
-                            _contains(f"Question {q + 1} of {total}"), phase)
+                            contains(f"Question {q + 1} of {total}"), phase)
 
             pids = [p.process.pid for p in processes if p.process is not None]
             cpu0 = [proc_cpu(pid).own for pid in pids]
