@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import select
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 def normalise_url(url: str) -> str:
@@ -43,4 +47,28 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **POOL)
+    engine = create_engine(url, **POOL)
+    event.listen(engine, "checkout", _alive_or_replaced(engine))
+    return engine
+
+
+def _alive_or_replaced(engine: Engine) -> Callable[[Any, ConnectionPoolEntry, Any], None]:
+    """A pooled PostgreSQL connection is checked before each use without a round trip.
+
+    An idle connection has nothing to read: the server speaks on it only when asked, unless it
+    is saying goodbye (a restart or failover ends every session with a message and closes the
+    socket). So a socket with nothing to read is used as is; one with something to read is
+    pinged, and replaced when the ping fails (SQLAlchemy opens a new connection). This saves
+    the `pool_pre_ping` round trip on every transaction while a restarted database still costs
+    no command (tests/integration/test_database_restart.py).
+    """
+    def alive(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        if not readable:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"connection ended by the server: {exc}") from exc
+
+    return alive

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -39,9 +40,55 @@ def _as_postgres(argv: list[str]) -> list[str]:
     return argv
 
 
+@dataclass
+class PostgresServer:
+    """A running throwaway cluster: its URL, and a restart as an operator would do one."""
+
+    pg_ctl: str
+    data: Path
+    options: str
+    log: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-o", self.options,
+                                     "-l", str(self.log), "-w", "-t", "60", "start"]),
+                       check=True, capture_output=True)
+        self._wait_for_port()
+
+    def restart(self) -> None:
+        """`pg_ctl restart -m fast`: every session is told to end and closed, then the
+        server starts again on the same port."""
+        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-o", self.options,
+                                     "-l", str(self.log), "-m", "fast", "-w", "-t", "60",
+                                     "restart"]),
+                       check=True, capture_output=True)
+        self._wait_for_port()
+
+    def stop(self) -> None:
+        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-m", "immediate",
+                                     "stop"]),
+                       capture_output=True)
+
+    def _wait_for_port(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """Start a cluster, yield its SQLAlchemy URL, stop and delete it afterwards."""
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a cluster in a temp dir, yield it, stop and delete it afterwards."""
     initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
     if not initdb or not pg_ctl:
         raise PostgresUnavailable("initdb/pg_ctl not found (install PostgreSQL server binaries)")
@@ -55,22 +102,18 @@ def throwaway_postgres() -> Iterator[str]:
     subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres",
                                  "--no-sync", "-E", "UTF8"]),
                    check=True, capture_output=True)
-    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l",
-                                 str(root / "log"), "-w", "-t", "60", "start"]),
-                   check=True, capture_output=True)
+    server = PostgresServer(pg_ctl, data, f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 "
+                                          "-c fsync=off", root / "log", port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        server.start()
+        yield server
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Start a cluster, yield its SQLAlchemy URL, stop and delete it afterwards."""
+    with postgres_server() as server:
+        yield server.url

@@ -1,0 +1,105 @@
+"""A PostgreSQL restart while the bot runs costs no command (storage/db.py).
+
+Pooled connections are not pinged before each use (a round trip per transaction); a socket the
+server wrote to while it sat idle is pinged, and replaced when the ping fails. These tests
+restart a throwaway server of their own under an engine with idle pooled connections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from storage.db import make_engine
+from tests.conftest import on_ci
+from tests.support.postgres import PostgresServer, PostgresUnavailable, postgres_server
+
+
+@pytest.fixture
+def server() -> Iterator[PostgresServer]:
+    try:
+        with postgres_server() as running:
+            yield running
+    except PostgresUnavailable as exc:
+        if on_ci():
+            pytest.fail(f"PostgreSQL is required on CI: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _idle_connections(engine: Engine, count: int) -> set[int]:
+    """Check `count` connections out at once and return them to the pool, idle."""
+    conns = [engine.connect() for _ in range(count)]
+    try:
+        return {int(c.execute(text("SELECT pg_backend_pid()")).scalar_one()) for c in conns}
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def test_after_a_restart_every_transaction_succeeds_on_a_new_connection(
+        server: PostgresServer) -> None:
+    engine = make_engine(server.url)
+    try:
+        before = _idle_connections(engine, 3)
+        server.restart()
+        # one after another: each checkout meets a connection the restart ended
+        for n in range(4):
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT :n"), {"n": n}).scalar_one() == n
+        assert _backend(engine) not in before
+    finally:
+        engine.dispose()
+
+
+def test_a_healthy_idle_connection_is_kept_even_when_the_server_wrote_to_it(
+        server: PostgresServer) -> None:
+    """Something to read on an idle socket is not always a goodbye (here a notification it
+    listens for): the ping finds the connection alive and it is used, not replaced."""
+    engine = make_engine(server.url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("LISTEN interviewbot_test"))
+            conn.commit()
+            listening = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            conn.commit()
+        other = make_engine(server.url)
+        try:
+            with other.begin() as conn:
+                conn.execute(text("NOTIFY interviewbot_test"))
+        finally:
+            other.dispose()
+        assert _backend(engine) == listening
+    finally:
+        engine.dispose()
+
+
+def test_a_quiet_idle_connection_is_used_without_a_ping(server: PostgresServer,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the check saves: no round trip before each transaction (pool_pre_ping made one)."""
+    engine = make_engine(server.url)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    try:
+        for n in range(5):
+            with engine.begin() as conn:
+                conn.execute(text("SELECT :n"), {"n": n})
+        assert pings == []
+        _idle_connections(engine, 2)
+        server.restart()
+        _backend(engine)
+        assert len(pings) == 1  # the ended connection had something to read: pinged, replaced
+    finally:
+        engine.dispose()
