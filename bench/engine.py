@@ -409,8 +409,8 @@ def database_floor(round_trip_us: float, alone: EngineOnly, echo_cpu_ms: float, 
     trips = alone.round_trips / STEPS_PER_ANSWER
     floor_ms = trips * round_trip_us / 1000
     budget = echo_cpu_ms / RATIO_TARGET
-    print(f"  database client floor: {trips:.1f} round trips per step (statements, pre-ping, "
-          f"BEGIN, COMMIT) x {round_trip_us:.0f} us of CPU each on bare psycopg (SELECT 1) = "
+    print(f"  database client floor: {trips:.1f} round trips per step (statements, BEGIN, "
+          f"COMMIT) x {round_trip_us:.0f} us of CPU each on bare psycopg (SELECT 1) = "
           f"{floor_ms:.2f} ms per step, before SQLAlchemy, the engine and PTB; a CPU ratio of "
           f"{RATIO_TARGET} allows {budget:.2f} ms per step for all of it")
     summary.add(f"engine/{db}", "database client floor per step: round trips x bare "

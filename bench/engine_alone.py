@@ -59,8 +59,8 @@ class EngineOnly:
     statements: dict[str, float]
     transactions: float  # commits per answer
     together: bool = False  # every candidate's answer at once (else one after another)
-    # per answer: statements + a pre-ping per checkout + BEGIN and COMMIT per committed
-    # transaction (a read-only transaction's own round trips are not counted: at least this)
+    # per answer: statements + BEGIN and COMMIT per committed transaction (a read-only
+    # transaction's BEGIN and ROLLBACK are not counted: at least this many)
     round_trips: float = 0.0
 
     def describe(self) -> str:
@@ -130,14 +130,10 @@ async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str
         def commit(_conn: Any) -> None:
             counts["COMMIT"] += 1
 
-        def checkout(*_args: Any) -> None:
-            counts["CHECKOUT"] += 1
-
         for together in (False, True):
             counts.clear()
             event.listen(app.db, "before_cursor_execute", count)
             event.listen(app.db, "commit", commit)
-            event.listen(app.db, "checkout", checkout)
             answers = 0
             cpu = time.process_time()
             for q in range(args.answers):
@@ -165,9 +161,8 @@ async def engine_only(args: argparse.Namespace, tmp: Path, database_url: str
             cpu = time.process_time() - cpu
             event.remove(app.db, "before_cursor_execute", count)
             event.remove(app.db, "commit", commit)
-            event.remove(app.db, "checkout", checkout)
-            commits, checkouts = counts.pop("COMMIT", 0), counts.pop("CHECKOUT", 0)
-            trips = sum(counts.values()) + checkouts + 2 * commits
+            commits = counts.pop("COMMIT", 0)
+            trips = sum(counts.values()) + 2 * commits
             results.append(EngineOnly(answers, cpu / answers * 1000,
                                       {k: v / answers for k, v in sorted(counts.items())},
                                       commits / answers, together, trips / answers))

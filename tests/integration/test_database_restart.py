@@ -8,6 +8,7 @@ restart a throwaway server of their own under an engine with idle pooled connect
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -84,10 +85,10 @@ def test_a_quiet_idle_connection_is_used_without_a_ping(server: PostgresServer,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """What the check saves: no round trip before each transaction (pool_pre_ping made one)."""
     engine = make_engine(server.url)
-    pings: list[object] = []
+    pings: list[Any] = []
     ping = engine.dialect.do_ping
 
-    def counted(dbapi_connection: object) -> bool:
+    def counted(dbapi_connection: Any) -> bool:
         pings.append(dbapi_connection)
         return ping(dbapi_connection)
 
