@@ -63,8 +63,7 @@ def _alive_or_replaced(engine: Engine) -> Callable[[Any, ConnectionPoolEntry, An
     no command (tests/integration/test_database_restart.py).
     """
     def alive(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-        if not readable:
+        if not _readable(dbapi_connection.fileno()):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
@@ -72,3 +71,13 @@ def _alive_or_replaced(engine: Engine) -> Callable[[Any, ConnectionPoolEntry, An
             raise DisconnectionError(f"connection ended by the server: {exc}") from exc
 
     return alive
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read, or was closed, right now (no waiting).
+
+    poll, not select: a busy process's descriptors go past select's limit of 1024.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))

@@ -104,3 +104,30 @@ def test_a_quiet_idle_connection_is_used_without_a_ping(server: PostgresServer,
         assert len(pings) == 1  # the ended connection had something to read: pinged, replaced
     finally:
         engine.dispose()
+
+
+def test_the_check_works_for_descriptors_beyond_1024(server: PostgresServer) -> None:
+    """A busy process holds many sockets and files: the pool's connections then get
+    descriptors past 1024, which `select()` refuses; the check must still run."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard if hard != resource.RLIM_INFINITY else 4096) < 1200:
+        pytest.skip("this machine allows fewer than 1,200 open files")
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    engine = make_engine(server.url)
+    try:
+        with engine.connect() as conn:
+            descriptor = conn.connection.dbapi_connection.fileno()  # type: ignore[union-attr]
+        assert descriptor > 1024
+        server.restart()
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
