@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine, text
@@ -12,7 +14,8 @@ from sqlalchemy import Engine, text
 from bots.channels import declarations
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.support.postgres import PostgresUnavailable
+from tests.support.postgres import PostgresServer, PostgresUnavailable
+from tests.support.postgres import postgres_server as start_postgres_server
 from tests.support.postgres import (
     throwaway_postgres as throwaway_postgres,  # patched by test_ci_strict
 )
@@ -23,6 +26,7 @@ declarations()  # the channels' capabilities, as `interviewbot` registers them o
 
 
 TRUTHY = {"1", "true", "yes", "on"}
+T = TypeVar("T")
 
 
 def on_ci() -> bool:
@@ -30,19 +34,31 @@ def on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in TRUTHY
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL server for the session; skipped off CI when the binaries are missing.
-
-    On CI (`.ci/run` exports `CI=true`) a missing binary fails every test that needs it.
-    """
+@contextmanager
+def _required(start: Callable[[], AbstractContextManager[T]]) -> Iterator[T]:
+    """What `start` yields; off CI the test is skipped when the PostgreSQL binaries are
+    missing, on CI (`.ci/run` exports `CI=true`) it fails."""
     try:
-        with throwaway_postgres() as url:
-            yield url
+        with start() as running:
+            yield running
     except PostgresUnavailable as exc:
         if on_ci():
             pytest.fail(f"PostgreSQL is required on CI: {exc}", pytrace=False)
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server shared by the session's tests."""
+    with _required(lambda: throwaway_postgres()) as url:  # looked up late: test_ci_strict
+        yield url
+
+
+@pytest.fixture
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test's own, which it may restart."""
+    with _required(start_postgres_server) as server:
+        yield server
 
 
 def _fresh_postgres(url: str) -> Engine:
