@@ -55,23 +55,21 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
-        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-o", self.options,
-                                     "-l", str(self.log), "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True)
+        self._ctl("-o", self.options, "-l", str(self.log), "-w", "-t", "60", "start")
         self._wait_for_port()
 
     def restart(self) -> None:
         """`pg_ctl restart -m fast`: every session is told to end and closed, then the
         server starts again on the same port."""
-        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-o", self.options,
-                                     "-l", str(self.log), "-m", "fast", "-w", "-t", "60",
-                                     "restart"]),
-                       check=True, capture_output=True)
+        self._ctl("-o", self.options, "-l", str(self.log), "-m", "fast", "-w", "-t", "60",
+                  "restart")
         self._wait_for_port()
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-m", "immediate",
-                                     "stop"]),
+        self._ctl("-m", "immediate", "stop", check=False)
+
+    def _ctl(self, *args: str, check: bool = True) -> None:
+        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), *args]), check=check,
                        capture_output=True)
 
     def _wait_for_port(self) -> None:
